@@ -1,0 +1,207 @@
+# Skiff - build, run and test. `make` builds the three images; `make run`
+# boots the ISO in QEMU; `make test` runs every test tier. See README.md.
+
+BUILD ?= build
+NIC ?= e1000
+SMP ?= 2
+MEM ?= 512M
+CFG ?=
+DEBUG_LOCKS ?= 1
+V ?= 0
+
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# ---- dependencies: a fresh Debian 12 needs only make and root -----------
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)bash scripts/deps.sh
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+.PHONY: deps
+deps: $(DEPS_STAMP)
+
+# ---- newlib, built once for the kernel's code model ----------------------
+
+NEWLIB := $(BUILD)/newlib
+NEWLIB_STAMP := $(NEWLIB)/lib/libc.a
+$(NEWLIB_STAMP): scripts/build-newlib.sh | $(DEPS_STAMP)
+	@echo "  NEWLIB  $(NEWLIB) (once, about a minute)"
+	$(Q)bash scripts/build-newlib.sh $(NEWLIB)
+
+# ---- the kernel ----------------------------------------------------------
+
+KERNEL_DIRS := kernel kernel/arch/x86_64 kernel/mm drivers drivers/net \
+	net apps apps/httpd apps/echo
+KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
+KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
+	$(patsubst %.S,$(BUILD)/k/%.o,$(KERNEL_S)) $(BUILD)/k/version.o
+
+-include drivers/fbcon.mk
+
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -fno-omit-frame-pointer \
+	-fno-stack-protector -fno-strict-aliasing -fno-common \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	-nostdinc -isystem $(shell gcc -print-file-name=include) \
+	-isystem $(NEWLIB)/include -Iinclude -Ikernel/arch/x86_64/include \
+	-DCONFIG_DEBUG_LOCKS=$(DEBUG_LOCKS) -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
+	--no-warn-rwx-segments -T linker.ld
+
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)gcc $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(BUILD)/k/version.c: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf 'const char skiff_version[] = "0.1.0";\nconst char skiff_build[] = "%s %s";\n' \
+		"$(GIT_REV)" "$$(date -u +%Y-%m-%dT%H:%M:%SZ)" > $@.tmp
+	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/k/version.o: $(BUILD)/k/version.c
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel.elf: $(KERNEL_OBJ) linker.ld $(NEWLIB_STAMP)
+	@echo "  LD      $@"
+	$(Q)ld $(KLDFLAGS) -o $@ $(KERNEL_OBJ) $(NEWLIB)/lib/libc.a \
+		$(shell gcc -print-libgcc-file-name)
+
+# ---- the UEFI boot stage (GNU-EFI), carrying the kernel inside ------------
+
+EFI_INC := -I/usr/include/efi -I/usr/include/efi/x86_64
+EFI_CFLAGS := -std=gnu11 -O2 -fpic -fshort-wchar -mno-red-zone \
+	-fno-stack-protector -ffreestanding -fno-strict-aliasing \
+	-DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -maccumulate-outgoing-args \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	$(EFI_INC) -Iinclude
+EFI_LDFLAGS := -nostdlib -znocombreloc -T /usr/lib/elf_x86_64_efi.lds \
+	-shared -Bsymbolic -L/usr/lib /usr/lib/crt0-efi-x86_64.o
+
+$(BUILD)/boot/main.o: boot/main.c include/skiff/boot_info.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)gcc $(EFI_CFLAGS) -c $< -o $@
+
+# The kernel travels inside the EFI image, without debug info but with its
+# symbol table (for backtraces); build/kernel.elf keeps everything for gdb.
+$(BUILD)/boot/kernel_blob.o: $(BUILD)/kernel.elf
+	@mkdir -p $(BUILD)/boot/blob
+	$(Q)strip --strip-debug -o $(BUILD)/boot/blob/kernel.elf $<
+	$(Q)cd $(BUILD)/boot/blob && objcopy -I binary -O elf64-x86-64 \
+		-B i386:x86-64 --rename-section .data=.rodata.kernel,alloc,load,readonly,data,contents \
+		kernel.elf ../kernel_blob.o
+
+$(BUILD)/skiff.efi: $(BUILD)/boot/main.o $(BUILD)/boot/kernel_blob.o
+	@echo "  EFI     $@"
+	$(Q)ld $(EFI_LDFLAGS) $^ -o $(BUILD)/boot/skiff.so -lefi -lgnuefi
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic \
+		-j .dynsym -j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
+		--target efi-app-x86_64 --subsystem=10 $(BUILD)/boot/skiff.so $@
+
+# ---- images: FAT ESP, hybrid ISO, GPT disk --------------------------------
+
+WWW_FILES := $(shell find www -type f 2>/dev/null)
+ESP := $(BUILD)/esp
+
+$(BUILD)/esp.img: $(BUILD)/skiff.efi skiff.cfg $(WWW_FILES)
+	@echo "  ESP     $@"
+	$(Q)rm -rf $(ESP) && mkdir -p $(ESP)/EFI/BOOT
+	$(Q)cp $(BUILD)/skiff.efi $(ESP)/EFI/BOOT/BOOTX64.EFI
+	$(Q)cp skiff.cfg $(ESP)/skiff.cfg
+	$(Q)cp -r www $(ESP)/www
+	$(Q)kib=$$(( $$(du -sk $(ESP) | cut -f1) * 5 / 4 + 2048 )); \
+		rm -f $@; mkfs.fat -C -n SKIFF $@ $$kib >/dev/null
+	$(Q)mcopy -s -i $@ $(ESP)/* ::/
+
+$(BUILD)/skiff.iso: $(BUILD)/esp.img
+	@echo "  ISO     $@"
+	$(Q)rm -f $@ && xorriso -as mkisofs -quiet -o $@ -V SKIFF -R -J \
+		-append_partition 2 0xef $< \
+		-e --interval:appended_partition_2:all:: -no-emul-boot \
+		-isohybrid-gpt-basdat $(ESP) 2>&1 | grep -v '^xorriso.*NOTE' || true
+	$(Q)test -s $@
+
+$(BUILD)/skiff.img: $(BUILD)/esp.img
+	@echo "  IMG     $@"
+	$(Q)esp_sectors=$$(( $$(stat -c %s $<) / 512 )); \
+		rm -f $@; truncate -s $$(( (esp_sectors + 2048 + 64) * 512 )) $@; \
+		sgdisk -q -n 1:2048:+$$esp_sectors -t 1:ef00 -c 1:SKIFF-ESP $@ >/dev/null; \
+		dd if=$< of=$@ bs=512 seek=2048 conv=notrunc status=none
+
+.PHONY: all
+all: $(BUILD)/skiff.efi $(BUILD)/skiff.iso $(BUILD)/skiff.img
+	@for f in $^ $(BUILD)/kernel.elf; do \
+		printf '  %-22s %8d KiB\n' "$$f" $$(( ($$(stat -c %s $$f) + 1023) / 1024 )); done
+
+# ---- running ---------------------------------------------------------------
+
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
+QEMU_NIC_e1000 := e1000
+QEMU_NIC_e1000e := e1000e
+QEMU_NIC_virtio := virtio-net-pci,disable-legacy=on
+QEMU_BASE = qemu-system-x86_64 -machine q35 -accel tcg -cpu max \
+	-smp $(SMP) -m $(MEM) -no-reboot \
+	-drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+	-drive if=pflash,format=raw,file=$(BUILD)/ovmf_vars.fd \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-cdrom $(BUILD)/skiff.iso \
+	$(if $(CFG),-fw_cfg name=opt/skiff/cmdline$(,)string="$(CFG)")
+, := ,
+QEMU_NET = -netdev user,id=n0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:7007-:7 \
+	-device $(QEMU_NIC_$(NIC)),netdev=n0
+
+$(BUILD)/ovmf_vars.fd: | $(DEPS_STAMP)
+	$(Q)cp $(OVMF_VARS) $@
+
+.PHONY: run debug
+run: all $(BUILD)/ovmf_vars.fd
+	@echo "Booting Skiff (serial console below; Ctrl-A X quits QEMU)"
+	$(QEMU_BASE) $(QEMU_NET) -display none -serial mon:stdio
+
+debug: all $(BUILD)/ovmf_vars.fd
+	$(Q)printf '%s\n' 'set architecture i386:x86-64' \
+		'symbol-file $(BUILD)/kernel.elf' 'target remote 127.0.0.1:1234' \
+		'hbreak kmain' 'echo Skiff: continue with c; kmain is a hardware breakpoint\n' \
+		> $(BUILD)/skiff.gdb
+	@echo "QEMU is halted with a GDB server on 127.0.0.1:1234."
+	@echo "In another terminal: gdb -x $(BUILD)/skiff.gdb"
+	$(QEMU_BASE) $(QEMU_NET) -display none -serial mon:stdio -s -S
+
+# ---- tests -----------------------------------------------------------------
+
+-include tests/unit/unit.mk
+-include tests/fuzz/fuzz.mk
+
+.PHONY: test integration
+integration: all $(BUILD)/ovmf_vars.fd
+	$(Q)python3 tests/integration/run.py --build $(BUILD)
+
+test: $(DEPS_STAMP)
+	$(Q)bash tests/run_all.sh $(BUILD)
+
+.PHONY: clean distclean FORCE
+clean:
+	rm -rf $(BUILD)/k $(BUILD)/boot $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/esp* \
+		$(BUILD)/*.efi $(BUILD)/*.iso $(BUILD)/*.img $(BUILD)/kernel.elf
+distclean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJ:.o=.d)

@@ -1,0 +1,87 @@
+/*
+ * buddy.h - the physical page allocator: a binary buddy system over one
+ * span of page frames, Linux-style (mm/page_alloc.c).
+ *
+ * Blocks are 2^order pages, order 0..MAX_ORDER-1 (4 KiB .. 4 MiB), and
+ * naturally aligned in PFN space: a block of order k starts at a PFN that
+ * is a multiple of 2^k. Its buddy is the block at pfn ^ 2^k; two free
+ * buddies of the same order merge into one block of order k+1.
+ *
+ * The allocator is pure: it keeps the free-list links inside the free pages
+ * themselves, at virt = (pfn << PAGE_SHIFT) + virt_offset, and touches no
+ * other memory of the pages. Per-page state lives in a caller-provided
+ * array of buddy_meta_size() bytes: one byte a page, non-zero only at the
+ * head page of a free or allocated block (flag and order).
+ */
+#ifndef SKIFF_BUDDY_H
+#define SKIFF_BUDDY_H
+
+#include <skiff/list.h>
+#include <skiff/types.h>
+
+#define MAX_ORDER 11 /* orders 0..10: up to 1024 pages, 4 MiB */
+
+struct buddy {
+	u64 base_pfn;	      /* first page frame of the span */
+	u64 npages;	      /* span length; pages outside are never used */
+	u8 *meta;	      /* npages bytes, see buddy.c for the encoding */
+	intptr_t virt_offset; /* virt = phys + virt_offset, for the links */
+	struct list_head free[MAX_ORDER]; /* free blocks of each order */
+	u64 nr_free[MAX_ORDER];		  /* blocks on free[order] */
+	u64 free_pages;			  /* pages in free blocks */
+	u64 total_pages;		  /* pages owned: free + allocated */
+	u64 nr_errors; /* bad buddy_free() calls caught and refused */
+};
+
+/* Bytes of metadata needed for a span of npages. */
+size_t buddy_meta_size(u64 npages);
+
+/* Set up an empty allocator over [base_pfn, base_pfn + npages). Every page
+ * starts reserved; meta must hold buddy_meta_size(npages) bytes. */
+void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
+		intptr_t virt_offset);
+
+/* Hand usable pages to the allocator (clipped to the span), merging with
+ * free neighbours. Pages it already owns are left alone. */
+void buddy_add_range(struct buddy *b, u64 pfn, u64 count);
+
+/* Take pages out of the free pool again, splitting free blocks that
+ * straddle the range. Allocated pages in the range are left alone. */
+void buddy_reserve_range(struct buddy *b, u64 pfn, u64 count);
+
+/* A naturally aligned block of 2^order pages: its first PFN, or -1. */
+s64 buddy_alloc(struct buddy *b, unsigned order);
+
+/*
+ * Give back a block from buddy_alloc() with the same order; merges with
+ * free buddies. Returns 0, or -1 if pfn/order is not an allocated block
+ * (double free, wrong order, pfn outside the span or inside a block): the
+ * call then changes nothing but nr_errors.
+ */
+int buddy_free(struct buddy *b, u64 pfn, unsigned order);
+
+/*
+ * Check every invariant (free lists against the metadata, alignment, no
+ * overlapping blocks, no unmerged free buddies, counters). Returns 0 if the
+ * allocator is consistent, else a negative code naming the first broken
+ * invariant (BUDDY_BAD_*). For tests and debugging: O(npages).
+ */
+int buddy_check(const struct buddy *b);
+
+enum {
+	BUDDY_BAD_LIST = -1,	 /* a free-list entry is outside the span, */
+				 /* misaligned, or its meta disagrees */
+	BUDDY_BAD_UNMERGED = -2, /* two free buddies left unmerged */
+	BUDDY_BAD_NR_FREE = -3,	 /* nr_free[] differs from the lists */
+	BUDDY_BAD_BLOCK = -4,	 /* a block in meta is misaligned, */
+				 /* overlaps another or leaves the span */
+	BUDDY_BAD_COUNT = -5,	 /* free_pages or total_pages is wrong */
+};
+
+/* Where the allocator keeps the free-list link of page pfn. */
+static inline void *buddy_pfn_to_virt(const struct buddy *b, u64 pfn)
+{
+	return (void *)(uintptr_t)((pfn << PAGE_SHIFT) + b->virt_offset);
+}
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * config.h - Skiff's configuration: one line of key=value words, like a
+ * kernel command line, merged from several sources (later wins):
+ *
+ *   defaults < skiff.cfg (ESP) < fw_cfg opt/skiff/cmdline < UEFI load
+ *   options < console `set`
+ *
+ * Syntax: words separated by blanks (space, tab, newline, CR, NUL). A
+ * double-quoted part of a word may hold blanks and '#'; quotes do not span
+ * lines and are removed. Outside quotes, '#' starts a comment to the end of
+ * the line. So skiff.cfg may have several lines and comments:
+ *
+ *   ip=192.0.2.10/24 gw=192.0.2.1   # static address
+ *   filter="-A INPUT -p tcp --dport 22 -j DROP"
+ *
+ * A bad word is reported once, naming the key, the source and the value,
+ * and changes nothing. Keys are rows of a table in config.c: to add one,
+ * add a field here, a CFG_* id below and a row there.
+ */
+#ifndef SKIFF_CONFIG_H
+#define SKIFF_CONFIG_H
+
+#include <skiff/types.h>
+
+enum cfg_source {
+	CFG_SRC_DEFAULT,
+	CFG_SRC_FILE,	 /* skiff.cfg on the ESP */
+	CFG_SRC_FWCFG,	 /* QEMU fw_cfg opt/skiff/cmdline */
+	CFG_SRC_LOADOPT, /* UEFI load options */
+	CFG_SRC_CONSOLE, /* `set key=value` */
+	CFG_NSOURCES
+};
+
+/* One id per key, in the order `config` lists them. */
+enum cfg_key_id {
+	CFG_IP,
+	CFG_GW,
+	CFG_DNS,
+	CFG_HOSTNAME,
+	CFG_MAC,
+	CFG_MTU,
+	CFG_HTTP_PORT,
+	CFG_ECHO_PORT,
+	CFG_LOG,
+	CFG_PANIC,
+	CFG_CONSOLE,
+	CFG_FILTER,
+	CFG_ROUTE,
+	CFG_APP,
+	CFG_TCP_CC,
+	CFG_SMP,
+	CFG_NKEYS
+};
+
+#define CFG_MAX_DNS 3
+#define CFG_MAX_FILTERS 32
+#define CFG_FILTER_LEN 160 /* with the NUL */
+#define CFG_MAX_ROUTES 16
+#define CFG_ROUTE_LEN 64
+#define CFG_WORD_MAX 512 /* longest key=value word, with the NUL */
+#define CFG_MSG_MAX 256	 /* longest report message, with the NUL */
+
+enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
+
+struct skiff_config {
+	bool ip_dhcp;	      /* ip=dhcp (default) */
+	u32 ip_addr;	      /* ip=A.B.C.D/N, host order */
+	u8 ip_prefix;	      /* 0..32 */
+	u32 gw;		      /* gw=A.B.C.D, 0 = none */
+	u32 dns[CFG_MAX_DNS]; /* dns=A.B.C.D[,A.B.C.D...], host order */
+	u8 dns_count;	      /* dns=none clears */
+	char hostname[64];    /* hostname=, RFC 1123 labels, default "skiff" */
+	u8 mac[6];	      /* mac=52:54:00:12:34:56; unicast, not zero */
+	bool mac_set;	      /* false: use the NIC's (mac=auto) */
+	u16 mtu;	      /* mtu=576..9000, default 1500 */
+	u16 http_port;	      /* http.port=1..65535, default 80 */
+	u16 echo_port;	      /* echo.port=1..65535, default 7 */
+	u8 log_level;	      /* log=debug|info|warn|error: CFG_LOG_*, info */
+	bool panic_reboot;    /* panic=halt|reboot, default halt */
+	char console[16];     /* console=serial|both (serial + fb), both */
+	char filter[CFG_MAX_FILTERS][CFG_FILTER_LEN]; /* each filter= adds */
+	u8 filter_count;			      /* filter= clears */
+	char route[CFG_MAX_ROUTES][CFG_ROUTE_LEN]; /* route=NET/LEN,GW adds */
+	u8 route_count;				   /* route= clears */
+	char app[16];	   /* app=http|reflect, default http */
+	char tcp_cc[16];   /* tcp.cc=cubic|newreno, default cubic */
+	u16 smp;	   /* smp=1..256 CPUs; 0 (smp=all, default): all */
+	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
+};
+
+/* Receives each problem as one line without a newline, at most
+ * CFG_MSG_MAX - 1 bytes, printable ASCII only. */
+typedef void (*cfg_report_fn)(void *ctx, const char *msg);
+
+void config_defaults(struct skiff_config *c);
+
+/*
+ * Parse text (len bytes, need not be NUL-terminated) from source src.
+ * Every problem is reported once via report(ctx, msg) (report may be
+ * NULL), e.g.
+ *   config: skiff.cfg: unknown key 'fooo' (ignored)
+ *   config: fw_cfg: bad value for 'mtu': '99999' (want 576..9000;
+ *   keeping 1500)
+ * and the key keeps its value. Returns the number of problems.
+ */
+int config_parse(struct skiff_config *c, const char *text, size_t len,
+		 enum cfg_source src, cfg_report_fn report, void *ctx);
+
+/*
+ * One key=value from the console (`set mtu=9000`). The whole string is one
+ * word: blanks inside the value are kept, quotes are removed. Same checks
+ * as config_parse. Returns 0, or -1 after reporting the problem.
+ */
+int config_set(struct skiff_config *c, const char *word, enum cfg_source src,
+	       cfg_report_fn report, void *ctx);
+
+/*
+ * For the `config` command: writes "key=value" for key i into buf (n
+ * bytes, truncated and NUL-terminated like snprintf), quoting values with
+ * blanks. A repeatable key (filter, route) writes all its values as
+ * "filter=... filter=...", or "filter=" if it has none. Returns the
+ * enum cfg_source the key last came from, or -1 if i >= CFG_NKEYS.
+ * Parsing the words of all keys onto defaults gives the same config.
+ */
+int config_format_key(const struct skiff_config *c, unsigned i, char *buf,
+		      size_t n);
+
+/* The name of key i ("mtu", "http.port", ...), or NULL. */
+const char *config_key_name(unsigned i);
+
+/* "default", "skiff.cfg", "fw_cfg", "loadopt", "console" (or "?"). */
+const char *config_source_name(enum cfg_source s);
+
+/* Strict dotted quad, exactly len bytes, no leading zeros: 0 on success
+ * with *out in host order, else -1. */
+int parse_ipv4(const char *s, size_t len, u32 *out);
+
+/* "A.B.C.D" into buf; returns what snprintf returns. */
+int format_ipv4(u32 addr, char *buf, size_t n);
+
+#endif

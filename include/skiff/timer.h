@@ -1,0 +1,40 @@
+/*
+ * timer.h - kernel timers with Linux's interface, on one hierarchical
+ * timer wheel per CPU (timer_wheel.c), run from TIMER_SOFTIRQ.
+ *
+ * A timer belongs to the CPU that set it up (timer_setup records the
+ * current CPU; timer_set_cpu changes it while it is not pending), and its
+ * callback runs there, in softirq context, with the timer no longer
+ * pending: the callback may re-arm it with mod_timer.
+ */
+#ifndef SKIFF_TIMER_H
+#define SKIFF_TIMER_H
+
+#include <skiff/timer_wheel.h>
+#include <skiff/spinlock.h>
+
+struct timer_base {
+	spinlock_t lock;
+	struct lock_class cls;
+	struct timer_wheel wheel;
+	struct timer_list *running; /* callback in progress, or NULL */
+	u64 fired;		    /* callbacks run */
+	u64 late_max_ns;	    /* worst lateness seen (expiry to callback) */
+	u64 late_sum_ns;
+};
+
+void timer_init_cpu(void);
+void timer_interrupt(void *arg);
+
+void kernel_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
+void timer_set_cpu(struct timer_list *t, u32 cpu);
+/* (Re)arm t to fire at jiffy `expires`. Returns 1 if it was pending. */
+int mod_timer(struct timer_list *t, u64 expires);
+/* Disarm; returns 1 if it was pending. */
+int del_timer(struct timer_list *t);
+/* Disarm and wait until a running callback on another CPU has finished. */
+int del_timer_sync(struct timer_list *t);
+
+struct timer_base *timer_base_of(u32 cpu);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * traps.c - what happens on every interrupt and exception.
+ *
+ * isr_common -> trap_dispatch -> handle_irq (vector >= 32): count, call the
+ *                                handler, EOI, irq_exit runs softirqs
+ *                             -> handle_exception (vector < 32): resume a
+ *                                probe_call, or report and panic
+ */
+#include <skiff/percpu.h>
+#include <skiff/printk.h>
+#include <skiff/ksyms.h>
+#include <skiff/console.h>
+#include <skiff/panic.h>
+#include <skiff/irq.h>
+#include <asm/trap.h>
+#include <asm/cpu.h>
+#include <asm/apic.h>
+#include <asm/paging.h>
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound range", "#UD invalid opcode",
+	"#NM device not available", "#DF double fault",
+	"coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault",
+	"#GP general protection", "#PF page fault", "reserved",
+	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
+	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+};
+
+struct fault_recovery *recover_slot(void)
+{
+	return &this_cpu()->recover;
+}
+
+void dump_registers(const struct trap_frame *f)
+{
+	panic_printf("RIP: %016llx RSP: %016llx RFLAGS: %08llx CS: %llx\n",
+		     f->rip, f->rsp, f->rflags, f->cs);
+	panic_printf("RAX: %016llx RBX: %016llx RCX: %016llx\n", f->rax,
+		     f->rbx, f->rcx);
+	panic_printf("RDX: %016llx RSI: %016llx RDI: %016llx\n", f->rdx,
+		     f->rsi, f->rdi);
+	panic_printf("RBP: %016llx R8:  %016llx R9:  %016llx\n", f->rbp, f->r8,
+		     f->r9);
+	panic_printf("R10: %016llx R11: %016llx R12: %016llx\n", f->r10,
+		     f->r11, f->r12);
+	panic_printf("R13: %016llx R14: %016llx R15: %016llx\n", f->r13,
+		     f->r14, f->r15);
+	panic_printf("CR0: %016llx CR2: %016llx CR3: %016llx CR4: %016llx\n",
+		     read_cr0(), read_cr2(), read_cr3(), read_cr4());
+}
+
+static void print_frame(int depth, u64 rip)
+{
+	u64 off = 0;
+	const char *name = ksym_lookup(rip, &off);
+	if (name)
+		panic_printf("  #%-2d %016llx %s+0x%llx\n", depth, rip, name,
+			     off);
+	else
+		panic_printf("  #%-2d %016llx ?\n", depth, rip);
+}
+
+/*
+ * Walk the frame-pointer chain: [rbp] = caller's rbp, [rbp+8] = return
+ * address. Each step must move up the stack, stay 8-aligned and mapped.
+ */
+void backtrace_from(u64 rip, u64 rbp, int max)
+{
+	panic_printf("Call trace:\n");
+	print_frame(0, rip);
+	for (int depth = 1; depth < max; depth++) {
+		if (!rbp || (rbp & 7) || !kernel_addr_mapped(rbp) ||
+		    !kernel_addr_mapped(rbp + 15))
+			break;
+		u64 next = ((u64 *)rbp)[0], ret = ((u64 *)rbp)[1];
+		if (ret < KERNEL_TEXT_MIN)
+			break;
+		print_frame(depth, ret);
+		if (next <= rbp)
+			break;
+		rbp = next;
+	}
+}
+
+static bool try_recover(struct trap_frame *f)
+{
+	struct fault_recovery *r = &this_cpu()->recover;
+	if (!r->rip)
+		return false;
+	r->vector = (u32)f->vector;
+	r->fault_addr = f->vector == 14 ? read_cr2() : 0;
+	r->hit = true;
+	f->rip = r->rip;
+	f->rsp = r->rsp;
+	f->rax = f->vector;
+	r->rip = 0;
+	return true;
+}
+
+static void handle_exception(struct trap_frame *f)
+{
+	if (f->vector != 2 && f->vector != 8 && try_recover(f))
+		return;
+	extern bool cpus_stopping;
+	if (f->vector == 2 && (panic_in_progress() || READ_ONCE(cpus_stopping)))
+		panic_stop_this_cpu(); /* another CPU stops the machine */
+	panic_begin();
+	panic_printf("\n*** exception %llu: %s on cpu %u, error code 0x%llx\n",
+		     f->vector,
+		     exception_names[f->vector] ? exception_names[f->vector]
+						: "reserved",
+		     this_cpu()->id, f->error);
+	if (f->vector == 14)
+		panic_printf("page fault at %016llx: %s %s%s\n", read_cr2(),
+			     (f->error & 1) ? "protection violation"
+					    : "not present",
+			     (f->error & 16) ? "instruction fetch"
+			     : (f->error & 2) ? "write"
+					      : "read",
+			     stack_guard_hit(read_cr2()) ? " (stack guard page: "
+							   "stack overflow)"
+							 : "");
+	dump_registers(f);
+	backtrace_from(f->rip, f->rbp, 24);
+	panic_end("exception");
+}
+
+static void handle_irq(struct trap_frame *f)
+{
+	int vec = (int)f->vector;
+	irq_enter();
+	this_cpu()->irq_count[vec]++;
+	irq_dispatch(vec);
+	if (vec != VECTOR_SPURIOUS)
+		lapic_eoi();
+	irq_exit();
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector < 32)
+		handle_exception(f);
+	else
+		handle_irq(f);
+}

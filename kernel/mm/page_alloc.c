@@ -1,0 +1,143 @@
+/*
+ * page_alloc.c - the physical page allocator: the buddy system (buddy.c)
+ * behind one lock, fed from the UEFI memory map.
+ *
+ * mm_init -> find the span of RAM -> carve the buddy's per-page metadata
+ *         -> add usable and boot-services ranges -> reserve low 1 MiB,
+ *            the metadata itself
+ */
+#include <skiff/mm.h>
+#include <skiff/buddy.h>
+#include <skiff/boot_info.h>
+#include <skiff/printk.h>
+#include <skiff/spinlock.h>
+#include <string.h>
+
+static struct buddy buddy;
+static DEFINE_SPINLOCK(page_lock, "page_alloc");
+static u64 reclaimed_pages;
+
+static bool usable(u32 type)
+{
+	return type == BOOT_MEM_USABLE || type == BOOT_MEM_RECLAIMABLE;
+}
+
+static void ram_span(const struct boot_mem_range *m, u32 n, u64 *lo, u64 *hi)
+{
+	*lo = ~0ULL;
+	*hi = 0;
+	for (u32 i = 0; i < n; i++) {
+		if (!usable(m[i].type))
+			continue;
+		u64 s = m[i].phys >> PAGE_SHIFT, e = s + m[i].npages;
+		*lo = MIN(*lo, s);
+		*hi = MAX(*hi, e);
+	}
+}
+
+/*
+ * Carve `bytes` out of a usable range above 1 MiB: from the bottom of the
+ * lowest range that fits (top == false) or the top of the highest (true).
+ */
+static u64 carve(const struct boot_mem_range *m, u32 n, u64 bytes, bool top,
+		 u64 avoid_lo, u64 avoid_hi)
+{
+	for (u32 k = 0; k < n; k++) {
+		u32 i = top ? n - 1 - k : k;
+		if (m[i].type != BOOT_MEM_USABLE)
+			continue;
+		u64 s = MAX(m[i].phys, 1ULL << 20);
+		u64 e = m[i].phys + m[i].npages * PAGE_SIZE;
+		if (avoid_hi > s && avoid_lo < e)
+			s = MAX(s, avoid_hi); /* only ever avoids the bottom */
+		if (e <= s || e - s < bytes)
+			continue;
+		return top ? ALIGN_DOWN(e - bytes, PAGE_SIZE) : s;
+	}
+	return 0;
+}
+
+/* newlib's heap: an eighth of RAM, at least 8 MiB, at most 256 MiB. */
+static u64 heap_size(u64 free_pages)
+{
+	u64 bytes = (free_pages << PAGE_SHIFT) / 8;
+	return ALIGN_UP(MIN(MAX(bytes, 8ULL << 20), 256ULL << 20), PAGE_SIZE);
+}
+
+void mm_init(const struct boot_info *bi)
+{
+	const struct boot_mem_range *m = (const void *)bi->mem;
+	u32 n = bi->mem_count;
+	u64 lo, hi;
+	ram_span(m, n, &lo, &hi);
+	u64 meta_bytes = ALIGN_UP(buddy_meta_size(hi - lo), PAGE_SIZE);
+	u64 meta = carve(m, n, meta_bytes, false, 0, 0);
+	if (!meta)
+		panic("mm_init: no room for %llu bytes of page metadata",
+		      (unsigned long long)meta_bytes);
+
+	buddy_init(&buddy, lo, hi - lo, (void *)meta, 0);
+	for (u32 i = 0; i < n; i++) {
+		if (!usable(m[i].type))
+			continue;
+		buddy_add_range(&buddy, m[i].phys >> PAGE_SHIFT, m[i].npages);
+		if (m[i].type == BOOT_MEM_RECLAIMABLE)
+			reclaimed_pages += m[i].npages;
+	}
+	buddy_reserve_range(&buddy, 0, (1 << 20) >> PAGE_SHIFT);
+	buddy_reserve_range(&buddy, meta >> PAGE_SHIFT, meta_bytes >> PAGE_SHIFT);
+
+	u64 hbytes = heap_size(buddy.free_pages);
+	u64 heap = carve(m, n, hbytes, true, meta, meta + meta_bytes);
+	if (!heap)
+		panic("mm_init: no room for a %llu MiB heap",
+		      (unsigned long long)(hbytes >> 20));
+	buddy_reserve_range(&buddy, heap >> PAGE_SHIFT, hbytes >> PAGE_SHIFT);
+	heap_init((void *)heap, hbytes);
+	pr_info("mm: %llu MiB free in pages, heap %llu MiB, span %llu MiB, "
+		"%llu MiB reclaimed from boot services, metadata %llu KiB\n",
+		(unsigned long long)(buddy.free_pages >> 8),
+		(unsigned long long)(hbytes >> 20),
+		(unsigned long long)((hi - lo) >> 8),
+		(unsigned long long)(reclaimed_pages >> 8),
+		(unsigned long long)(meta_bytes >> 10));
+}
+
+void *alloc_pages(unsigned order)
+{
+	unsigned long flags = spin_lock_irqsave(&page_lock);
+	s64 pfn = buddy_alloc(&buddy, order);
+	spin_unlock_irqrestore(&page_lock, flags);
+	return pfn < 0 ? NULL : (void *)((u64)pfn << PAGE_SHIFT);
+}
+
+void free_pages(void *p, unsigned order)
+{
+	if (!p)
+		return;
+	unsigned long flags = spin_lock_irqsave(&page_lock);
+	buddy_free(&buddy, (u64)p >> PAGE_SHIFT, order);
+	spin_unlock_irqrestore(&page_lock, flags);
+}
+
+void *alloc_page_zeroed(void)
+{
+	void *p = alloc_pages(0);
+	if (p)
+		memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+void mm_get_stats(struct mm_stats *s)
+{
+	extern void heap_get_stats(u64 *used, u64 *limit);
+	memset(s, 0, sizeof(*s));
+	unsigned long flags = spin_lock_irqsave(&page_lock);
+	s->total_pages = buddy.total_pages;
+	s->free_pages = buddy.free_pages;
+	for (unsigned o = 0; o < MAX_ORDER && o < 11; o++)
+		s->free_by_order[o] = buddy.nr_free[o];
+	spin_unlock_irqrestore(&page_lock, flags);
+	s->reclaimed_pages = reclaimed_pages;
+	heap_get_stats(&s->heap_bytes, &s->heap_limit);
+}

@@ -1,0 +1,392 @@
+/*
+ * shell.c - the operator shell on the serial console.
+ *
+ * shell_poll -> uart_getc -> shell_line_feed (kernel/shell_line.c)
+ *   Enter -> run_line -> split_args -> shell_find -> cmd->fn -> report
+ *   Tab   -> complete (command names; also the argument of `help`)
+ *
+ * A command returns 0 on success, a negative errno for the shell to
+ * explain ("CMD: error: ..."; -EINVAL prints "CMD: usage: ..."), or
+ * SHELL_ERR_SHOWN (1) when it failed and already said why.
+ *
+ * The table of commands is the linker section .shell_cmds. It lives in
+ * read-only memory, so `help` and completion walk it in name order by
+ * repeatedly picking the next name up (next_cmd) instead of sorting it.
+ */
+#include <skiff/shell.h>
+#include <skiff/shell_line.h>
+#include <skiff/console.h>
+#include <skiff/uart.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHELL_PROMPT "skiff> "
+#define SHELL_ERR_SHOWN 1  /* command result: failed, message printed */
+#define PRINTF_SMALL 512   /* shell_printf stack buffer; longer: malloc */
+#define LIST_WIDTH_COLS 78 /* completion candidates wrap here */
+
+extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
+
+static struct shell_line line;
+static bool shell_ready; /* shell_init ran: the prompt is up */
+static bool shell_busy;	 /* a command is running: no nested polling */
+
+void shell_write(const char *s, size_t n)
+{
+	console_write(s, n);
+}
+
+/* Output longer than the stack buffer: format again into the heap. */
+static void printf_long(const char *small, int n, const char *fmt, va_list ap)
+{
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		shell_write(small, PRINTF_SMALL - 1);
+		shell_write("...[out of memory: truncated]\n", 30);
+		return;
+	}
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	shell_write(big, (size_t)n);
+	free(big);
+}
+
+int shell_printf(const char *fmt, ...)
+{
+	char small[PRINTF_SMALL];
+	va_list ap, again;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(small))
+		printf_long(small, n, fmt, again);
+	else if (n > 0)
+		shell_write(small, (size_t)n);
+	va_end(again);
+	return n;
+}
+
+static void prompt(void)
+{
+	shell_write(SHELL_PROMPT, sizeof(SHELL_PROMPT) - 1);
+}
+
+static void flush_echo(void)
+{
+	if (line.out_len)
+		shell_write(line.out, line.out_len);
+	line.out_len = 0;
+}
+
+/* ---- the command table ------------------------------------------------ */
+
+const struct shell_cmd *shell_find(const char *name)
+{
+	for (const struct shell_cmd *c = __shell_cmds_start;
+	     c < __shell_cmds_end; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Name order, with the table position breaking ties between equal names. */
+static bool cmd_before(const struct shell_cmd *a, const struct shell_cmd *b)
+{
+	int d = strcmp(a->name, b->name);
+	return d < 0 || (d == 0 && a < b);
+}
+
+/* The command after prev in name order (the first if prev is NULL). */
+static const struct shell_cmd *next_cmd(const struct shell_cmd *prev)
+{
+	const struct shell_cmd *best = NULL;
+	for (const struct shell_cmd *c = __shell_cmds_start;
+	     c < __shell_cmds_end; c++) {
+		if (prev && !cmd_before(prev, c))
+			continue;
+		if (!best || cmd_before(c, best))
+			best = c;
+	}
+	return best;
+}
+
+/* ---- running a line ----------------------------------------------------- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Copy one word from *srcp to *dstp (in place: dst never passes src),
+ * dropping double quotes and keeping the spaces between them. Leaves src
+ * past the separator. -EINVAL for an unterminated quote.
+ */
+static int copy_word(char **srcp, char **dstp)
+{
+	char *src = *srcp, *dst = *dstp;
+	bool quoted = false;
+
+	for (; *src && (quoted || !is_space(*src)); src++) {
+		if (*src == '"')
+			quoted = !quoted;
+		else
+			*dst++ = *src;
+	}
+	if (quoted)
+		return -EINVAL;
+	if (*src)
+		src++; /* before the NUL below, which may land on it */
+	*dst++ = 0;
+	*srcp = src;
+	*dstp = dst;
+	return 0;
+}
+
+/* Split s in place into argv; the word count, or -E2BIG / -EINVAL. */
+static int split_args(char *s, char **argv)
+{
+	char *src = s, *dst = s;
+	int argc = 0;
+
+	for (;;) {
+		while (is_space(*src))
+			src++;
+		if (!*src)
+			return argc;
+		if (argc == SHELL_MAX_ARGS)
+			return -E2BIG;
+		argv[argc++] = dst;
+		if (copy_word(&src, &dst) < 0)
+			return -EINVAL;
+	}
+}
+
+static const char *errno_text(int err)
+{
+	static char unknown[24];
+	const char *s = strerror(err);
+	if (s && *s)
+		return s;
+	snprintf(unknown, sizeof(unknown), "errno %d", err);
+	return unknown;
+}
+
+static void report(const struct shell_cmd *cmd, int ret)
+{
+	if (ret == -EINVAL)
+		shell_printf("%s: usage: %s\n", cmd->name,
+			     cmd->usage ? cmd->usage : cmd->name);
+	else if (ret < 0)
+		shell_printf("%s: error: %s\n", cmd->name, errno_text(-ret));
+}
+
+static void run_line(const char *text)
+{
+	char work[SHELL_LINE_MAX + 1];
+	char *argv[SHELL_MAX_ARGS + 1];
+
+	snprintf(work, sizeof(work), "%s", text);
+	const char *first = work + strspn(work, " \t");
+	if (*first == '#')
+		return; /* a comment */
+	int argc = split_args(work, argv);
+	if (argc == -E2BIG)
+		shell_printf("shell: too many words (at most %d)\n",
+			     SHELL_MAX_ARGS);
+	else if (argc < 0)
+		shell_printf("shell: unterminated quote\n");
+	if (argc <= 0)
+		return;
+	argv[argc] = NULL;
+	const struct shell_cmd *cmd = shell_find(argv[0]);
+	if (!cmd) {
+		shell_printf("%s: command not found (try 'help')\n", argv[0]);
+		return;
+	}
+	report(cmd, cmd->fn(argc, argv));
+}
+
+/* ---- tab completion ----------------------------------------------------- */
+
+struct completion {
+	const char *prefix; /* the word typed so far, up to the cursor */
+	size_t prefix_len;
+	const struct shell_cmd *first; /* first match in name order */
+	unsigned count;
+	size_t common_len; /* length shared by every match */
+};
+
+/* Start of the word under the cursor, if it names a command: the first
+ * word, or the one after `help`. -1 otherwise. */
+static long completion_start(void)
+{
+	size_t start = line.cursor;
+	while (start > 0 && !is_space(line.buf[start - 1]))
+		start--;
+	size_t lead = strspn(line.buf, " \t");
+	if (start == lead)
+		return (long)start;
+	const char *rest = line.buf + lead;
+	if (strncmp(rest, "help", 4) == 0 && is_space(rest[4]) &&
+	    lead + 4 + strspn(rest + 4, " \t") == start)
+		return (long)start;
+	return -1;
+}
+
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n && a[i] && a[i] == b[i])
+		i++;
+	return i;
+}
+
+static void find_matches(struct completion *m)
+{
+	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c)) {
+		if (strncmp(c->name, m->prefix, m->prefix_len) != 0)
+			continue;
+		if (m->count++ == 0) {
+			m->first = c;
+			m->common_len = strlen(c->name);
+		} else {
+			m->common_len = common_prefix(m->first->name, c->name,
+						      m->common_len);
+		}
+	}
+}
+
+static void list_matches(const struct completion *m)
+{
+	size_t col = 0;
+	shell_write("\n", 1);
+	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c)) {
+		if (strncmp(c->name, m->prefix, m->prefix_len) != 0)
+			continue;
+		size_t w = strlen(c->name) + 2;
+		if (col && col + w > LIST_WIDTH_COLS) {
+			shell_write("\n", 1);
+			col = 0;
+		}
+		shell_printf("%s  ", c->name);
+		col += w;
+	}
+	shell_write("\n", 1);
+	prompt();
+	shell_line_redraw(&line);
+}
+
+static void complete(void)
+{
+	long start = completion_start();
+	struct completion m = {0};
+
+	if (start >= 0) {
+		m.prefix = line.buf + start;
+		m.prefix_len = line.cursor - (size_t)start;
+		find_matches(&m);
+	}
+	if (m.count == 0) {
+		shell_write("\a", 1);
+		return;
+	}
+	const char *extra = m.first->name + m.prefix_len;
+	shell_line_insert(&line, extra, m.common_len - m.prefix_len);
+	if (m.count == 1 && !is_space(line.buf[line.cursor]))
+		shell_line_insert(&line, " ", 1);
+	flush_echo();
+	if (m.count > 1)
+		list_matches(&m);
+	flush_echo();
+}
+
+/* ---- the polling loop --------------------------------------------------- */
+
+/* True when a command ran (shell_poll then returns). */
+static bool act(enum shell_line_action a)
+{
+	switch (a) {
+	case SHELL_LINE_EXECUTE:
+		shell_busy = true;
+		run_line(line.result);
+		shell_busy = false;
+		prompt();
+		return true;
+	case SHELL_LINE_COMPLETE:
+		complete();
+		return false;
+	case SHELL_LINE_CANCEL:
+		prompt();
+		return false;
+	default:
+		return false;
+	}
+}
+
+void shell_poll(void)
+{
+	int c;
+
+	if (!shell_ready || shell_busy)
+		return;
+	while ((c = uart_getc()) >= 0) {
+		enum shell_line_action a = shell_line_feed(&line, (u8)c);
+		flush_echo();
+		if (act(a))
+			return;
+	}
+}
+
+bool shell_key_pressed(void)
+{
+	int c;
+
+	while ((c = uart_getc()) >= 0)
+		if (!shell_line_eat_lf(&line, (u8)c))
+			return true;
+	return false;
+}
+
+void shell_init(void)
+{
+	shell_line_init(&line);
+	shell_ready = true;
+	prompt();
+}
+
+/* ---- help --------------------------------------------------------------- */
+
+static int help_one(const char *name)
+{
+	const struct shell_cmd *c = shell_find(name);
+	if (!c) {
+		shell_printf("help: no command '%s' (try 'help')\n", name);
+		return SHELL_ERR_SHOWN;
+	}
+	shell_printf("usage: %s\n  %s\n", c->usage ? c->usage : c->name,
+		     c->help ? c->help : "");
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	int width = 0;
+
+	if (argc > 2)
+		return -EINVAL;
+	if (argc == 2)
+		return help_one(argv[1]);
+	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c))
+		width = MAX(width, (int)strlen(c->name));
+	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c))
+		shell_printf("  %-*s  %s\n", width, c->name,
+			     c->help ? c->help : "");
+	return 0;
+}
+SHELL_CMD("help", cmd_help, "help [CMD]",
+	  "list the commands, or show how to use one");

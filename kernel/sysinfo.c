@@ -1,0 +1,226 @@
+/*
+ * sysinfo.c - shell commands that show or steer the system as a whole:
+ * version, uptime, config, set, cpus, mem, log, locks, softirqs, reboot,
+ * poweroff.
+ */
+#include <skiff/config.h>
+#include <skiff/console.h>
+#include <skiff/kernel.h>
+#include <skiff/mm.h>
+#include <skiff/percpu.h>
+#include <skiff/power.h>
+#include <skiff/printk.h>
+#include <skiff/shell.h>
+#include <skiff/slab.h>
+#include <skiff/softirq.h>
+#include <skiff/spinlock.h>
+#include <skiff/time.h>
+#include <asm/paging.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_version(int argc, char **argv)
+{
+	shell_printf("Skiff %s (build %s)\n", skiff_version, skiff_build);
+	shell_printf("firmware: %s\n", boot_info->firmware);
+	return 0;
+}
+SHELL_CMD("version", cmd_version, "version", "kernel version and build");
+
+static int cmd_uptime(int argc, char **argv)
+{
+	u64 ns = ktime_get_ns(), s = ns / NSEC_PER_SEC;
+	shell_printf("up %llu.%03llu s (%llud %02llu:%02llu:%02llu), %u CPUs\n",
+		     (unsigned long long)s,
+		     (unsigned long long)(ns / 1000000 % 1000),
+		     (unsigned long long)(s / 86400),
+		     (unsigned long long)(s / 3600 % 24),
+		     (unsigned long long)(s / 60 % 60),
+		     (unsigned long long)(s % 60), nr_cpus_online);
+	return 0;
+}
+SHELL_CMD("uptime", cmd_uptime, "uptime", "time since boot");
+
+static int cmd_config(int argc, char **argv)
+{
+	char buf[512];
+	for (unsigned i = 0;; i++) {
+		int src = config_format_key(&kcfg, i, buf, sizeof(buf));
+		if (src < 0)
+			break;
+		shell_printf("%-40s (%s)\n", buf, config_source_name(src));
+	}
+	return 0;
+}
+SHELL_CMD("config", cmd_config, "config",
+	  "the merged configuration and where each value came from");
+
+static void report_to_shell(void *ctx, const char *msg)
+{
+	shell_printf("%s\n", msg);
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	if (argc != 2 || !strchr(argv[1], '='))
+		return -EINVAL;
+	if (config_set(&kcfg, argv[1], CFG_SRC_CONSOLE, report_to_shell,
+		       NULL) < 0)
+		return 1;
+	config_apply_runtime();
+	return 0;
+}
+SHELL_CMD("set", cmd_set, "set key=value",
+	  "change a setting at run time (log=, panic=; others at next boot)");
+
+static int cmd_cpus(int argc, char **argv)
+{
+	shell_printf("CPU APIC  ONLINE   BUSY%%      IRQS    SOFTIRQS   TICKS\n");
+	for (u32 i = 0; i < NR_CPUS; i++) {
+		struct cpu *c = cpus[i];
+		if (!c)
+			continue;
+		u64 irqs = 0, soft = 0;
+		for (int v = 0; v < NR_VECTORS; v++)
+			irqs += c->irq_count[v];
+		for (int s = 0; s < NR_SOFTIRQS; s++)
+			soft += c->softirq_runs[s];
+		u64 total = c->busy_ns + c->idle_ns;
+		shell_printf("cpu%-2u %4u  %-6s %5llu.%llu %9llu %11llu %7llu\n",
+			     i, c->apic_id, c->online ? "yes" : "no",
+			     (unsigned long long)(total ? c->busy_ns * 100 / total
+							: 0),
+			     (unsigned long long)(total ? c->busy_ns * 1000 /
+							      total % 10
+							: 0),
+			     (unsigned long long)irqs, (unsigned long long)soft,
+			     (unsigned long long)c->ticks);
+	}
+	return 0;
+}
+SHELL_CMD("cpus", cmd_cpus, "cpus", "CPUs, their load, interrupts and ticks");
+
+static void print_cache(void *ctx, const struct kmem_cache *c)
+{
+	shell_printf("  %-20s %8llu %8llu %6zu %6u %6llu\n", c->name,
+		     (unsigned long long)c->active_objs,
+		     (unsigned long long)c->total_objs, c->obj_size,
+		     c->objs_per_slab, (unsigned long long)c->nr_slabs);
+}
+
+static int cmd_mem(int argc, char **argv)
+{
+	struct mm_stats s;
+	struct paging_stats p;
+	mm_get_stats(&s);
+	paging_get_stats(&p);
+	shell_printf("pages:  %llu MiB total, %llu MiB free, %llu MiB reclaimed "
+		     "from boot services\n",
+		     (unsigned long long)(s.total_pages >> 8),
+		     (unsigned long long)(s.free_pages >> 8),
+		     (unsigned long long)(s.reclaimed_pages >> 8));
+	shell_printf("heap:   %llu KiB used of %llu MiB\n",
+		     (unsigned long long)(s.heap_bytes >> 10),
+		     (unsigned long long)(s.heap_limit >> 20));
+	shell_printf("tables: %llu page-table pages, vmap %llu KiB\n",
+		     (unsigned long long)p.table_pages,
+		     (unsigned long long)(p.vmap_bytes >> 10));
+	shell_printf("free blocks by order:");
+	for (int o = 0; o < 11; o++)
+		shell_printf(" %llu", (unsigned long long)s.free_by_order[o]);
+	shell_printf("\nslab caches:\n  %-20s %8s %8s %6s %6s %6s\n", "NAME",
+		     "ACTIVE", "TOTAL", "SIZE", "PER", "SLABS");
+	kcache_for_each(print_cache, NULL);
+	return 0;
+}
+SHELL_CMD("mem", cmd_mem, "mem", "memory: pages, heap, slab caches");
+
+static void print_log_line(void *ctx, const char *text, size_t len, int lvl)
+{
+	shell_write(text, len);
+}
+
+static int parse_level(const char *s)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int cmd_log(int argc, char **argv)
+{
+	int level = LOG_DEBUG;
+	unsigned last = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
+			level = parse_level(argv[++i]);
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			last = (unsigned)strtoul(argv[++i], NULL, 10);
+		else
+			return -EINVAL;
+		if (level < 0)
+			return -EINVAL;
+	}
+	log_for_each(level, last, print_log_line, NULL);
+	return 0;
+}
+SHELL_CMD("log", cmd_log, "log [-l debug|info|warn|error] [-n N]",
+	  "the kernel log ring, like dmesg");
+
+static int cmd_locks(int argc, char **argv)
+{
+	shell_printf("%-20s %14s %12s %14s\n", "CLASS", "ACQUIRED", "CONTENDED",
+		     "SPINS");
+	for (struct lock_class *c = lock_classes(); c; c = c->next)
+		shell_printf("%-20s %14llu %12llu %14llu\n", c->name,
+			     (unsigned long long)c->acquired,
+			     (unsigned long long)c->contended,
+			     (unsigned long long)c->spins);
+	shell_printf("lock debugging (recursion, owner, wait-with-lock): %s\n",
+		     CONFIG_DEBUG_LOCKS ? "on" : "off");
+	return 0;
+}
+SHELL_CMD("locks", cmd_locks, "locks", "spinlock classes and contention");
+
+static int cmd_softirqs(int argc, char **argv)
+{
+	shell_printf("%-10s", "");
+	for (u32 i = 0; i < NR_CPUS; i++)
+		if (cpus[i] && cpus[i]->online)
+			shell_printf(" %14s%-2u", "CPU", i);
+	shell_printf("\n");
+	for (int s = 0; s < NR_SOFTIRQ_USED; s++) {
+		shell_printf("%-10s", softirq_name(s));
+		for (u32 i = 0; i < NR_CPUS; i++)
+			if (cpus[i] && cpus[i]->online)
+				shell_printf(" %16llu", (unsigned long long)
+							       cpus[i]->softirq_runs[s]);
+		shell_printf("\n");
+	}
+	shell_printf("%-10s", "deferred");
+	for (u32 i = 0; i < NR_CPUS; i++)
+		if (cpus[i] && cpus[i]->online)
+			shell_printf(" %16llu",
+				     (unsigned long long)cpus[i]->softirq_deferred);
+	shell_printf("\n");
+	return 0;
+}
+SHELL_CMD("softirqs", cmd_softirqs, "softirqs",
+	  "softirq runs per CPU (like /proc/softirqs) and budget deferrals");
+
+static int cmd_reboot(int argc, char **argv)
+{
+	shell_printf("rebooting\n");
+	machine_reboot();
+}
+SHELL_CMD("reboot", cmd_reboot, "reboot", "reset the machine");
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	shell_printf("powering off\n");
+	machine_poweroff();
+}
+SHELL_CMD("poweroff", cmd_poweroff, "poweroff", "ACPI S5: turn the machine off");

@@ -1,0 +1,87 @@
+# fuzz.mk - libFuzzer targets, included by the top Makefile. Paths are
+# relative to the repo root.
+#
+#   make fuzz-build   build each tests/fuzz/fuzz_<name>.c with clang and
+#                     the sources in FUZZ_SRCS_<name> into $(BUILD)/fuzz/
+#   make fuzz-smoke   run each for $(FUZZ_SMOKE_SECONDS) s (default 10)
+#   make fuzz         run each for $(FUZZ_SECONDS) s (default 600)
+#
+# A run starts from tests/fuzz/corpus/<name>/, copied into
+# $(BUILD)/fuzz/corpus-<name>/ where libFuzzer adds what it finds (the
+# repo's corpus is never written). Crashes go to
+# $(BUILD)/fuzz/artifacts-<name>/. Both run targets print one line per
+# fuzzer, write "passed failed" to $(BUILD)/fuzz/results (passed: no crash
+# found) and fail at the end if any fuzzer failed.
+#
+# To add a fuzzer: write tests/fuzz/fuzz_<name>.c, seed
+# tests/fuzz/corpus/<name>/, and add a FUZZ_SRCS_<name> line below naming
+# the sources it needs (without one it gets <dir>/<name>.c for the first
+# of kernel, kernel/mm, net, drivers, drivers/net, apps that has it).
+
+BUILD ?= build
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CC ?= clang
+FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Iinclude
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS ?= 600
+FUZZ_Q := $(if $(V),,@)
+
+FUZZ_SRCS_config := kernel/config.c
+
+fuzz_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
+	kernel kernel/mm net drivers drivers/net apps)))
+
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_HDRS := $(wildcard include/skiff/*.h)
+
+define FUZZ_RULE
+FUZZ_SRCS_$(1) ?= $(call fuzz_default_srcs,$(1))
+$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRCS_$(1)) $$(FUZZ_HDRS)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	@echo "  FUZZCC  $$@"
+	$(FUZZ_Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c \
+		$$(FUZZ_SRCS_$(1)) || echo "fuzz: fuzz_$(1): build failed"
+endef
+$(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(n))))
+
+# $(call FUZZ_RUN,seconds): run every fuzzer for that long.
+define FUZZ_RUN
+	@mkdir -p $(FUZZ_DIR); pass=0; fail=0; \
+	for n in $(FUZZ_NAMES); do \
+		bin=$(FUZZ_DIR)/fuzz_$$n; log=$$bin.log; \
+		corpus=$(FUZZ_DIR)/corpus-$$n; art=$(FUZZ_DIR)/artifacts-$$n/; \
+		if [ ! -x $$bin ]; then \
+			echo "fuzz: fuzz_$$n: build failed"; \
+			fail=$$((fail + 1)); continue; \
+		fi; \
+		mkdir -p $$corpus $$art; \
+		if [ -d tests/fuzz/corpus/$$n ]; then \
+			cp -R tests/fuzz/corpus/$$n/. $$corpus/; \
+		fi; \
+		if UBSAN_OPTIONS=print_stacktrace=1 $$bin -max_total_time=$(1) \
+			-print_final_stats=1 -artifact_prefix=$$art \
+			$$corpus >$$log 2>&1; then \
+			pass=$$((pass + 1)); st=ok; \
+		else \
+			fail=$$((fail + 1)); st="FAILED, see $$log and $$art"; \
+		fi; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+		printf 'fuzz: %-18s %ss, %s runs  %s\n' \
+			fuzz_$$n $(1) "$${runs:-?}" "$$st"; \
+	done; \
+	echo "$$pass $$fail" >$(FUZZ_DIR)/results; \
+	echo "fuzz: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+endef
+
+.PHONY: fuzz-build fuzz-smoke fuzz
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
+
+fuzz: fuzz-build
+	$(call FUZZ_RUN,$(FUZZ_SECONDS))

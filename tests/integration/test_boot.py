@@ -1,0 +1,49 @@
+"""Boot, power off, and a bad configuration: the foundation's contract.
+
+Each check here boots its own VM except the first, which boots the default
+shared VM that test_shell.py goes on to use.
+"""
+
+import re
+
+from skiff_qemu import BANNER_RE, PROMPT_RE, time_limit
+
+
+def test_banner_and_prompt(t):
+    """The banner, then the prompt within 60 s of QEMU starting; no panic."""
+    vm = t.shared_vm()  # waits up to 60 s for the prompt
+    prompt = vm.find(PROMPT_RE)
+    banner = vm.find(BANNER_RE)
+    assert banner and banner.start() < prompt.start(), \
+        "no line starting with 'Skiff ' before the first prompt\n" + vm.tail()
+    panic = vm.panic_text()
+    assert not panic, f"panic text in the boot log: {panic}"
+
+
+@time_limit(120)
+def test_poweroff(t):
+    """`poweroff` (ACPI S5) makes QEMU exit by itself within 20 s.
+
+    Without -no-reboot, so a reset (say a triple fault) reboots instead of
+    exiting and cannot pass for a power-off."""
+    vm = t.vm(no_reboot=False)
+    vm.wait_prompt(60)
+    vm.send("poweroff\r")
+    status = vm.wait_exit(20)
+    assert status == 0, f"QEMU exit status {status} after poweroff"
+
+
+@time_limit(150)
+def test_bad_config(t):
+    """Unknown keys and bad values are named on the console, defaults kept,
+    and the boot goes on to the prompt."""
+    vm = t.vm(config="bogus=1 mtu=99999 log=info")
+    vm.wait_prompt(60)
+    lines = vm.text.split("\n")
+    config_lines = [ln for ln in lines if "config:" in ln]
+    for key in ("bogus", "mtu"):
+        assert any(key in ln for ln in config_lines), \
+            f"no 'config:' line naming {key!r}; config lines: {config_lines}"
+    out = vm.cmd("config")
+    assert re.search(r"\bmtu\s*[=:]?\s*1500\b", out), \
+        f"`config` does not show mtu=1500:\n{out}"

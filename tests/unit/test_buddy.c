@@ -1,0 +1,348 @@
+/*
+ * test_buddy.c - host tests for kernel/mm/buddy.c: split and merge,
+ * alignment, exhaustion, bad frees caught, ranges with holes, reserve,
+ * and a random stress run under buddy_check().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <skiff/buddy.h>
+
+/* A fake physical span backed by host memory. */
+struct arena {
+	struct buddy b;
+	u8 *mem;
+	u8 *meta;
+};
+
+static void arena_init(struct arena *a, u64 base_pfn, u64 npages)
+{
+	a->mem = aligned_alloc(PAGE_SIZE, npages * PAGE_SIZE);
+	a->meta = malloc(buddy_meta_size(npages));
+	assert_non_null(a->mem);
+	assert_non_null(a->meta);
+	buddy_init(&a->b, base_pfn, npages, a->meta,
+		   (intptr_t)a->mem - (intptr_t)(base_pfn << PAGE_SHIFT));
+	assert_int_equal(buddy_check(&a->b), 0);
+}
+
+static void arena_fini(struct arena *a)
+{
+	free(a->mem);
+	free(a->meta);
+}
+
+static u64 rnd_state = 88172645463325252ULL;
+
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void test_meta_size(void **state)
+{
+	(void)state;
+	assert_int_equal(buddy_meta_size(0), 0);
+	assert_true(buddy_meta_size(1000) >= 1000);
+	assert_true(buddy_meta_size(1000) <= 2000);
+}
+
+static void test_split_merge(void **state)
+{
+	struct arena a;
+	s64 p;
+
+	(void)state;
+	arena_init(&a, 5 * 1024, 1024);
+	buddy_add_range(&a.b, 5 * 1024, 1024);
+	assert_int_equal(a.b.nr_free[MAX_ORDER - 1], 1);
+	assert_int_equal(a.b.free_pages, 1024);
+	p = buddy_alloc(&a.b, 0);
+	assert_int_equal(p, 5 * 1024);
+	for (unsigned k = 0; k < MAX_ORDER - 1; k++)
+		assert_int_equal(a.b.nr_free[k], 1); /* one upper half each */
+	assert_int_equal(a.b.nr_free[MAX_ORDER - 1], 0);
+	assert_int_equal(a.b.free_pages, 1023);
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(buddy_free(&a.b, p, 0), 0);
+	assert_int_equal(a.b.nr_free[MAX_ORDER - 1], 1);
+	for (unsigned k = 0; k < MAX_ORDER - 1; k++)
+		assert_int_equal(a.b.nr_free[k], 0);
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+/* Blocks are naturally aligned and never overlap. */
+static void test_alignment(void **state)
+{
+	struct arena a;
+	u8 used[4096] = {0};
+
+	(void)state;
+	arena_init(&a, 4096, 4096);
+	buddy_add_range(&a.b, 0, 1ULL << 20);
+	for (int i = 0; i < 200; i++) {
+		unsigned order = rnd() % 5;
+		s64 p = buddy_alloc(&a.b, order);
+
+		if (p < 0)
+			break;
+		assert_true(IS_ALIGNED((u64)p, 1ULL << order));
+		assert_true((u64)p >= 4096 && (u64)p + (1 << order) <= 8192);
+		for (u64 j = 0; j < (1ULL << order); j++) {
+			assert_int_equal(used[p - 4096 + j], 0);
+			used[p - 4096 + j] = 1;
+		}
+	}
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+static void test_exhaustion(void **state)
+{
+	struct arena a;
+
+	(void)state;
+	arena_init(&a, 64, 100); /* 64 + 32 + 4 pages, aligned at 64 */
+	buddy_add_range(&a.b, 64, 100);
+	assert_int_equal(a.b.nr_free[6], 1);
+	assert_int_equal(a.b.nr_free[5], 1);
+	assert_int_equal(a.b.nr_free[2], 1);
+	assert_int_equal(buddy_alloc(&a.b, 7), -1);
+	assert_int_equal(buddy_alloc(&a.b, MAX_ORDER), -1);
+	for (int i = 0; i < 100; i++)
+		assert_true(buddy_alloc(&a.b, 0) >= 0);
+	assert_int_equal(buddy_alloc(&a.b, 0), -1);
+	assert_int_equal(a.b.free_pages, 0);
+	assert_int_equal(buddy_check(&a.b), 0);
+	for (u64 p = 64; p < 164; p++)
+		assert_int_equal(buddy_free(&a.b, p, 0), 0);
+	assert_int_equal(a.b.free_pages, 100);
+	assert_int_equal(a.b.nr_free[6], 1);
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+static void test_bad_free(void **state)
+{
+	struct arena a;
+	s64 p, q;
+
+	(void)state;
+	arena_init(&a, 1024, 1024);
+	buddy_add_range(&a.b, 1024, 512);
+	p = buddy_alloc(&a.b, 2);
+	q = buddy_alloc(&a.b, 0);
+	assert_int_equal(buddy_free(&a.b, p, 1), -1);	  /* wrong order */
+	assert_int_equal(buddy_free(&a.b, p + 1, 0), -1); /* inside */
+	assert_int_equal(buddy_free(&a.b, p + 2, 1), -1);
+	assert_int_equal(buddy_free(&a.b, 5, 0), -1);	 /* below span */
+	assert_int_equal(buddy_free(&a.b, 4096, 0), -1); /* above span */
+	assert_int_equal(buddy_free(&a.b, 2047, 0), -1); /* reserved */
+	assert_int_equal(buddy_free(&a.b, p, MAX_ORDER), -1);
+	assert_int_equal(buddy_free(&a.b, 1024 + 256, 3), -1); /* free */
+	assert_int_equal(buddy_free(&a.b, UINT64_MAX, 0), -1);
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(buddy_free(&a.b, p, 2), 0);
+	assert_int_equal(buddy_free(&a.b, p, 2), -1); /* double free */
+	assert_int_equal(buddy_free(&a.b, q, 0), 0);
+	assert_int_equal(buddy_free(&a.b, q, 0), -1);
+	assert_int_equal(a.b.nr_errors, 11);
+	assert_int_equal(a.b.free_pages, 512);
+	assert_int_equal(a.b.nr_free[9], 1);
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+/* Is pfn inside one of the n ranges? */
+static bool in_ranges(const u64 (*r)[2], int n, u64 pfn)
+{
+	for (int i = 0; i < n; i++)
+		if (pfn >= r[i][0] && pfn < r[i][0] + r[i][1])
+			return true;
+	return false;
+}
+
+static void test_ranges_with_holes(void **state)
+{
+	const u64 r[][2] = {{1000, 500}, {1600, 1400}, {3100, 900}, {3999, 50}};
+	struct arena a;
+	u64 got = 0, start_free[MAX_ORDER];
+	s64 p;
+
+	(void)state;
+	arena_init(&a, 1000, 3000); /* unaligned base; last range clipped */
+	for (int i = 0; i < 4; i++)
+		buddy_add_range(&a.b, r[i][0], r[i][1]);
+	assert_int_equal(a.b.free_pages, 500 + 1400 + 900);
+	assert_int_equal(a.b.total_pages, 2800);
+	buddy_add_range(&a.b, 0, 100000); /* overlaps: fills the holes only */
+	assert_int_equal(a.b.free_pages, 3000);
+	assert_int_equal(buddy_check(&a.b), 0);
+	buddy_reserve_range(&a.b, 1500, 100);
+	buddy_reserve_range(&a.b, 3000, 100);
+	assert_int_equal(a.b.free_pages, 2800);
+	assert_int_equal(buddy_check(&a.b), 0);
+	memcpy(start_free, a.b.nr_free, sizeof(start_free));
+	while ((p = buddy_alloc(&a.b, 0)) >= 0) {
+		assert_true(in_ranges(r, 3, (u64)p));
+		got++;
+	}
+	assert_int_equal(got, 2800);
+	for (u64 pfn = 1000; pfn < 4000; pfn++)
+		assert_int_equal(buddy_free(&a.b, pfn, 0),
+				 in_ranges(r, 3, pfn) ? 0 : -1);
+	assert_int_equal(a.b.free_pages, 2800);
+	assert_memory_equal(start_free, a.b.nr_free, sizeof(start_free));
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+/* Reserving splits free blocks; allocated blocks stay allocated. */
+static void test_reserve(void **state)
+{
+	struct arena a;
+	s64 p;
+
+	(void)state;
+	arena_init(&a, 0, 2048);
+	buddy_add_range(&a.b, 0, 1024);
+	p = buddy_alloc(&a.b, 3);
+	assert_int_equal(p, 0);
+	buddy_add_range(&a.b, 1024, 1024);
+	buddy_reserve_range(&a.b, 4, 20); /* [4, 24): 8..23 were free */
+	assert_int_equal(a.b.free_pages, 2048 - 8 - 16);
+	assert_int_equal(a.b.total_pages, 2048 - 16);
+	assert_int_equal(buddy_check(&a.b), 0);
+	buddy_reserve_range(&a.b, 0, 30); /* partially free: 24..29 */
+	assert_int_equal(a.b.free_pages, 2048 - 8 - 22);
+	assert_int_equal(buddy_check(&a.b), 0);
+	buddy_reserve_range(&a.b, 1023, 3); /* straddles two 4 MiB halves */
+	assert_int_equal(a.b.free_pages, 2048 - 8 - 25);
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(buddy_free(&a.b, (u64)p, 3), 0);
+	buddy_add_range(&a.b, 0, 2048);
+	assert_int_equal(a.b.free_pages, 2048);
+	assert_int_equal(a.b.nr_free[MAX_ORDER - 1], 2);
+	assert_int_equal(buddy_check(&a.b), 0);
+	buddy_reserve_range(&a.b, 0, UINT64_MAX);
+	assert_int_equal(a.b.free_pages, 0);
+	assert_int_equal(a.b.total_pages, 0);
+	assert_int_equal(buddy_alloc(&a.b, 0), -1);
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
+/* The allocator must never write into allocated pages. */
+static void stamp(struct arena *a, u64 pfn, unsigned order, bool check)
+{
+	for (u64 i = 0; i < (1ULL << order); i++) {
+		u64 *w = buddy_pfn_to_virt(&a->b, pfn + i);
+
+		if (check)
+			assert_true(w[0] == ~(pfn + i) && w[1] == pfn + i &&
+				    w[511] == order);
+		else {
+			w[0] = ~(pfn + i);
+			w[1] = pfn + i;
+			w[511] = order;
+		}
+	}
+}
+
+static void test_random_stress(void **state)
+{
+	enum { NPAGES = 8192, MAXA = 4096 };
+	static struct {
+		u64 pfn;
+		unsigned order;
+	} live[MAXA];
+	struct arena a;
+	u64 start_free[MAX_ORDER];
+	int n = 0;
+
+	(void)state;
+	arena_init(&a, 3 * 1024 + 17, NPAGES);
+	buddy_add_range(&a.b, 3 * 1024 + 17, NPAGES);
+	buddy_reserve_range(&a.b, 5000, 300);
+	memcpy(start_free, a.b.nr_free, sizeof(start_free));
+	for (int i = 0; i < 200000; i++) {
+		if (n < MAXA && (n == 0 || rnd() % 100 < 55)) {
+			unsigned order =
+			    (rnd() % 8 == 0) ? rnd() % MAX_ORDER : rnd() % 3;
+			s64 p = buddy_alloc(&a.b, order);
+
+			if (p < 0)
+				continue;
+			stamp(&a, (u64)p, order, false);
+			live[n].pfn = (u64)p;
+			live[n++].order = order;
+		} else {
+			int j = rnd() % n;
+
+			stamp(&a, live[j].pfn, live[j].order, true);
+			assert_int_equal(
+			    buddy_free(&a.b, live[j].pfn, live[j].order), 0);
+			live[j] = live[--n];
+		}
+		if (i % 5000 == 0)
+			assert_int_equal(buddy_check(&a.b), 0);
+	}
+	while (n > 0) {
+		n--;
+		assert_int_equal(buddy_free(&a.b, live[n].pfn, live[n].order),
+				 0);
+	}
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(a.b.free_pages, NPAGES - 300);
+	assert_memory_equal(start_free, a.b.nr_free, sizeof(start_free));
+	assert_int_equal(a.b.nr_errors, 0);
+	arena_fini(&a);
+}
+
+/* buddy_check() notices a corrupted allocator. */
+static void test_check_catches(void **state)
+{
+	struct arena a;
+	s64 p;
+
+	(void)state;
+	arena_init(&a, 0, 64);
+	buddy_add_range(&a.b, 0, 64);
+	p = buddy_alloc(&a.b, 0);
+	a.b.free_pages++;
+	assert_int_equal(buddy_check(&a.b), BUDDY_BAD_COUNT);
+	a.b.free_pages--;
+	a.b.nr_free[0]++;
+	assert_int_equal(buddy_check(&a.b), BUDDY_BAD_NR_FREE);
+	a.b.nr_free[0]--;
+	a.meta[p + 1] = 0x40; /* an allocated head inside page 1's block */
+	assert_true(buddy_check(&a.b) < 0);
+	arena_fini(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_meta_size),
+	    cmocka_unit_test(test_split_merge),
+	    cmocka_unit_test(test_alignment),
+	    cmocka_unit_test(test_exhaustion),
+	    cmocka_unit_test(test_bad_free),
+	    cmocka_unit_test(test_ranges_with_holes),
+	    cmocka_unit_test(test_reserve),
+	    cmocka_unit_test(test_random_stress),
+	    cmocka_unit_test(test_check_catches),
+	};
+
+	return cmocka_run_group_tests_name("buddy", tests, NULL, NULL);
+}

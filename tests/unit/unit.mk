@@ -1,0 +1,77 @@
+# unit.mk - host unit tests (cmocka), included by the top Makefile.
+# Paths are relative to the repo root.
+#
+#   make unit   build each tests/unit/test_<name>.c with the host gcc and
+#               the sources in UNIT_SRCS_<name>, run every binary (a failing
+#               or unbuildable one does not stop the rest), print one line
+#               per binary, write "passed failed" to $(BUILD)/unit/results,
+#               and fail at the end if any test failed.
+#
+# To add a test: write tests/unit/test_<name>.c. It is linked with
+# <dir>/<name>.c for the first source directory that has one (kernel,
+# kernel/mm, net, drivers, drivers/net, apps); if it needs other or more
+# sources, add a UNIT_SRCS_<name> line below.
+
+BUILD ?= build
+UNIT_DIR := $(BUILD)/unit
+UNIT_CC ?= gcc
+UNIT_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -g -O1 \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -Iinclude
+UNIT_LDLIBS ?= -lcmocka
+UNIT_Q := $(if $(V),,@)
+
+UNIT_SRCS_timer_wheel := kernel/timer_wheel.c
+UNIT_SRCS_config := kernel/config.c
+UNIT_SRCS_buddy := kernel/mm/buddy.c
+UNIT_SRCS_slab := kernel/mm/slab.c kernel/mm/buddy.c
+
+unit_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
+	kernel kernel/mm net drivers drivers/net apps)))
+
+UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_NAMES))
+UNIT_HDRS := $(wildcard include/skiff/*.h)
+
+# A binary that fails to build is removed and reported; `unit` counts it
+# as one failed test instead of stopping.
+define UNIT_RULE
+UNIT_SRCS_$(1) ?= $(call unit_default_srcs,$(1))
+$(UNIT_DIR)/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_HDRS)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	@echo "  HOSTCC  $$@"
+	$(UNIT_Q)$$(UNIT_CC) $$(UNIT_CFLAGS) -o $$@ tests/unit/test_$(1).c \
+		$$(UNIT_SRCS_$(1)) $$(UNIT_LDLIBS) || \
+		echo "unit: test_$(1): build failed"
+endef
+$(foreach n,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(n))))
+
+# cmocka ends with "[  PASSED  ] N test(s)." and, if any failed,
+# "[  FAILED  ] N test(s), listed below:". A binary that dies without
+# saying (a sanitizer report, a leak) counts as one more failure.
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@mkdir -p $(UNIT_DIR); pass=0; fail=0; \
+	for n in $(UNIT_NAMES); do \
+		bin=$(UNIT_DIR)/test_$$n; log=$$bin.log; \
+		if [ ! -x $$bin ]; then \
+			echo "unit: test_$$n: build failed"; \
+			fail=$$((fail + 1)); continue; \
+		fi; \
+		CMOCKA_MESSAGE_OUTPUT=stdout \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			$$bin >$$log 2>&1; rc=$$?; \
+		p=$$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' \
+			$$log | tail -n 1); \
+		f=$$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' \
+			$$log | tail -n 1); \
+		p=$${p:-0}; f=$${f:-0}; \
+		if [ $$rc -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
+		if [ $$f -eq 0 ]; then st=ok; else st="FAILED, see $$log"; fi; \
+		printf 'unit: %-18s %4d passed, %d failed  %s\n' \
+			test_$$n $$p $$f "$$st"; \
+		pass=$$((pass + p)); fail=$$((fail + f)); \
+	done; \
+	echo "$$pass $$fail" >$(UNIT_DIR)/results; \
+	echo "unit: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]

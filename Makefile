@@ -106,7 +106,7 @@ $(BUILD)/boot/kernel_blob.o: $(BUILD)/kernel.elf
 	$(Q)strip --strip-debug -o $(BUILD)/boot/blob/kernel.elf $<
 	$(Q)cd $(BUILD)/boot/blob && objcopy -I binary -O elf64-x86-64 \
 		-B i386:x86-64 --rename-section .data=.rodata.kernel,alloc,load,readonly,data,contents \
-		kernel.elf ../kernel_blob.o
+		--add-section .note.GNU-stack=/dev/null kernel.elf ../kernel_blob.o
 
 $(BUILD)/skiff.efi: $(BUILD)/boot/main.o $(BUILD)/boot/kernel_blob.o
 	@echo "  EFI     $@"
@@ -135,7 +135,7 @@ $(BUILD)/skiff.iso: $(BUILD)/esp.img
 	$(Q)rm -f $@ && xorriso -as mkisofs -quiet -o $@ -V SKIFF -R -J \
 		-append_partition 2 0xef $< \
 		-e --interval:appended_partition_2:all:: -no-emul-boot \
-		-isohybrid-gpt-basdat $(ESP) 2>&1 | grep -v '^xorriso.*NOTE' || true
+		-isohybrid-gpt-basdat $(ESP) 2>&1 | grep -v -e '^xorriso' -e '^$$' || true
 	$(Q)test -s $@
 
 $(BUILD)/skiff.img: $(BUILD)/esp.img

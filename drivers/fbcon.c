@@ -71,8 +71,7 @@ static struct {
 	char shown[MAX_CELLS];	   /* on the pixels; 0 = must redraw */
 } fbc = {.lock = SPIN_LOCK_INIT("fbcon"), .cursor_drawn = NO_CELL};
 
-/* ---- pixel formats --------------------------------------------------------
- */
+/* ---- pixel formats ---- */
 
 struct channel {
 	u32 shift, bits;
@@ -127,7 +126,7 @@ static bool pack_rgb(const struct boot_framebuffer *fb, u8 r, u8 g, u8 b,
 	}
 }
 
-/* ---- drawing ------------------------------------------------------------- */
+/* ---- drawing ---- */
 
 static const u8 *glyph_of(char c)
 {
@@ -198,7 +197,7 @@ static void fb_flush(void)
 	fbc.dirty_hi = 0;
 }
 
-/* ---- the text grid ------------------------------------------------------- */
+/* ---- the text grid ---- */
 
 static void clear_cells(u32 from, u32 to)
 {
@@ -278,7 +277,7 @@ static void control(char c)
 	}
 }
 
-/* ---- ANSI sequences: the few the shell uses, the rest skipped ------------ */
+/* ---- ANSI sequences: the few the shell uses, the rest skipped ---- */
 
 /* CSI n J: 0 = from the cursor on, 1 = up to it, 2 or 3 = all. */
 static void erase_display(u32 mode)
@@ -391,7 +390,7 @@ static void fb_putc(char c)
 		put_glyph('?'); /* one per UTF-8 character: lead bytes only */
 }
 
-/* ---- the interface ------------------------------------------------------- */
+/* ---- the interface ---- */
 
 enum fb_lock_result { FB_LOCKED, FB_UNLOCKED_PANIC, FB_BUSY };
 
@@ -435,7 +434,7 @@ static bool fb_geometry_ok(const struct boot_framebuffer *fb)
 		return false;
 	if (fb->pixels_per_scanline < fb->width)
 		return false;
-	return fb->size == 0 || fb->size >= need; /* smaller: not 32 bpp */
+	return fb->size >= need; /* smaller: fewer than 32 bits a pixel */
 }
 
 bool fbcon_init(const struct boot_framebuffer *fb)

@@ -82,7 +82,7 @@ static void flush_echo(void)
 	line.out_len = 0;
 }
 
-/* ---- the command table ------------------------------------------------ */
+/* ---- the command table ---- */
 
 const struct shell_cmd *shell_find(const char *name)
 {
@@ -114,7 +114,7 @@ static const struct shell_cmd *next_cmd(const struct shell_cmd *prev)
 	return best;
 }
 
-/* ---- running a line ----------------------------------------------------- */
+/* ---- running a line ---- */
 
 static bool is_space(char c)
 {
@@ -211,7 +211,7 @@ static void run_line(const char *text)
 	report(cmd, cmd->fn(argc, argv));
 }
 
-/* ---- tab completion ----------------------------------------------------- */
+/* ---- tab completion ---- */
 
 struct completion {
 	const char *prefix; /* the word typed so far, up to the cursor */
@@ -305,7 +305,7 @@ static void complete(void)
 	flush_echo();
 }
 
-/* ---- the polling loop --------------------------------------------------- */
+/* ---- the polling loop ---- */
 
 /* True when a command ran (shell_poll then returns). */
 static bool act(enum shell_line_action a)
@@ -359,7 +359,7 @@ void shell_init(void)
 	prompt();
 }
 
-/* ---- help --------------------------------------------------------------- */
+/* ---- help ---- */
 
 static int help_one(const char *name)
 {

@@ -153,13 +153,12 @@ static struct list_head *merge_sort(struct list_head *first)
 	return merge(merge_sort(first), merge_sort(right));
 }
 
+/* Is the (non-empty) batch in order of expires? */
 static bool batch_sorted(struct list_head *batch)
 {
-	struct list_head *pos;
-
-	list_for_each(pos, batch) if (pos->next != batch &&
-				      timer_of(pos->next)->expires <
-					  timer_of(pos)->expires) return false;
+	for (struct list_head *p = batch->next; p->next != batch; p = p->next)
+		if (timer_of(p->next)->expires < timer_of(p)->expires)
+			return false;
 	return true;
 }
 
@@ -185,7 +184,6 @@ static void sort_batch(struct list_head *batch)
 static u32 run_jiffy(struct timer_wheel *w, struct list_head *expired)
 {
 	unsigned idx = w->clk & TVR_MASK;
-	struct list_head *pos;
 	LIST_HEAD(batch);
 	u32 n = 0;
 
@@ -193,9 +191,8 @@ static u32 run_jiffy(struct timer_wheel *w, struct list_head *expired)
 		cascade_all(w);
 	list_splice_tail_init(&w->tv1[idx], &batch);
 	w->clk++;
-	list_for_each(pos, &batch)
-	{
-		timer_of(pos)->flags &= ~TIMER_ON_WHEEL;
+	for (struct list_head *p = batch.next; p != &batch; p = p->next) {
+		timer_of(p)->flags &= ~TIMER_ON_WHEEL;
 		n++;
 	}
 	w->count -= n;

@@ -30,7 +30,7 @@ struct buddy {
 	u64 nr_free[MAX_ORDER];		  /* blocks on free[order] */
 	u64 free_pages;			  /* pages in free blocks */
 	u64 total_pages;		  /* pages owned: free + allocated */
-	u64 nr_errors; /* bad buddy_free() calls caught and refused */
+	u64 nr_errors;			  /* bad buddy_free() calls refused */
 };
 
 /* Bytes of metadata needed for a span of npages. */
@@ -68,13 +68,12 @@ int buddy_free(struct buddy *b, u64 pfn, unsigned order);
  */
 int buddy_check(const struct buddy *b);
 
+/* What buddy_check() found broken. */
 enum {
-	BUDDY_BAD_LIST = -1,	 /* a free-list entry is outside the span, */
-				 /* misaligned, or its meta disagrees */
+	BUDDY_BAD_LIST = -1,	 /* a free-list entry disagrees with meta */
 	BUDDY_BAD_UNMERGED = -2, /* two free buddies left unmerged */
 	BUDDY_BAD_NR_FREE = -3,	 /* nr_free[] differs from the lists */
-	BUDDY_BAD_BLOCK = -4,	 /* a block in meta is misaligned, */
-				 /* overlaps another or leaves the span */
+	BUDDY_BAD_BLOCK = -4,	 /* a block misaligned, overlapping or out */
 	BUDDY_BAD_COUNT = -5,	 /* free_pages or total_pages is wrong */
 };
 

@@ -338,20 +338,29 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	return 0;
 }
 
-/* Count the slabs of one list and check each against its bitmap. */
+/* Which list a slab with this many objects in use belongs on. */
+static const struct list_head *list_for(const struct kmem_cache *c,
+					const struct slab *s)
+{
+	if (s->inuse == 0)
+		return &c->empty;
+	return s->inuse == c->objs_per_slab ? &c->full : &c->partial;
+}
+
+/* Count the slabs of list l and check each against its bitmap. */
 static int check_list(const struct kmem_cache *c, const struct list_head *l,
 		      u64 *nslabs, u64 *inuse)
 {
-	struct slab *s;
-
-	list_for_each_entry(s, l, list)
-	{
+	for (struct list_head *p = l->next; p != l; p = p->next) {
+		struct slab *s = list_entry(p, struct slab, list);
 		unsigned bits = 0;
 
+		if (s->magic != slab_magic(s) || s->cache != c ||
+		    ++*nslabs > c->nr_slabs)
+			return -1;
 		for (unsigned i = 0; i < c->objs_per_slab; i++)
 			bits += bit_test(s, i);
-		if (s->magic != slab_magic(s) || s->cache != c ||
-		    bits != s->inuse || ++*nslabs > c->nr_slabs)
+		if (bits != s->inuse || list_for(c, s) != l)
 			return -1;
 		*inuse += s->inuse;
 	}
@@ -360,20 +369,14 @@ static int check_list(const struct kmem_cache *c, const struct list_head *l,
 
 int kmem_cache_check(const struct kmem_cache *c)
 {
-	u64 nfull = 0, npartial = 0, nempty = 0, inuse = 0;
-	struct slab *s;
+	u64 nslabs = 0, nempty = 0, inuse = 0;
 
-	if (check_list(c, &c->full, &nfull, &inuse) ||
-	    check_list(c, &c->partial, &npartial, &inuse) ||
+	if (check_list(c, &c->full, &nslabs, &inuse) ||
+	    check_list(c, &c->partial, &nslabs, &inuse) ||
 	    check_list(c, &c->empty, &nempty, &inuse))
 		return -1;
-	list_for_each_entry(s, &c->full,
-			    list) if (s->inuse != c->objs_per_slab) return -1;
-	list_for_each_entry(s, &c->partial,
-			    list) if (s->inuse == 0 ||
-				      s->inuse == c->objs_per_slab) return -1;
 	if (inuse != c->active_objs || nempty != c->nr_empty || nempty > 1 ||
-	    nfull + npartial + nempty != c->nr_slabs ||
+	    nslabs + nempty != c->nr_slabs ||
 	    c->total_objs != c->nr_slabs * c->objs_per_slab)
 		return -1;
 	return 0;

@@ -237,7 +237,7 @@ class Qemu:
         v gives (v << 1) | 1; ACPI poweroff and -no-reboot resets give 0."""
         return self._proc.poll() if self._proc else None
 
-    def uptime(self):
+    def wall_seconds(self):
         """Wall-clock seconds since QEMU started."""
         return time.monotonic() - self._started_at if self._started_at else 0.0
 
@@ -304,8 +304,8 @@ class Qemu:
         f = open(path, "a", encoding="utf-8", errors="replace")
         with self._cond:
             if replay and self._text:
-                f.write(self._text)
-                f.write("\n##harness## ---- log attached here ----\n")
+                nl = "" if self._text.endswith("\n") else "\n"
+                f.write(f"{self._text}{nl}##harness## ---- test starts ----\n")
             self._logs.append(f)
         return f
 
@@ -317,7 +317,8 @@ class Qemu:
 
     def _note(self, msg):
         with self._cond:
-            self._write_logs(f"\n##harness## {msg}\n")
+            nl = "" if not self._text or self._text.endswith("\n") else "\n"
+            self._write_logs(f"{nl}##harness## {msg}\n")
 
     def _write_logs(self, s):
         for f in self._logs:

@@ -24,6 +24,7 @@ UNIT_SRCS_timer_wheel := kernel/timer_wheel.c
 UNIT_SRCS_config := kernel/config.c
 UNIT_SRCS_buddy := kernel/mm/buddy.c
 UNIT_SRCS_slab := kernel/mm/slab.c kernel/mm/buddy.c
+UNIT_SRCS_shell_line := kernel/shell_line.c
 
 unit_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))

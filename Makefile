@@ -199,7 +199,7 @@ test: $(DEPS_STAMP)
 
 .PHONY: clean distclean FORCE
 clean:
-	rm -rf $(BUILD)/k $(BUILD)/boot $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/esp* \
+	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/boot $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/esp* \
 		$(BUILD)/*.efi $(BUILD)/*.iso $(BUILD)/*.img $(BUILD)/kernel.elf
 distclean:
 	rm -rf $(BUILD)

@@ -24,7 +24,6 @@
 #include <string.h>
 
 #define SHELL_PROMPT "skiff> "
-#define SHELL_ERR_SHOWN 1  /* command result: failed, message printed */
 #define PRINTF_SMALL 512   /* shell_printf stack buffer; longer: malloc */
 #define LIST_WIDTH_COLS 78 /* completion candidates wrap here */
 

@@ -76,7 +76,8 @@ void spin_lock(spinlock_t *l)
 		__atomic_fetch_add(&l->cls->contended, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&l->cls->spins, spins, __ATOMIC_RELAXED);
 	}
-	l->cls->acquired++; /* under the lock: exact */
+	/* Atomic: one class may cover many locks (one per CPU). */
+	__atomic_fetch_add(&l->cls->acquired, 1, __ATOMIC_RELAXED);
 	class_register(l->cls);
 	debug_after_lock(l, c);
 }
@@ -88,7 +89,7 @@ bool spin_trylock(spinlock_t *l)
 	if (!__atomic_compare_exchange_n(&l->next, &expect, owner + 1, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return false;
-	l->cls->acquired++;
+	__atomic_fetch_add(&l->cls->acquired, 1, __ATOMIC_RELAXED);
 	class_register(l->cls);
 	debug_after_lock(l, cpu_or_null());
 	return true;

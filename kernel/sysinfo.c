@@ -67,7 +67,7 @@ static int cmd_set(int argc, char **argv)
 		return -EINVAL;
 	if (config_set(&kcfg, argv[1], CFG_SRC_CONSOLE, report_to_shell,
 		       NULL) < 0)
-		return 1;
+		return SHELL_ERR_SHOWN;
 	config_apply_runtime();
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <skiff/irq.h>
 
 static struct timer_base bases[NR_CPUS];
+static struct lock_class timer_base_class = {.name = "timer_base"};
 
 struct timer_base *timer_base_of(u32 cpu)
 {
@@ -61,8 +62,7 @@ void timer_init_cpu(void)
 {
 	struct cpu *c = this_cpu();
 	struct timer_base *b = &bases[c->id];
-	b->cls.name = "timer_base";
-	spin_lock_init(&b->lock, &b->cls);
+	spin_lock_init(&b->lock, &timer_base_class);
 	wheel_init(&b->wheel, get_jiffies());
 	c->timers = b;
 	if (c->id == 0) {

@@ -18,6 +18,7 @@
 #include <skiff/types.h>
 
 #define SHELL_MAX_ARGS 32
+#define SHELL_ERR_SHOWN 1 /* command result: failed, message already printed */
 
 struct shell_cmd {
 	const char *name;

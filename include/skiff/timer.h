@@ -15,7 +15,6 @@
 
 struct timer_base {
 	spinlock_t lock;
-	struct lock_class cls;
 	struct timer_wheel wheel;
 	struct timer_list *running; /* callback in progress, or NULL */
 	u64 fired;		    /* callbacks run */

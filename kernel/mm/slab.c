@@ -7,8 +7,9 @@
  *                    -> slab_release (a second empty slab)
  *
  * A use-after-free write can clobber a free object's link word. slab_take
- * checks every link before following it, and if one is bad it counts a
- * poison error and rebuilds the free chain from the bitmap.
+ * checks every link before following it, and if one is bad, or the chain
+ * ends while the bitmap still shows free objects, it counts a poison error
+ * and rebuilds the free chain from the bitmap.
  */
 #include <string.h>
 
@@ -255,11 +256,17 @@ static bool link_ok(const struct kmem_cache *c, const struct slab *s,
 	return i >= 0 && !bit_test(s, (unsigned)i);
 }
 
-/* Take the first free object of s, which has one. */
+/* Take the first free object of s, which has one (its bitmap says so). */
 static void *slab_take(struct kmem_cache *c, struct slab *s)
 {
-	void *obj = s->freelist, *next = get_link(obj);
+	void *obj, *next;
 
+	if (!s->freelist) { /* a clobbered link cut the chain short */
+		c->poison_errors++;
+		build_freelist(c, s);
+	}
+	obj = s->freelist;
+	next = get_link(obj);
 	bit_flip(s, (unsigned)obj_index(c, s, obj));
 	s->inuse++;
 	if (poison_broken(c, obj) || !link_ok(c, s, next)) {

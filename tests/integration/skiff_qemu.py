@@ -242,18 +242,29 @@ class Qemu:
         return time.monotonic() - self._started_at if self._started_at else 0.0
 
     def wait_exit(self, timeout=20):
-        """Wait for QEMU to exit by itself; return its exit status."""
+        """Wait for QEMU to exit by itself; return its exit status.  A
+        kernel panic printed meanwhile ends the wait with KernelPanic."""
         end = self._end(timeout)
+        since = self.mark()
+        panic_end = None
         while True:
-            left = end - time.monotonic()
             try:
-                status = self._proc.wait(timeout=max(0.0, min(left, 0.5)))
+                status = self._proc.wait(timeout=0.25)
                 break
             except subprocess.TimeoutExpired:
-                if time.monotonic() >= end:
-                    raise Timeout(
-                        f"QEMU still running after {timeout:.0f} s"
-                        f"{self._deadline_note(end)}\n{self.tail()}")
+                pass
+            now = time.monotonic()
+            if panic_end is None and self.fail_on_panic and \
+                    self.find(PANIC_RE, since):
+                panic_end = now + PANIC_GRACE
+            if panic_end is not None and (
+                    now >= panic_end or self.find(PANIC_END_RE, since)):
+                raise KernelPanic(
+                    f"kernel panic while waiting for QEMU to exit: "
+                    f"{self.panic_text(since)}\n{self.tail(3000)}")
+            if now >= end:
+                raise Timeout(f"QEMU still running after {timeout:.0f} s"
+                              f"{self._deadline_note(end)}\n{self.tail()}")
         self._join_readers()
         self._note(f"QEMU exited with status {status}")
         return status

@@ -369,6 +369,39 @@ static void test_bad_link(void **state)
 	pages_done(pg);
 }
 
+/* A link that skips a free object: the lost object is found again. */
+static void test_short_chain(void **state)
+{
+	struct pages *pg = pages_new();
+	struct slab_page_ops ops = ops_of(pg);
+	struct kmem_cache c;
+	void *objs[200], *got[3];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(kmem_cache_init(&c, "chain", 32, 0, 0, &ops), 0);
+	n = c.objs_per_slab;
+	assert_true(n <= 200);
+	for (unsigned i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(&c);
+	kmem_cache_free(&c, objs[7]); /* chain: 5 -> 6 -> 7 */
+	kmem_cache_free(&c, objs[6]);
+	kmem_cache_free(&c, objs[5]);
+	memcpy(objs[5], &objs[7], sizeof(void *)); /* now 5 -> 7 */
+	for (int i = 0; i < 3; i++)
+		got[i] = kmem_cache_alloc(&c);
+	assert_ptr_equal(got[0], objs[5]);
+	assert_ptr_equal(got[1], objs[7]);
+	assert_ptr_equal(got[2], objs[6]); /* found through the bitmap */
+	assert_int_equal(c.poison_errors, 1);
+	assert_int_equal(c.nr_slabs, 1);
+	assert_int_equal(kmem_cache_check(&c), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(kmem_cache_free(&c, objs[i]), 0);
+	assert_int_equal(kmem_cache_destroy(&c), 0);
+	pages_done(pg);
+}
+
 static void test_stress(void **state)
 {
 	enum { NC = 4, MAXL = 6000 };
@@ -431,6 +464,7 @@ int main(void)
 	    cmocka_unit_test(test_many_sizes),
 	    cmocka_unit_test(test_poison),
 	    cmocka_unit_test(test_bad_link),
+	    cmocka_unit_test(test_short_chain),
 	    cmocka_unit_test(test_stress),
 	};
 

@@ -98,7 +98,7 @@ static void sb_escaped(struct sbuf *sb, const char *s, size_t len, size_t max)
 	}
 }
 
-/* ---- Small parsers shared by the rows ---------------------------------- */
+/* ---- Small parsers shared by the rows ------------------------------------ */
 
 static bool is_digit(char ch)
 {
@@ -201,7 +201,7 @@ static bool unicast(u32 addr)
 	return addr != 0 && addr < 0xe0000000U;
 }
 
-/* ---- The key table ------------------------------------------------------ */
+/* ---- The key table ------------------------------------------------------- */
 
 struct cfg_key {
 	const char *name;
@@ -700,8 +700,7 @@ static const struct cfg_key *find_key(const char *name, size_t len)
 	return NULL;
 }
 
-/* ---- Messages --------------------------------------------------------------
- */
+/* ---- Messages ------------------------------------------------------------ */
 
 /* One parse run: where words come from and where problems go. */
 struct cfg_run {
@@ -824,8 +823,7 @@ static void report_word(const struct cfg_run *r, bool too_long,
 	msg_send(r, &sb);
 }
 
-/* ---- Words -----------------------------------------------------------------
- */
+/* ---- Words --------------------------------------------------------------- */
 
 /* Apply one key=value word. Returns the number of problems (0 or 1). */
 static int apply_word(const struct cfg_run *r, const char *word, size_t wlen)

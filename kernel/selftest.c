@@ -35,6 +35,7 @@ static u64 rng_next(void)
 static void wait_ms(u64 ms)
 {
 	u64 end = ktime_get_ns() + ms * 1000000;
+	might_sleep("selftest wait");
 	while (ktime_get_ns() < end)
 		__asm__ __volatile__("hlt");
 }

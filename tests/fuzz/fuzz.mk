@@ -25,7 +25,7 @@ FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SECONDS ?= 600
-FUZZ_Q := $(if $(V),,@)
+FUZZ_Q := $(if $(filter-out 0,$(V)),,@)
 
 FUZZ_SRCS_config := kernel/config.c
 

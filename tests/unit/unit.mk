@@ -18,7 +18,7 @@ UNIT_CC ?= gcc
 UNIT_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -Iinclude
 UNIT_LDLIBS ?= -lcmocka
-UNIT_Q := $(if $(V),,@)
+UNIT_Q := $(if $(filter-out 0,$(V)),,@)
 
 UNIT_SRCS_timer_wheel := kernel/timer_wheel.c
 UNIT_SRCS_config := kernel/config.c

@@ -254,6 +254,7 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 			poll();
 		u64 t1 = ktime_get_ns();
 		c->busy_ns += t1 - t0;
+		might_sleep("cpu_idle_loop"); /* a lock held here is a leak */
 		local_irq_disable();
 		if (!c->softirq_pending) {
 			safe_halt(); /* sti; hlt: returns after an interrupt */

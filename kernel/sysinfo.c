@@ -18,6 +18,7 @@
 #include <asm/paging.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static int cmd_version(int argc, char **argv)
@@ -44,7 +45,7 @@ SHELL_CMD("uptime", cmd_uptime, "uptime", "time since boot");
 
 static int cmd_config(int argc, char **argv)
 {
-	char buf[512];
+	static char buf[CFG_MAX_FILTERS * (CFG_FILTER_LEN + 8) + 64];
 	for (unsigned i = 0;; i++) {
 		int src = config_format_key(&kcfg, i, buf, sizeof(buf));
 		if (src < 0)
@@ -61,12 +62,24 @@ static void report_to_shell(void *ctx, const char *msg)
 	shell_printf("%s\n", msg);
 }
 
+/* `set filter=-A INPUT -j DROP` arrives as several words: join them. */
 static int cmd_set(int argc, char **argv)
 {
-	if (argc != 2 || !strchr(argv[1], '='))
+	char word[CFG_WORD_MAX];
+	size_t used = 0;
+	if (argc < 2 || !strchr(argv[1], '='))
 		return -EINVAL;
-	if (config_set(&kcfg, argv[1], CFG_SRC_CONSOLE, report_to_shell,
-		       NULL) < 0)
+	for (int i = 1; i < argc; i++) {
+		int n = snprintf(word + used, sizeof(word) - used, "%s%s",
+				 i > 1 ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(word) - used) {
+			shell_printf("set: value too long\n");
+			return SHELL_ERR_SHOWN;
+		}
+		used += (size_t)n;
+	}
+	if (config_set(&kcfg, word, CFG_SRC_CONSOLE, report_to_shell, NULL) <
+	    0)
 		return SHELL_ERR_SHOWN;
 	config_apply_runtime();
 	return 0;

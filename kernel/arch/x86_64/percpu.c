@@ -3,6 +3,7 @@
  */
 #include <skiff/percpu.h>
 #include <skiff/printk.h>
+#include <skiff/platform.h>
 #include <asm/cpu.h>
 #include <stdlib.h>
 
@@ -41,4 +42,14 @@ struct cpu *percpu_alloc(u32 id, u32 apic_id)
 	spin_lock_init(&c->call_lock, &call_lock_class);
 	cpus[id] = c;
 	return c;
+}
+
+u32 this_cpu_id(void)
+{
+	return percpu_ready ? this_cpu()->id : 0;
+}
+
+u32 online_cpus(void)
+{
+	return nr_cpus_online ? nr_cpus_online : 1;
 }

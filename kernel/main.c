@@ -4,7 +4,9 @@
  * serial -> per-CPU/GDT/IDT (exceptions report from here on) -> symbols ->
  * pages and heap -> own page tables -> ACPI -> config -> framebuffer ->
  * interrupt controllers -> TSC -> softirqs, timers, tick -> serial IRQ ->
- * other CPUs -> shell in the boot CPU's idle loop.
+ * other CPUs -> network stack -> PCI devices and their drivers -> network
+ * configuration (address, routes, ready line) -> shell in the boot CPU's
+ * idle loop.
  */
 #include <skiff/acpi.h>
 #include <skiff/boot_info.h>
@@ -15,6 +17,8 @@
 #include <skiff/kernel.h>
 #include <skiff/ksyms.h>
 #include <skiff/mm.h>
+#include <skiff/net/net.h>
+#include <skiff/pci.h>
 #include <skiff/panic.h>
 #include <skiff/percpu.h>
 #include <skiff/printk.h>
@@ -36,6 +40,7 @@ static u8 boot_ist[3][8192] __aligned(16);
 
 void smp_setup_boot_cpu(void);
 void smp_ipi_init(void);
+void net_configure(void);
 
 static void config_report(void *ctx, const char *msg)
 {
@@ -127,6 +132,9 @@ __noreturn void kmain(struct boot_info *bi)
 		console_set_fb(true);
 	interrupts_init();
 	smp_init(bi, kcfg.smp);
+	net_init();
+	pci_init(); /* drivers register their net devices */
+	net_configure();
 	pr_info("kernel: %u CPUs, %u symbols, %u files from www/, up in %llu "
 		"ms\n",
 		nr_cpus_online, ksym_count(), bi->file_count,

@@ -17,6 +17,7 @@
 #include <skiff/shell_line.h>
 #include <skiff/console.h>
 #include <skiff/uart.h>
+#include <skiff/spinlock.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,8 +328,50 @@ static bool act(enum shell_line_action a)
 	}
 }
 
+/* ---- announcements ----
+ * Lines that appear on their own (the ready line, link changes) are queued
+ * by shell_announce from any context and printed here, in the shell's own
+ * context: the prompt line is cleared, the text printed, and the prompt and
+ * the half-typed line drawn again below it.
+ */
+#define ANNOUNCE_MAX 1024
+static DEFINE_SPINLOCK(announce_lock, "shell_announce");
+static char announce_buf[ANNOUNCE_MAX];
+static size_t announce_len;
+
+void shell_announce(const char *text, size_t n)
+{
+	if (!shell_ready) {
+		console_write(text, n);
+		return;
+	}
+	unsigned long flags = spin_lock_irqsave(&announce_lock);
+	n = MIN(n, ANNOUNCE_MAX - announce_len);
+	memcpy(announce_buf + announce_len, text, n);
+	announce_len += n;
+	spin_unlock_irqrestore(&announce_lock, flags);
+}
+
+static void flush_announcements(void)
+{
+	static char text[ANNOUNCE_MAX];
+	unsigned long flags = spin_lock_irqsave(&announce_lock);
+	size_t n = announce_len;
+	memcpy(text, announce_buf, n);
+	announce_len = 0;
+	spin_unlock_irqrestore(&announce_lock, flags);
+	if (!n)
+		return;
+	shell_write("\r\x1b[K", 4); /* column 0, clear the prompt line */
+	shell_write(text, n);
+	prompt();
+	shell_line_redraw(&line);
+	flush_echo();
+}
+
 void shell_poll(void)
 {
+	flush_announcements();
 	int c;
 
 	if (!shell_ready || shell_busy)

@@ -44,6 +44,10 @@ void shell_poll(void);
 /* For long-running commands: true once the operator pressed a key (any
  * key stops `top`, `log -f`; Ctrl-C stops everything). Consumes it. */
 bool shell_key_pressed(void);
+/* Print a line that arrives on its own (not from a command), from any
+ * context, without tearing the line being typed: the shell prints it on a
+ * fresh line and redraws the prompt. Before the shell runs: printed now. */
+void shell_announce(const char *text, size_t n);
 const struct shell_cmd *shell_find(const char *name);
 
 #endif

@@ -59,8 +59,12 @@ struct sk_buff {
 	u16 transport_header;
 	u8 pkt_type;  /* PACKET_* */
 	u8 ip_summed; /* CHECKSUM_* */
-	u16 csum_start;	 /* CHECKSUM_PARTIAL: from head, where summing starts */
-	u16 csum_offset; /* ... and where the result goes, from csum_start */
+	/* CHECKSUM_PARTIAL (TX offload): the checksum field already holds the
+	 * folded, NOT complemented pseudo-header sum; the NIC (or software)
+	 * sums from csum_start (counted from head) to the end and stores the
+	 * complement at csum_start + csum_offset. */
+	u16 csum_start;
+	u16 csum_offset;
 	u16 gso_size;	 /* segment size for TSO, 0 = none */
 	u64 tstamp_ns;
 	void *sk; /* owning socket, if any */

@@ -27,14 +27,22 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SECONDS ?= 600
 FUZZ_Q := $(if $(filter-out 0,$(V)),,@)
 
+# HOST_SRCS, NET_HOST_SRCS: the host shim and the host-built network stack
+# (tests/host/host.h), e.g. FUZZ_SRCS_frame := $(NET_HOST_SRCS).
+include tests/host/host.mk
+
 FUZZ_SRCS_config := kernel/config.c
+# One frame into the whole host-built stack (eth0 with 198.18.0.2/24);
+# its console commands use kernel/config.c's address parser.
+IPV4_CONFIG_SRC := $(filter-out $(NET_HOST_SRCS),kernel/config.c)
+FUZZ_SRCS_frame := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 fuzz_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))
 
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
-FUZZ_HDRS := $(wildcard include/skiff/*.h)
+FUZZ_HDRS := $(wildcard include/skiff/*.h include/skiff/net/*.h) $(HOST_HDRS)
 
 define FUZZ_RULE
 FUZZ_SRCS_$(1) ?= $(call fuzz_default_srcs,$(1))

@@ -20,18 +20,36 @@ UNIT_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -g -O1 \
 UNIT_LDLIBS ?= -lcmocka
 UNIT_Q := $(if $(filter-out 0,$(V)),,@)
 
+# HOST_SRCS, NET_CORE_SRCS, NET_HOST_SRCS: the host shim and the host-built
+# network stack (tests/host/host.h says how a test uses them).
+include tests/host/host.mk
+
 UNIT_SRCS_timer_wheel := kernel/timer_wheel.c
 UNIT_SRCS_config := kernel/config.c
 UNIT_SRCS_buddy := kernel/mm/buddy.c
 UNIT_SRCS_slab := kernel/mm/slab.c kernel/mm/buddy.c
 UNIT_SRCS_shell_line := kernel/shell_line.c
+UNIT_SRCS_skb := $(HOST_SRCS) net/skbuff.c
+UNIT_SRCS_ether := $(HOST_SRCS) net/skbuff.c net/ethernet.c net/ether_wire.c
+UNIT_SRCS_arp := $(HOST_SRCS) tests/host/fakedev.c $(NET_CORE_SRCS)
+UNIT_SRCS_netdev := $(UNIT_SRCS_arp)
+
+# IPv4, ICMP, FIB, reassembly: the wire code alone, or the whole stack
+# (whose console commands parse addresses with kernel/config.c; added
+# here unless NET_HOST_SRCS already has it).
+IPV4_CONFIG_SRC := $(filter-out $(NET_HOST_SRCS),kernel/config.c)
+UNIT_SRCS_ip_wire := net/ip_wire.c net/checksum.c net/icmp_wire.c
+UNIT_SRCS_ipv4 := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_icmp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_reasm := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_route := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 unit_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))
 
 UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test_%,$(UNIT_NAMES))
-UNIT_HDRS := $(wildcard include/skiff/*.h)
+UNIT_HDRS := $(wildcard include/skiff/*.h include/skiff/net/*.h) $(HOST_HDRS)
 
 # A binary that fails to build is removed and reported; `unit` counts it
 # as one failed test instead of stopping.

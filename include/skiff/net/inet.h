@@ -1,7 +1,7 @@
 /*
  * net/inet.h - IPv4 addresses on devices (Linux's in_device/devinet).
  * Every IPv4 address in these APIs is a u32 in HOST byte order; only the
- * wire-format code (net/*_wire.c) converts.
+ * wire-format code (the net/..._wire.c files) converts.
  */
 #ifndef SKIFF_NET_INET_H
 #define SKIFF_NET_INET_H

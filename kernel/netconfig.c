@@ -1,0 +1,114 @@
+/*
+ * netconfig.c - apply the network configuration to the first NIC and
+ * announce readiness.
+ *
+ * net_configure (after the drivers have registered their devices):
+ *   mac= -> mtu= -> ip=A.B.C.D/N (address + connected route + gratuitous
+ *   ARP) -> gw= (default route) -> route= (static routes)
+ * ready_check (a timer, every 100 ms until it fires once): when the link is
+ * up and the address configured, print the contract line
+ *   skiff: ready ip=<addr> mac=<mac> http=<port> echo=<port>
+ */
+#include <skiff/config.h>
+#include <skiff/console.h>
+#include <skiff/kernel.h>
+#include <skiff/net/ether.h>
+#include <skiff/net/inet.h>
+#include <skiff/net/route.h>
+#include <skiff/netdevice.h>
+#include <skiff/printk.h>
+#include <skiff/shell.h>
+#include <skiff/time.h>
+#include <skiff/timer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct timer_list ready_timer;
+static bool ready_printed;
+
+static void apply_link(struct net_device *dev)
+{
+	if (kcfg.mac_set && dev_set_mac_address(dev, kcfg.mac) < 0)
+		pr_warn("net: %s: cannot set mac from config\n", dev->name);
+	if (kcfg.mtu != dev->mtu && dev_set_mtu(dev, kcfg.mtu) < 0)
+		pr_warn("net: %s: mtu %u refused, keeping %u\n", dev->name,
+			kcfg.mtu, dev->mtu);
+}
+
+/* route=NET/LEN,GW words, already validated by the config parser. */
+static void apply_routes(void)
+{
+	for (unsigned i = 0; i < kcfg.route_count; i++) {
+		char net[20];
+		const char *r = kcfg.route[i], *slash = strchr(r, '/');
+		const char *comma = strchr(r, ',');
+		u32 dst, gw;
+		if (!slash || !comma || slash - r >= (long)sizeof(net))
+			continue;
+		memcpy(net, r, (size_t)(slash - r));
+		net[slash - r] = 0;
+		u8 prefix = (u8)strtoul(slash + 1, NULL, 10);
+		if (parse_ipv4(net, strlen(net), &dst) ||
+		    parse_ipv4(comma + 1, strlen(comma + 1), &gw))
+			continue;
+		int err = fib_add(dst, prefix, gw, NULL, RT_STATIC);
+		if (err < 0)
+			pr_warn("net: route=%s not added (%d)\n", r, err);
+	}
+}
+
+static void apply_ipv4(struct net_device *dev)
+{
+	char a[16];
+	if (kcfg.ip_dhcp) {
+		pr_warn("net: ip=dhcp, but this build has no DHCP client yet; "
+			"%s stays without an address (set ip=A.B.C.D/N)\n",
+			dev->name);
+		return;
+	}
+	int err = inet_addr_add(dev, kcfg.ip_addr, kcfg.ip_prefix);
+	format_ipv4(kcfg.ip_addr, a, sizeof(a));
+	if (err < 0) {
+		pr_err("net: %s: address %s/%u refused (%d)\n", dev->name, a,
+		       kcfg.ip_prefix, err);
+		return;
+	}
+	pr_info("net: %s: %s/%u\n", dev->name, a, kcfg.ip_prefix);
+	if (kcfg.gw && fib_add(0, 0, kcfg.gw, dev, RT_DEFAULT_GW) < 0)
+		pr_warn("net: gw= not reachable from %s\n", dev->name);
+	apply_routes();
+}
+
+static void ready_check(struct timer_list *t)
+{
+	struct net_device *dev = dev_first();
+	u32 addr = dev ? inet_dev_addr(dev) : 0;
+	if (!dev || !dev->carrier || !addr) {
+		mod_timer(t, get_jiffies() + msecs_to_jiffies(100));
+		return;
+	}
+	char ip[16], mac[18], line[128];
+	format_ipv4(addr, ip, sizeof(ip));
+	format_mac(dev->dev_addr, mac);
+	int n = snprintf(line, sizeof(line),
+			 "skiff: ready ip=%s mac=%s http=%u echo=%u\n", ip, mac,
+			 kcfg.http_port, kcfg.echo_port);
+	/* The contract line goes to the console whatever the log level. */
+	shell_announce(line, (size_t)n);
+	pr_debug("%s", line);
+	ready_printed = true;
+}
+
+void net_configure(void)
+{
+	struct net_device *dev = dev_first();
+	if (!dev) {
+		pr_warn("net: no network device found; no ready line\n");
+		return;
+	}
+	apply_link(dev);
+	apply_ipv4(dev);
+	kernel_timer_setup(&ready_timer, ready_check);
+	mod_timer(&ready_timer, get_jiffies() + 1);
+}

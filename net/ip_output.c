@@ -1,0 +1,259 @@
+/*
+ * ip_output.c - IPv4 output (RFC 791, RFC 1122 3.2.1 and 3.3).
+ *
+ *   ip_send_skb: route (ip_route_output: FIB, source address, MTU)
+ *     -> push the header (identification from ip_ident_next, TTL 64)
+ *     -> LOCAL_OUT hook -> POST_ROUTING hook
+ *     -> larger than the MTU? DF: -EMSGSIZE; else ip_fragment
+ *     -> ip_output_one -> neigh_output to the gateway or the destination
+ *
+ * A datagram to one of our own addresses does not leave: ip_output_one
+ * queues it and a tasklet hands it to ip_rcv, as Linux's loopback device
+ * does (RFC 1122 3.3.4.3 wants such datagrams turned around internally).
+ *
+ * Identification (RFC 791 3.2, RFC 6864 4.1): each datagram's ID comes
+ * from a counter per hash bucket of (source, destination, protocol), as
+ * in Linux's ip_idents: per-destination sequences that an observer of one
+ * flow cannot use to count another's, without per-peer state. The hash
+ * secret is set at ip_init.
+ */
+#include <skiff/net/ether.h>
+#include <skiff/net/inet.h>
+#include <skiff/net/ip_internal.h>
+#include <skiff/net/neighbour.h>
+#include <skiff/net/nf_hooks.h>
+#include <skiff/net/route.h>
+#include <skiff/net/snmp.h>
+#include <skiff/softirq.h>
+#include <skiff/spinlock.h>
+#include <errno.h>
+#include <string.h>
+
+#define IP_IDENTS_SZ 2048
+#define IP_LOOPBACK_QLEN 1000 /* Linux's netdev_max_backlog */
+
+static u32 ip_idents[IP_IDENTS_SZ];
+static u32 ip_idents_secret;
+
+/* A 32-bit mix (murmur3's finaliser) of the flow and the secret. */
+static u32 ip_ident_hash(u32 saddr, u32 daddr, u8 protocol)
+{
+	u32 h = saddr * 0x9e3779b1u ^ daddr ^ ((u32)protocol << 24) ^
+		ip_idents_secret;
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+void ip_ident_init(u32 secret)
+{
+	ip_idents_secret = secret;
+	memset(ip_idents, 0, sizeof(ip_idents));
+}
+
+u16 ip_ident_next(u32 saddr, u32 daddr, u8 protocol)
+{
+	u32 h = ip_ident_hash(saddr, daddr, protocol);
+	u32 n = __atomic_fetch_add(&ip_idents[h % IP_IDENTS_SZ], 1,
+				   __ATOMIC_RELAXED);
+
+	/* The bucket's counter, started at a hashed offset. */
+	return (u16)(n + (h >> 16));
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+/* The device and next hop when the caller chose the device (DHCP, and the
+ * limited broadcast): on-link unless the FIB says to use a gateway there. */
+static void ip_route_on_dev(const struct ip_out *out, struct ip_route_out *rt)
+{
+	struct fib_result res;
+
+	rt->dev = out->dev;
+	rt->next_hop = out->daddr;
+	if (!ipv4_is_lbcast(out->daddr) && fib_lookup(out->daddr, &res) == 0 &&
+	    res.dev == out->dev && res.gateway)
+		rt->next_hop = res.gateway;
+}
+
+/* To ourselves: no device MTU, no neighbour, no fragmentation. */
+static int ip_route_local(const struct ip_out *out, struct ip_route_out *rt)
+{
+	rt->dev = out->dev ? out->dev : dev_first();
+	rt->next_hop = out->daddr;
+	rt->saddr = out->saddr ? out->saddr : out->daddr;
+	rt->mtu = IP_MAX_TOT_LEN;
+	rt->loopback = true;
+	return rt->dev ? 0 : -ENETUNREACH;
+}
+
+int ip_route_output(const struct ip_out *out, struct ip_route_out *rt)
+{
+	struct fib_result res = {0};
+
+	memset(rt, 0, sizeof(*rt));
+	if (ipv4_is_multicast(out->daddr) || out->daddr == 0)
+		return -ENETUNREACH; /* no multicast routing */
+	if (inet_addr_is_local(NULL, out->daddr))
+		return ip_route_local(out, rt);
+	if (out->dev) {
+		ip_route_on_dev(out, rt);
+	} else if (ipv4_is_lbcast(out->daddr)) {
+		/* RFC 1122 3.3.6: the limited broadcast goes out of one
+		 * interface; without a choice, the first. */
+		rt->dev = dev_first();
+		rt->next_hop = out->daddr;
+	} else {
+		if (fib_lookup(out->daddr, &res) != 0)
+			return -ENETUNREACH;
+		rt->dev = res.dev;
+		rt->next_hop = res.gateway ? res.gateway : out->daddr;
+	}
+	if (!rt->dev)
+		return -ENETUNREACH;
+	rt->broadcast = inet_addr_is_broadcast(rt->dev, out->daddr);
+	rt->saddr = out->saddr	  ? out->saddr
+		    : res.prefsrc ? res.prefsrc
+				  : inet_select_addr(rt->dev, out->daddr);
+	rt->mtu = rt->dev->mtu;
+	u16 pmtu = res.mtu ? res.mtu : ip_pmtu_get(out->daddr);
+	if (pmtu && pmtu < rt->mtu)
+		rt->mtu = pmtu;
+	return 0;
+}
+
+/* ---- the header -----------------------------------------------------------
+ */
+
+static void ip_push_header(struct sk_buff *skb, const struct ip_out *out,
+			   const struct ip_route_out *rt)
+{
+	struct iphdr_info h = {
+	    .version = 4,
+	    .ihl_bytes = IP_HLEN,
+	    .tos = out->tos,
+	    .tot_len = (u16)(skb->len + IP_HLEN),
+	    .df = out->df,
+	    .ttl = out->ttl ? out->ttl : IP_DEFAULT_TTL, /* RFC 1122 3.2.1.7 */
+	    .protocol = out->protocol,
+	    .saddr = rt->saddr,
+	    .daddr = out->daddr,
+	};
+
+	h.id = ip_ident_next(h.saddr, h.daddr, h.protocol);
+	ip_hdr_emit(&h, skb_push(skb, IP_HLEN));
+	skb_reset_network_header(skb);
+}
+
+/* ---- loopback ----------------------------------------------------------- */
+
+static struct sk_buff_head ip_loopback_q;
+static DEFINE_SPINLOCK(ip_loopback_lock, "ip_loopback");
+static struct tasklet ip_loopback_tasklet;
+
+/* The tasklet: every queued datagram into ip_rcv, as if received. */
+static void ip_loopback_run(unsigned long unused)
+{
+	struct sk_buff *skb;
+
+	(void)unused;
+	for (;;) {
+		spin_lock_bh(&ip_loopback_lock);
+		skb = skb_dequeue(&ip_loopback_q);
+		spin_unlock_bh(&ip_loopback_lock);
+		if (!skb)
+			break;
+		ip_rcv(skb, skb->dev);
+	}
+}
+
+static int ip_loopback_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	int err = 0;
+
+	skb->dev = dev;
+	skb->pkt_type = PACKET_HOST;
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		skb->ip_summed = CHECKSUM_UNNECESSARY; /* never on a wire */
+	spin_lock_bh(&ip_loopback_lock);
+	if (skb_queue_len(&ip_loopback_q) < IP_LOOPBACK_QLEN)
+		skb_queue_tail(&ip_loopback_q, skb);
+	else
+		err = -ENOBUFS;
+	spin_unlock_bh(&ip_loopback_lock);
+	if (err) {
+		SNMP_INC(IpOutDiscards);
+		kfree_skb(skb);
+		return err;
+	}
+	tasklet_schedule(&ip_loopback_tasklet);
+	return 0;
+}
+
+void ip_loopback_init(void)
+{
+	skb_queue_head_init(&ip_loopback_q);
+	tasklet_init(&ip_loopback_tasklet, ip_loopback_run, 0);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+int ip_output_one(struct sk_buff *skb, const struct ip_route_out *rt)
+{
+	skb->dev = rt->dev;
+	skb->protocol = ETH_P_IP;
+	SNMP_ADD(IpExtOutOctets, skb->len);
+	if (rt->loopback)
+		return ip_loopback_xmit(skb, rt->dev);
+	if (rt->broadcast) {
+		/* Link broadcast: the neighbour layer maps it to ff:ff:..:ff
+		 * (RFC 1122 3.3.6) without resolving. */
+		SNMP_INC(IpExtOutBcastPkts);
+		return neigh_output(rt->dev, INADDR_BROADCAST, skb);
+	}
+	return neigh_output(rt->dev, rt->next_hop, skb);
+}
+
+/* Past the hooks: send whole, fragment, or refuse (DF). */
+static int ip_finish_output(struct sk_buff *skb, const struct ip_route_out *rt,
+			    bool df)
+{
+	if (skb->len <= rt->mtu)
+		return ip_output_one(skb, rt);
+	if (df) {
+		/* Our own datagram with DF that does not fit: tell the caller
+		 * (Linux: EMSGSIZE to the socket), don't send. */
+		SNMP_INC(IpFragFails);
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	return ip_fragment(skb, rt);
+}
+
+int ip_send_skb(struct sk_buff *skb, const struct ip_out *out)
+{
+	struct ip_route_out rt;
+
+	int err = ip_route_output(out, &rt);
+	if (err) {
+		SNMP_INC(IpOutNoRoutes);
+		kfree_skb(skb);
+		return err;
+	}
+	if (skb->len > IP_MAX_TOT_LEN - IP_HLEN) {
+		SNMP_INC(IpOutDiscards);
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	ip_push_header(skb, out, &rt);
+	SNMP_INC(IpOutRequests);
+	if (!nf_hook_ipv4(NF_INET_LOCAL_OUT, skb, NULL, rt.dev))
+		return -EPERM;
+	if (!nf_hook_ipv4(NF_INET_POST_ROUTING, skb, NULL, rt.dev))
+		return -EPERM;
+	return ip_finish_output(skb, &rt, out->df);
+}

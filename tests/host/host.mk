@@ -1,0 +1,26 @@
+# host.mk - source lists for building Skiff code on the host (unit tests
+# and fuzzers) on top of the host shim (tests/host/host.h explains it).
+# Included by tests/unit/unit.mk and tests/fuzz/fuzz.mk; paths are
+# relative to the repo root.
+#
+#   HOST_SRCS      the shim: kernel services on the host (locks, fake
+#                  clock, timer wheel, softirqs, pages, slab caches,
+#                  printk and shell capture). Enough for one net/ file:
+#                    UNIT_SRCS_skb := $(HOST_SRCS) net/skbuff.c
+#   NET_CORE_SRCS  the device layer: skbs, devices, NAPI, qdisc,
+#                  Ethernet, ARP (no IPv4)
+#   NET_HOST_SRCS  the whole host-built stack: the shim, the fake
+#                  Ethernet device and every net/*.c:
+#                    UNIT_SRCS_foo := $(NET_HOST_SRCS)
+#                    FUZZ_SRCS_frame := $(NET_HOST_SRCS)
+
+ifndef HOST_MK_INCLUDED
+HOST_MK_INCLUDED := 1
+
+HOST_SRCS := tests/host/platform.c kernel/timer_wheel.c kernel/mm/slab.c
+HOST_HDRS := tests/host/host.h
+NET_CORE_SRCS := net/skbuff.c net/dev.c net/sched.c net/ethernet.c \
+	net/ether_wire.c net/arp.c net/arp_wire.c
+NET_HOST_SRCS := $(HOST_SRCS) tests/host/fakedev.c $(wildcard net/*.c)
+
+endif

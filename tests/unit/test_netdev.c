@@ -1,0 +1,546 @@
+/*
+ * test_netdev.c - the device layer on the host: registration and naming,
+ * the receive demultiplexer and its drop counters, NAPI polling with its
+ * weight, the pfifo_fast qdisc (bands, limit, NETDEV_TX_BUSY and wake-up,
+ * the per-run quota, one doorbell per batch), carrier and MTU changes, and
+ * the `ip link` / `ethtool` output.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <skiff/net/ether.h>
+#include <skiff/net/ether_wire.h>
+#include <skiff/net/inet.h>
+#include <skiff/net/netcore.h>
+#include <skiff/netdevice.h>
+#include <skiff/shell.h>
+#include <skiff/softirq.h>
+#include <skiff/skbuff.h>
+
+#include "../host/host.h"
+
+#define ETH_P_TEST 0x88b5 /* IEEE 802 local experimental EtherType */
+
+static const u8 mac0[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+static const u8 mac1[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const u8 peer[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+static struct net_device *eth0, *eth1;
+
+/* net/arp.c is linked in (NET_CORE_SRCS) and asks about addresses. */
+bool inet_addr_is_local(const struct net_device *d, u32 addr)
+{
+	(void)d;
+	(void)addr;
+	return false;
+}
+
+u32 inet_dev_addr(const struct net_device *d)
+{
+	(void)d;
+	return 0;
+}
+
+bool inet_addr_is_broadcast(const struct net_device *d, u32 addr)
+{
+	(void)d;
+	return addr == INADDR_BROADCAST;
+}
+
+/* ---- a protocol handler that records what it got ---------------------- */
+
+static int handled;
+static u8 last_pkt_type;
+static u32 last_len;
+static u8 last_first_byte;
+static bool last_network_header_ok;
+
+static int test_rcv(struct sk_buff *skb, struct net_device *dev)
+{
+	(void)dev;
+	handled++;
+	last_pkt_type = skb->pkt_type;
+	last_len = skb->len;
+	last_first_byte = skb->len ? skb->data[0] : 0;
+	last_network_header_ok = skb_network_header(skb) == skb->data &&
+				 skb_mac_header(skb) == skb->data - ETH_HLEN;
+	consume_skb(skb);
+	return 0;
+}
+
+static struct packet_type test_pt = {.type = ETH_P_TEST, .func = test_rcv};
+
+static int taps_in, taps_out;
+static void tap(const struct sk_buff *skb, bool outgoing)
+{
+	(void)skb;
+	if (outgoing)
+		taps_out++;
+	else
+		taps_in++;
+}
+
+/* A frame of len bytes (>= 15) to dst with type; payload byte 0 = mark,
+ * byte 1 = the IPv4 TOS when type is IPv4. */
+static size_t frame(u8 *buf, const u8 *dst, u16 type, size_t len, u8 mark,
+		    u8 tos)
+{
+	struct eth_hdr_info h = {.type = type};
+	memcpy(h.dst, dst, 6);
+	memcpy(h.src, peer, 6);
+	memset(buf, 0, len);
+	eth_hdr_emit(&h, buf);
+	buf[ETH_HLEN] = mark;
+	buf[ETH_HLEN + 1] = tos;
+	return len;
+}
+
+static int xmit(struct net_device *dev, u8 mark, u8 tos)
+{
+	struct sk_buff *skb = alloc_skb(128);
+	skb_reserve(skb, 32);
+	frame(skb_put(skb, 60), peer, ETH_P_IP, 60, mark, tos);
+	skb->dev = dev;
+	return dev_queue_xmit(skb);
+}
+
+static u8 pop_mark(struct net_device *dev)
+{
+	u8 buf[128];
+	assert_int_equal(host_fakedev_pop_tx(dev, buf, sizeof(buf)), 60);
+	return buf[ETH_HLEN];
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	host_log_reset();
+	eth0 = host_fakedev_create("eth%d", mac0);
+	eth1 = host_fakedev_create("eth%d", mac1);
+	dev_add_pack(&test_pt);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	host_fakedev_set_tx_room(eth0, -1);
+	netif_wake_queue(eth0);
+	host_run_softirqs();
+	host_fakedev_tx_clear(eth0);
+	host_fakedev_tx_clear(eth1);
+	handled = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(host_locks_held(), 0);
+	return 0;
+}
+
+/* ---- registry ----------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+	(void)state;
+	assert_string_equal(eth0->name, "eth0");
+	assert_string_equal(eth1->name, "eth1");
+	assert_true(eth1->ifindex > eth0->ifindex);
+	assert_ptr_equal(dev_get_by_name("eth1"), eth1);
+	assert_null(dev_get_by_name("eth2"));
+	assert_ptr_equal(dev_get_by_index(eth0->ifindex), eth0);
+	assert_null(dev_get_by_index(999));
+	assert_ptr_equal(dev_first(), eth0);
+	assert_int_equal(eth0->flags & (IFF_UP | IFF_RUNNING),
+			 IFF_UP | IFF_RUNNING);
+	assert_int_equal(eth0->mtu, 1500);
+	assert_int_equal(eth0->tx_queue_len, 1000);
+	assert_memory_equal(eth0->broadcast, "\xff\xff\xff\xff\xff\xff", 6);
+}
+
+static int registered_twice_count;
+static void count_dev(struct net_device *dev, void *ctx)
+{
+	(void)dev;
+	(*(int *)ctx)++;
+}
+
+static void test_for_each_and_fixed_name(void **state)
+{
+	(void)state;
+	int n = 0;
+	for_each_netdev(count_dev, &n);
+	assert_int_equal(n, 2);
+	struct net_device *t = host_fakedev_create("test0", NULL);
+	assert_string_equal(t->name, "test0");
+	n = 0;
+	for_each_netdev(count_dev, &n);
+	assert_int_equal(n, 3);
+	/* The same fixed name twice is refused. */
+	struct net_device *dup = alloc_netdev("test0", 0);
+	dup->ops = eth0->ops;
+	dup->driver = "fakedev";
+	assert_int_equal(register_netdev(dup), -EEXIST);
+	free_netdev(dup);
+	(void)registered_twice_count;
+}
+
+/* ---- receive ----------------------------------------------------------- */
+
+static void test_rx_dispatch_and_counters(void **state)
+{
+	(void)state;
+	u8 buf[128];
+	struct net_device_stats s0 = eth0->stats;
+	dev_set_tap(tap);
+	taps_in = taps_out = 0;
+
+	host_fakedev_rx(eth0, buf, frame(buf, mac0, ETH_P_TEST, 64, 0x42, 0));
+	assert_int_equal(handled, 1);
+	assert_int_equal(last_pkt_type, PACKET_HOST);
+	assert_int_equal(last_len, 64 - ETH_HLEN);
+	assert_int_equal(last_first_byte, 0x42);
+	assert_true(last_network_header_ok);
+
+	static const u8 bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	host_fakedev_rx(eth0, buf, frame(buf, bcast, ETH_P_TEST, 60, 1, 0));
+	assert_int_equal(last_pkt_type, PACKET_BROADCAST);
+	static const u8 mc[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+	host_fakedev_rx(eth0, buf, frame(buf, mc, ETH_P_TEST, 60, 1, 0));
+	assert_int_equal(last_pkt_type, PACKET_MULTICAST);
+	assert_int_equal(handled, 3);
+
+	/* Drops: another host's frame, no handler, VLAN, runt. */
+	host_fakedev_rx(eth0, buf, frame(buf, mac1, ETH_P_TEST, 60, 1, 0));
+	host_fakedev_rx(eth0, buf, frame(buf, mac0, 0x86dd, 60, 1, 0));
+	host_fakedev_rx(eth0, buf, frame(buf, mac0, ETH_P_8021Q, 60, 1, 0));
+	host_fakedev_rx(eth0, buf, 13);
+	assert_int_equal(handled, 3);
+
+	const struct net_device_stats *s = &eth0->stats;
+	assert_int_equal(s->rx_packets - s0.rx_packets, 7);
+	assert_int_equal(s->rx_bytes - s0.rx_bytes, 64 + 5 * 60 + 13);
+	assert_int_equal(s->multicast - s0.multicast, 1);
+	assert_int_equal(s->rx_otherhost - s0.rx_otherhost, 1);
+	assert_int_equal(s->rx_nohandler - s0.rx_nohandler, 2);
+	assert_int_equal(s->rx_length_errors - s0.rx_length_errors, 1);
+	assert_int_equal(netdev_core_stats(eth0)->rx_vlan, 1);
+	assert_int_equal(taps_in, 7);
+
+	xmit(eth0, 1, 0);
+	assert_int_equal(taps_out, 1);
+	dev_set_tap(NULL);
+}
+
+static void test_rx_while_down_dropped(void **state)
+{
+	(void)state;
+	u8 buf[64];
+	u64 dropped = eth1->stats.rx_dropped;
+	dev_close(eth1);
+	assert_false(eth1->flags & IFF_UP);
+	host_fakedev_rx(eth1, buf, frame(buf, mac1, ETH_P_TEST, 60, 1, 0));
+	assert_int_equal(handled, 0);
+	assert_int_equal(eth1->stats.rx_dropped, dropped + 1);
+	assert_int_equal(xmit(eth1, 1, 0), -ENETDOWN);
+	assert_int_equal(dev_open(eth1), 0);
+	host_fakedev_rx(eth1, buf, frame(buf, mac1, ETH_P_TEST, 60, 1, 0));
+	assert_int_equal(handled, 1);
+}
+
+static void test_napi_polls_by_weight(void **state)
+{
+	(void)state;
+	u8 buf[64];
+	u64 polls = host_fakedev_polls(eth0);
+	frame(buf, mac0, ETH_P_TEST, 60, 7, 0);
+	for (int i = 0; i < 200; i++)
+		host_fakedev_rx_napi(eth0, buf, 60);
+	assert_true(host_softirq_is_pending(NET_RX_SOFTIRQ));
+	assert_int_equal(handled, 0); /* nothing until NET_RX runs */
+	host_run_softirqs();
+	assert_int_equal(handled, 200);
+	assert_int_equal(host_fakedev_rx_ring_len(eth0), 0);
+	/* 64 + 64 + 64 + 8: the short poll completes NAPI. */
+	assert_int_equal(host_fakedev_polls(eth0) - polls, 4);
+	assert_false(host_softirq_is_pending(NET_RX_SOFTIRQ));
+	/* A new frame schedules it again. */
+	host_fakedev_rx_napi(eth0, buf, 60);
+	host_run_softirqs();
+	assert_int_equal(handled, 201);
+}
+
+/* ---- transmit ------------------------------------------------------------ */
+
+static void test_tx_counts_and_doorbell(void **state)
+{
+	(void)state;
+	u64 pk = eth0->stats.tx_packets, by = eth0->stats.tx_bytes;
+	u64 bells = host_fakedev_doorbells(eth0);
+	assert_int_equal(xmit(eth0, 1, 0), 0);
+	assert_int_equal(xmit(eth0, 2, 0), 0);
+	assert_int_equal(pop_mark(eth0), 1);
+	assert_int_equal(pop_mark(eth0), 2);
+	assert_int_equal(eth0->stats.tx_packets - pk, 2);
+	assert_int_equal(eth0->stats.tx_bytes - by, 120);
+	assert_int_equal(host_fakedev_doorbells(eth0) - bells, 2);
+}
+
+static void test_tx_busy_requeue_and_wake(void **state)
+{
+	(void)state;
+	struct qdisc_stats q;
+	u64 busy = eth0->stats.tx_busy;
+	host_fakedev_set_tx_room(eth0, 2);
+	for (u8 i = 1; i <= 5; i++)
+		assert_int_equal(xmit(eth0, i, 0), 0);
+	assert_int_equal(host_fakedev_tx_pending(eth0), 2);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.qlen, 3);
+	assert_true(q.stopped);
+	assert_int_equal(eth0->stats.tx_busy - busy, 1); /* then it waits */
+
+	/* Ring space comes back: one wake, one batch, one doorbell. */
+	u64 bells = host_fakedev_doorbells(eth0);
+	host_fakedev_set_tx_room(eth0, -1);
+	netif_wake_queue(eth0);
+	assert_true(host_softirq_is_pending(NET_TX_SOFTIRQ));
+	host_run_softirqs();
+	for (u8 i = 1; i <= 5; i++)
+		assert_int_equal(pop_mark(eth0), i);
+	assert_int_equal(host_fakedev_doorbells(eth0) - bells, 1);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.qlen, 0);
+	assert_false(q.stopped);
+}
+
+static void test_tx_limit_drops(void **state)
+{
+	(void)state;
+	struct qdisc_stats q0, q;
+	u64 dropped = eth0->stats.tx_dropped;
+	qdisc_get_stats(eth0, &q0);
+	eth0->tx_queue_len = 10;
+	host_fakedev_set_tx_room(eth0, 0);
+	int ok = 0, nobufs = 0;
+	for (u8 i = 0; i < 15; i++) {
+		int rc = xmit(eth0, i, 0);
+		ok += rc == 0;
+		nobufs += rc == -ENOBUFS;
+	}
+	assert_int_equal(ok, 10);
+	assert_int_equal(nobufs, 5);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.drops - q0.drops, 5);
+	assert_int_equal(q.qlen, 10);
+	assert_int_equal(eth0->stats.tx_dropped - dropped, 5);
+	eth0->tx_queue_len = 1000;
+	host_fakedev_set_tx_room(eth0, -1);
+	netif_wake_queue(eth0);
+	host_run_softirqs();
+	assert_int_equal(host_fakedev_tx_pending(eth0), 10);
+}
+
+/* pfifo_fast: low delay (band 0) before best effort before bulk. */
+static void test_tx_bands(void **state)
+{
+	(void)state;
+	host_fakedev_set_tx_room(eth0, 0);
+	xmit(eth0, 1, 0x08); /* IPTOS_THROUGHPUT: bulk, band 2 */
+	xmit(eth0, 2, 0x00); /* best effort, band 1 */
+	xmit(eth0, 3, 0x10); /* IPTOS_LOWDELAY: interactive, band 0 */
+	xmit(eth0, 4, 0x00);
+	host_fakedev_set_tx_room(eth0, -1);
+	netif_wake_queue(eth0);
+	host_run_softirqs();
+	assert_int_equal(pop_mark(eth0), 3);
+	assert_int_equal(pop_mark(eth0), 2);
+	assert_int_equal(pop_mark(eth0), 4);
+	assert_int_equal(pop_mark(eth0), 1);
+}
+
+static void test_tx_quota_reschedules(void **state)
+{
+	(void)state;
+	host_fakedev_set_tx_room(eth0, 0);
+	for (int i = 0; i < 100; i++)
+		xmit(eth0, (u8)i, 0);
+	u64 bells = host_fakedev_doorbells(eth0);
+	host_fakedev_set_tx_room(eth0, -1);
+	netif_wake_queue(eth0);
+	host_run_softirqs();
+	assert_int_equal(host_fakedev_tx_pending(eth0), 100);
+	/* QDISC_QUOTA (64) per run: two batches, two doorbells. */
+	assert_int_equal(host_fakedev_doorbells(eth0) - bells, 2);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(pop_mark(eth0), (u8)i);
+}
+
+static void test_carrier(void **state)
+{
+	(void)state;
+	host_log_reset();
+	netif_carrier_off(eth1);
+	netif_carrier_off(eth1);
+	assert_int_equal(host_log_count("eth1: link down"), 1);
+	assert_false(eth1->flags & IFF_RUNNING);
+	assert_int_equal(xmit(eth1, 1, 0), -ENETDOWN);
+	assert_int_equal(host_fakedev_tx_pending(eth1), 0);
+	netif_carrier_on(eth1);
+	netif_carrier_on(eth1);
+	assert_int_equal(host_log_count("eth1: link up"), 1);
+	assert_true(eth1->flags & IFF_RUNNING);
+	assert_int_equal(xmit(eth1, 1, 0), 0);
+	host_fakedev_tx_clear(eth1);
+}
+
+static void test_mtu_and_mac(void **state)
+{
+	(void)state;
+	assert_int_equal(dev_set_mtu(eth1, 67), -EINVAL);
+	assert_int_equal(dev_set_mtu(eth1, 1501), -EINVAL);
+	assert_int_equal(dev_set_mtu(eth1, 1400), 0);
+	assert_int_equal(eth1->mtu, 1400);
+	assert_int_equal(dev_set_mtu(eth1, 1500), 0);
+
+	static const u8 mcast[6] = {0x01, 0, 0, 0, 0, 1};
+	static const u8 zero[6] = {0};
+	static const u8 fresh[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+	assert_int_equal(dev_set_mac_address(eth1, mcast), -EADDRNOTAVAIL);
+	assert_int_equal(dev_set_mac_address(eth1, zero), -EADDRNOTAVAIL);
+	assert_int_equal(dev_set_mac_address(eth1, fresh), 0);
+	assert_memory_equal(eth1->dev_addr, fresh, 6);
+	assert_int_equal(dev_set_mac_address(eth1, mac1), 0);
+}
+
+/* ---- console ----------------------------------------------------------------
+ */
+
+static void test_ip_link_output(void **state)
+{
+	(void)state;
+	assert_int_equal(host_shell_call(ip_link_cmd, "link show eth0"), 0);
+	assert_string_equal(
+	    host_shell_output(),
+	    "1: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 "
+	    "qdisc pfifo_fast state UP mode DEFAULT group "
+	    "default qlen 1000\n"
+	    "    link/ether 02:00:00:00:00:01 brd "
+	    "ff:ff:ff:ff:ff:ff\n");
+	netif_carrier_off(eth1);
+	assert_int_equal(host_shell_call(ip_link_cmd, "l show dev eth1"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "<NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 "
+			       "qdisc pfifo_fast state DOWN"));
+	netif_carrier_on(eth1);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link show nosuch"),
+			 SHELL_ERR_SHOWN);
+	assert_string_equal(host_shell_output(),
+			    "Device \"nosuch\" does not exist.\n");
+}
+
+static void test_ip_s_link_columns(void **state)
+{
+	(void)state;
+	memset(&eth1->stats, 0, sizeof(eth1->stats));
+	eth1->stats.rx_bytes = 90;
+	eth1->stats.rx_packets = 1;
+	eth1->stats.tx_bytes = 12345678901ULL; /* wider than the column */
+	eth1->stats.tx_packets = 3;
+	assert_int_equal(host_shell_call(ip_link_cmd, "link -s show eth1"), 0);
+	const char *out = host_shell_output();
+	const char *rx = strstr(out, "    RX:");
+	assert_non_null(rx);
+	assert_string_equal(rx,
+			    "    RX:   bytes packets errors dropped  "
+			    "missed   mcast\n"
+			    "             90       1      0       0       0 "
+			    "      0\n"
+			    "    TX:   bytes packets errors dropped carrier "
+			    "collsns\n"
+			    "    12345678901       3      0       0       0 "
+			    "      0\n");
+}
+
+static void test_ip_link_set(void **state)
+{
+	(void)state;
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 mtu 1400"),
+			 0);
+	assert_int_equal(eth1->mtu, 1400);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set dev eth1 mtu "
+						      "1500 address "
+						      "52:54:00:01:02:03"),
+			 0);
+	assert_int_equal(eth1->mtu, 1500);
+	assert_int_equal(eth1->dev_addr[5], 3);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 down"), 0);
+	assert_false(eth1->flags & IFF_UP);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 up"), 0);
+	assert_true(eth1->flags & IFF_UP);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 mtu 20"),
+			 SHELL_ERR_SHOWN);
+	assert_string_equal(host_shell_output(),
+			    "Error: argument \"20\" is wrong: invalid value\n");
+	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 frob"),
+			 -EINVAL);
+	dev_set_mac_address(eth1, mac1);
+}
+
+static void test_ethtool(void **state)
+{
+	(void)state;
+	assert_int_equal(host_shell_run("ethtool eth0"), 0);
+	assert_string_equal(host_shell_output(), "Settings for eth0:\n"
+						 "\tSpeed: 1000Mb/s\n"
+						 "\tDuplex: Full\n"
+						 "\tLink detected: yes\n"
+						 "driver: fakedev\n"
+						 "bus-info: host:0\n");
+	assert_int_equal(host_shell_run("ethtool -S eth0"), 0);
+	const char *out = host_shell_output();
+	assert_true(strncmp(out, "NIC statistics:\n", 16) == 0);
+	assert_non_null(strstr(out, "     tx_queue_0_packets: "));
+	assert_non_null(strstr(out, "     rx_otherhost: 1\n"));
+	assert_non_null(strstr(out, "     rx_nohandler: 2\n"));
+	assert_non_null(strstr(out, "     rx_vlan_dropped: 1\n"));
+	assert_non_null(strstr(out, "     qdisc_drops: 5\n"));
+	assert_int_equal(host_shell_run("ethtool -i eth0"), 0);
+	assert_non_null(strstr(host_shell_output(), "driver: fakedev\n"));
+	assert_int_equal(host_shell_run("ethtool eth7"), SHELL_ERR_SHOWN);
+	assert_int_equal(host_shell_run("ethtool"), -EINVAL);
+	assert_int_equal(host_shell_run("ethtool -x eth0"), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	    T(test_registry),
+	    T(test_for_each_and_fixed_name),
+	    T(test_rx_dispatch_and_counters),
+	    T(test_rx_while_down_dropped),
+	    T(test_napi_polls_by_weight),
+	    T(test_tx_counts_and_doorbell),
+	    T(test_tx_busy_requeue_and_wake),
+	    T(test_tx_limit_drops),
+	    T(test_tx_bands),
+	    T(test_tx_quota_reschedules),
+	    T(test_carrier),
+	    T(test_mtu_and_mac),
+	    T(test_ip_link_output),
+	    T(test_ip_s_link_columns),
+	    T(test_ip_link_set),
+	    T(test_ethtool),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}

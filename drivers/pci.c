@@ -90,11 +90,9 @@ static u32 nintx;
 static LIST_HEAD(pci_devices);
 static u32 ndevices;
 
-/* The registered drivers (PCI_DRIVER), gathered by the linker. Weak, so
- * the kernel still links (with no drivers) if the section is absent. */
-extern const struct pci_driver *const __pci_drivers_start[]
-    __attribute__((weak));
-extern const struct pci_driver *const __pci_drivers_end[] __attribute__((weak));
+/* The registered drivers (PCI_DRIVER), gathered by linker.ld. */
+extern const struct pci_driver *const __pci_drivers_start[];
+extern const struct pci_driver *const __pci_drivers_end[];
 
 /* ---- configuration space ------------------------------------------------ */
 
@@ -372,7 +370,7 @@ static void probe_device(struct pci_dev *dev)
 	const struct pci_driver *const *d = __pci_drivers_start;
 	pr_info("pci: %s %04x:%04x class %04x %s\n", dev->name, dev->vendor,
 		dev->device, dev->class >> 8, pci_class_name(dev->class));
-	for (; d && d < __pci_drivers_end; d++) {
+	for (; d < __pci_drivers_end; d++) {
 		const struct pci_device_id *id = match_ids(*d, dev);
 		if (!id)
 			continue;
@@ -501,7 +499,7 @@ static void msix_write_entry(struct pci_dev *dev, unsigned nr, u64 addr,
 			     u32 data)
 {
 	volatile u32 *e = msix_entry(dev, nr);
-	e[3] = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* masked while it changes */
+	e[3] |= PCI_MSIX_ENTRY_CTRL_MASKBIT; /* masked while it changes */
 	e[0] = (u32)addr;
 	e[1] = (u32)(addr >> 32);
 	e[2] = data;
@@ -544,7 +542,7 @@ static int msix_setup(struct pci_dev *dev, unsigned min_vecs, unsigned max_vecs)
 			   ctrl | PCI_MSIX_FLAGS_ENABLE |
 			       PCI_MSIX_FLAGS_MASKALL);
 	for (unsigned i = 0; i < size; i++)
-		msix_entry(dev, i)[3] = PCI_MSIX_ENTRY_CTRL_MASKBIT;
+		msix_entry(dev, i)[3] |= PCI_MSIX_ENTRY_CTRL_MASKBIT;
 	for (unsigned i = 0; i < n; i++) {
 		u64 addr;
 		u32 data;
@@ -928,6 +926,15 @@ static void print_cap(const struct pci_dev *dev, u8 pos, u8 id)
 		break;
 	case PCI_CAP_ID_EXP:
 		shell_printf("Express (v%u)\n", ctrl & 0xf);
+		break;
+	case PCI_CAP_ID_SUBSYS:
+		shell_printf("Subsystem: [%04x:%04x]\n",
+			     pci_read_config16(dev, pos + 4),
+			     pci_read_config16(dev, pos + 6));
+		break;
+	case PCI_CAP_ID_SATA:
+		shell_printf("SATA HBA v%u.%u\n", (ctrl >> 4) & 0xf,
+			     ctrl & 0xf);
 		break;
 	case PCI_CAP_ID_VNDR:
 		shell_printf("Vendor Specific Information: Len=%02x\n",

@@ -439,8 +439,10 @@ int netif_receive_skb(struct sk_buff *skb)
 		t(skb, false);
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += skb->len;
-	if (!(dev->flags & IFF_UP))
+	if (!(dev->flags & IFF_UP)) {
+		netdev_core_stats(dev)->rx_down++;
 		return rx_drop(skb, &dev->stats.rx_dropped, -ENETDOWN);
+	}
 	if (skb->len < ETH_HLEN)
 		return rx_drop(skb, &dev->stats.rx_length_errors, -EINVAL);
 

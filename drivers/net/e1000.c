@@ -46,6 +46,9 @@
 #define E1000_TX_WAKE_THRESH (E1000_TX_RING / 8) /* free slots to wake */
 #define E1000_TX_MAX_LEN 16288 /* legacy descriptor length limit */
 #define E1000_ITR_PER_SEC 8000 /* interrupt moderation */
+/* The longest frame the NIC accepts without long-packet mode (RCTL.LPE),
+ * FCS stripped: 1514 plus a VLAN tag (SDM 13.4.22, RCTL.LPE). Received frames
+ * are not held to the MTU, as Linux does not. */
 #define E1000_MAX_FRAME_VLAN (ETH_FRAME_MAX + 4)
 
 /* The chip variant: what differs between the 8254x and the 82574. */
@@ -53,7 +56,7 @@ struct e1000_chip {
 	const char *model;  /* "82540EM" */
 	const char *driver; /* the Linux driver name: "e1000" / "e1000e" */
 	bool is_82574;	    /* EERD layout, MSI-X with IVAR, TARC0 */
-	u32 tipg;	    /* inter-packet gap (SDM 13.4.34, 82574 10.2.6.3) */
+	u32 tipg;	    /* inter-packet gap (SDM 13.4.34; 82574: TIPG) */
 };
 
 /* Per-queue counters reported by ethtool -S. */
@@ -157,7 +160,7 @@ static void e1000_irq_unmask_queue(struct e1000_adapter *ad)
 
 /* ---- reset, MAC address, link -------------------------------------------- */
 
-/* SDM 14.3 / 82574 4.6.1: quiesce, then a full MAC reset (CTRL.RST). */
+/* Quiesce, then a full MAC reset (SDM 13.4.1, CTRL.RST). */
 static void e1000_reset(struct e1000_adapter *ad)
 {
 	ew32(ad, E1000_IMC, ~0u);
@@ -332,7 +335,7 @@ static void e1000_rx_count_drop(struct e1000_adapter *ad, int verdict)
 	s->rx_errors++;
 }
 
-/* The checksum the NIC verified (SDM 3.2.3.1): only TCP/UDP counts. */
+/* The checksum the NIC verified (SDM 3.2.3.1-2): only TCP/UDP counts. */
 static void e1000_rx_csum(struct e1000_adapter *ad, struct sk_buff *skb,
 			  u8 status, u8 errors)
 {
@@ -353,7 +356,6 @@ static void e1000_rx_deliver(struct e1000_adapter *ad, struct sk_buff *skb);
 
 static int e1000_clean_rx(struct e1000_adapter *ad, int budget)
 {
-	u16 max_len = (u16)(ad->netdev->mtu + ETH_HLEN + 4); /* + VLAN tag */
 	int done = 0;
 	while (done < budget && rx_posted(ad) > 0) {
 		u32 i = ad->rx_clean;
@@ -368,8 +370,9 @@ static int e1000_clean_rx(struct e1000_adapter *ad, int budget)
 		ad->rx_skb[i] = NULL;
 		ad->rx_clean = (i + 1) & (E1000_RX_RING - 1);
 		done++;
-		int verdict = e1000_rx_verdict(status, errors, len, max_len,
-					       &ad->rx_discarding);
+		int verdict =
+		    e1000_rx_verdict(status, errors, len, E1000_MAX_FRAME_VLAN,
+				     &ad->rx_discarding);
 		if (verdict != E1000_RX_PASS) {
 			e1000_rx_count_drop(ad, verdict);
 			kfree_skb(skb);
@@ -544,7 +547,8 @@ static void e1000_intr(void *arg)
 }
 
 /* MSI-X vector 0: queue 0 RX and TX. EIAC cleared their ICR bits when
- * the message was sent (82574 10.2.4.8); mask them until the poll ends. */
+ * the message was sent (82574 datasheet: EIAC); mask them until the poll
+ * ends. */
 static void e1000_msix_queue_intr(void *arg)
 {
 	struct e1000_adapter *ad = arg;
@@ -647,6 +651,8 @@ static void e1000_watchdog(struct timer_list *t)
 
 /* ---- bring-up ------------------------------------------------------------ */
 
+/* Receive initialization (SDM 14.4): ring, no delay timers, checksum
+ * offload, empty multicast table, buffers posted, then RCTL.EN. */
 static void e1000_setup_rx(struct e1000_adapter *ad)
 {
 	u64 ring = virt_to_phys(ad->rx_ring);
@@ -672,6 +678,7 @@ static void e1000_setup_rx(struct e1000_adapter *ad)
 	ew32(ad, E1000_RCTL, rctl);
 }
 
+/* Transmit initialization (SDM 14.5). */
 static void e1000_setup_tx(struct e1000_adapter *ad)
 {
 	u64 ring = virt_to_phys(ad->tx_ring);
@@ -700,10 +707,10 @@ static u32 e1000_itr_value(u32 per_sec)
 }
 
 /*
- * Which causes to enable. MSI-X (82574 7.4.3): RX and TX of queue 0 on
- * vector 0, every other cause on vector 1 (IVAR); EIAC auto-clears the
- * queue causes when their message goes out. Otherwise the classic causes
- * on one vector.
+ * Which causes to enable. MSI-X (82574 datasheet: IVAR): RX and TX of queue 0
+ * on vector 0, every other cause on vector 1 (IVAR); EIAC auto-clears the queue
+ * causes when their message goes out. Otherwise the classic causes on one
+ * vector.
  */
 static void e1000_setup_irq_causes(struct e1000_adapter *ad)
 {
@@ -767,7 +774,7 @@ static int e1000_open(struct net_device *dev)
 	if (rc < 0)
 		return rc;
 	e1000_write_mac(ad, dev->dev_addr);
-	/* Link up, speed and duplex from auto-negotiation (SDM 8.6). */
+	/* Link up; speed and duplex from auto-negotiation (SDM 13.4.1). */
 	u32 ctrl = er32(ad, E1000_CTRL);
 	ctrl &= ~(E1000_CTRL_LRST | E1000_CTRL_PHY_RST | E1000_CTRL_ILOS |
 		  E1000_CTRL_VME);

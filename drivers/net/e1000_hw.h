@@ -10,7 +10,7 @@
 
 #include <skiff/types.h>
 
-/* General (SDM 13.4, 82574 10.2.2) */
+/* General (SDM 13.4.1-13.4.5; 82574 datasheet chapter 10) */
 #define E1000_CTRL 0x0000
 #define E1000_STATUS 0x0008
 #define E1000_EECD 0x0010
@@ -34,7 +34,7 @@
 #define E1000_EECD_AUTO_RD (1u << 9) /* EEPROM auto-read done */
 
 /* EERD (SDM 13.4.4): the 8254x has START bit 0, DONE bit 4, address in
- * bits 15:8; the 82574 (82574 10.2.2.5) DONE bit 1, address bits 15:2.
+ * bits 15:8; the 82574 (its EERD) DONE bit 1, address bits 15:2.
  * Data is bits 31:16 on both. */
 #define E1000_EERD_START (1u << 0)
 #define E1000_EERD_DONE_8254X (1u << 4)
@@ -45,7 +45,7 @@
 
 #define E1000_CTRL_EXT_PBA_CLR (1u << 31) /* 82574: MSI-X PBA clearing */
 
-/* Interrupts (SDM 13.4.17-21, 82574 10.2.4) */
+/* Interrupts (SDM 13.4.17-13.4.21; the 82574 adds EIAC, IAM, IVAR, EITR) */
 #define E1000_ICR 0x00c0
 #define E1000_ITR 0x00c4
 #define E1000_ICS 0x00c8
@@ -68,7 +68,7 @@
 #define E1000_ICR_OTHER (1u << 24) /* 82574 MSI-X: other causes */
 #define E1000_ICR_ASSERTED (1u << 31)
 
-/* IVAR (82574 10.2.4.9): 4-bit fields, vector in bits 2:0, bit 3 valid. */
+/* 82574 IVAR: 4-bit fields, vector in bits 2:0, bit 3 valid. */
 #define E1000_IVAR_VALID 0x8
 #define E1000_IVAR_RXQ0_SHIFT 0
 #define E1000_IVAR_TXQ0_SHIFT 8
@@ -77,7 +77,7 @@
 	(1u << 31) /* TX interrupt on every write-back                         \
 		    */
 
-/* TARC0 (82574 10.2.6.9): bit 10 enables the transmit queue. */
+/* 82574 TARC0: bit 10 enables the transmit queue. */
 #define E1000_TARC0 0x3840
 #define E1000_TARC_ENABLE (1u << 10)
 

@@ -52,9 +52,11 @@
 /* Capability IDs (PCI Code and ID Assignment Specification). */
 #define PCI_CAP_ID_PM 0x01
 #define PCI_CAP_ID_MSI 0x05
-#define PCI_CAP_ID_VNDR 0x09 /* vendor specific (virtio uses these) */
+#define PCI_CAP_ID_VNDR 0x09   /* vendor specific (virtio uses these) */
+#define PCI_CAP_ID_SUBSYS 0x0d /* bridge subsystem vendor/device */
 #define PCI_CAP_ID_EXP 0x10
 #define PCI_CAP_ID_MSIX 0x11
+#define PCI_CAP_ID_SATA 0x12
 
 #define PCI_ANY_ID 0xffff
 #define PCI_NUM_BARS 6

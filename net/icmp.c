@@ -17,7 +17,10 @@
  * Ignored on purpose: redirects (a host with one gateway per network
  * need not follow them, and they are a classic spoofing vector), source
  * quench (deprecated by RFC 6633), timestamp and address-mask requests
- * (RFC 1122 3.2.2.8/3.2.2.9: MAY).
+ * (RFC 1122 3.2.2.8/3.2.2.9: MAY). The options of an echo request are
+ * not reflected into the reply (RFC 1122 3.2.2.6 says SHOULD for record
+ * route and timestamp; Linux's ip_options_echo does it): `ping -R`
+ * gets its replies without a recorded route.
  *
  * Read first: RFC 792, RFC 1122 3.2.2, RFC 1191 (fragmentation needed),
  * RFC 1812 4.3.2 (what an error quotes).

@@ -136,7 +136,7 @@ def check_crafted(ns, vm, mac):
 
     def rose(name):
         return after.get(name, 0) - before.get(name, 0)
-    hdr = rose("IpInHdrErrors") + rose("IpInTruncatedPkts")
+    hdr = rose("IpInHdrErrors") + rose("IpExtInTruncatedPkts")
     assert hdr >= 4, f"bad headers not counted: {before} -> {after}"
     assert rose("IpReasmFails") >= 1, f"overlap not counted: {after}"
     sent, got, out = ping(ns, "-c", "3", "-i", "0.3", "-W", "2")

@@ -23,8 +23,8 @@
 #define IP_MAX_HLEN 60 /* IHL 15 */
 #define IP_MAX_OPTLEN (IP_MAX_HLEN - IP_HLEN)
 #define IP_MAX_TOT_LEN 65535
-#define IP_MIN_MTU 68 /* RFC 791: every module forwards 68 bytes unfragmented  \
-		       */
+/* RFC 791: every internet module forwards 68 bytes without fragmenting. */
+#define IP_MIN_MTU 68
 
 /* The 16-bit flags/fragment-offset word. */
 #define IP_CE 0x8000 /* reserved, must be zero */

@@ -9,9 +9,10 @@
  * increment is a relaxed atomic add, so a softirq that interrupts process
  * context on the same CPU loses nothing. Readers sum over the CPUs.
  *
- * To add a counter: add X(Name) to SNMP_MIB_LIST in its group; the group
- * is the name's prefix up to the first capital after it (Ip, IpExt, Icmp,
- * Udp, Tcp, TcpExt...).
+ * To add a counter: add X(Name) to SNMP_MIB_LIST inside its group. The
+ * list keeps Linux's order, which nstat prints: /proc/net/snmp (Ip, Icmp
+ * with IcmpMsg after it, Tcp, Udp) then /proc/net/netstat (TcpExt, IpExt).
+ * `netstat -s` groups by the name's prefix (Ip, IpExt, Icmp, Udp, Tcp...).
  */
 #ifndef SKIFF_NET_SNMP_H
 #define SKIFF_NET_SNMP_H
@@ -38,15 +39,6 @@
 	X(IpFragOKs)                                                           \
 	X(IpFragFails)                                                         \
 	X(IpFragCreates)                                                       \
-	/* Linux's IpExt: line */                                              \
-	X(IpExtInNoRoutes)                                                     \
-	X(IpExtInTruncatedPkts)                                                \
-	X(IpExtInBcastPkts)                                                    \
-	X(IpExtOutBcastPkts)                                                   \
-	X(IpExtInOctets)                                                       \
-	X(IpExtOutOctets)                                                      \
-	X(IpExtInCsumErrors)                                                   \
-	X(IpExtReasmOverlaps)                                                  \
 	/* RFC 4293 icmpStatsTable and Linux's per-type names */               \
 	X(IcmpInMsgs)                                                          \
 	X(IcmpInErrors)                                                        \
@@ -77,7 +69,16 @@
 	X(UdpRcvbufErrors)                                                     \
 	X(UdpSndbufErrors)                                                     \
 	X(UdpInCsumErrors)                                                     \
-	X(UdpIgnoredMulti)
+	X(UdpIgnoredMulti)                                                     \
+	/* Linux's IpExt: line */                                              \
+	X(IpExtInNoRoutes)                                                     \
+	X(IpExtInTruncatedPkts)                                                \
+	X(IpExtInBcastPkts)                                                    \
+	X(IpExtOutBcastPkts)                                                   \
+	X(IpExtInOctets)                                                       \
+	X(IpExtOutOctets)                                                      \
+	X(IpExtInCsumErrors)                                                   \
+	X(IpExtReasmOverlaps)
 
 enum snmp_mib {
 #define SNMP_MIB_ENUM(name) MIB_##name,

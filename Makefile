@@ -49,6 +49,8 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 -include drivers/fbcon.mk
 
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The commit's date, not the clock: an unchanged tree does not relink.
+GIT_DATE := $(shell git log -1 --format=%cd --date=format:%Y-%m-%d 2>/dev/null || echo unknown)
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -fno-omit-frame-pointer \
 	-fno-stack-protector -fno-strict-aliasing -fno-common \
@@ -72,7 +74,7 @@ $(BUILD)/k/%.o: %.S
 $(BUILD)/k/version.c: FORCE
 	@mkdir -p $(dir $@)
 	$(Q)printf 'const char skiff_version[] = "0.1.0";\nconst char skiff_build[] = "%s %s";\n' \
-		"$(GIT_REV)" "$$(date -u +%Y-%m-%dT%H:%M:%SZ)" > $@.tmp
+		"$(GIT_REV)" "$(GIT_DATE)" > $@.tmp
 	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
 
 $(BUILD)/k/version.o: $(BUILD)/k/version.c

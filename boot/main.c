@@ -198,6 +198,12 @@ static void read_config_file(EFI_FILE_HANDLE root)
 		bi->cfg_size = size;
 		Print(L"skiff boot: skiff.cfg %ld bytes\n", size);
 	}
+	void *rules = read_file(root, L"\\skiff.rules", 1024 * 1024, &size);
+	if (rules) {
+		bi->rules = (UINT64)rules;
+		bi->rules_size = size;
+		Print(L"skiff boot: skiff.rules %ld bytes\n", size);
+	}
 }
 
 struct tree_walk {

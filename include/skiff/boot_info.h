@@ -64,6 +64,8 @@ struct boot_info {
 	u64 kernel_size; /* bytes of the loaded image, page rounded */
 	u64 cfg;	 /* skiff.cfg contents, NUL terminated, or 0 */
 	u64 cfg_size;
+	u64 rules; /* skiff.rules (packet filter rules), NUL terminated, or 0 */
+	u64 rules_size;
 	u64 loadopt; /* UEFI load options as ASCII, NUL terminated, or 0 */
 	u64 loadopt_size;
 	u64 files; /* struct boot_file[file_count] */

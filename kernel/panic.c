@@ -90,6 +90,6 @@ void panic(const char *fmt, ...)
 		     percpu_ready ? this_cpu()->id : 0, msg);
 	u64 rbp;
 	__asm__ __volatile__("mov %%rbp, %0" : "=r"(rbp));
-	backtrace_from((u64)__builtin_return_address(0), rbp, 24);
+	backtrace_from(0, rbp, 24); /* from panic's caller up */
 	panic_end(msg);
 }

@@ -16,7 +16,8 @@ function named test_*; it takes one argument, the test context `t`:
 kw are skiff_qemu.Qemu's arguments (smp, mem, nic, config, extra_args, ...).
 A test passes if it returns, fails if it raises; it also fails if a VM it
 used printed a kernel panic during the test.  Each test has a time limit
-(default 180 s; @skiff_qemu.time_limit(N) to change it).
+(default 180 s; @skiff_qemu.time_limit(N) to change it). A test marked
+@skiff_qemu.expect_panic makes the guest panic on purpose.
 
 The serial output of every VM a test used goes to
 BUILD/integration/logs/<test>.log (for a shared VM: everything since its
@@ -226,7 +227,7 @@ class Runner:
         if error and "time limit" in error:
             t.kill_all_used()  # whatever it hung on is not trustworthy
         panic = t.finish()
-        if panic and not error:
+        if panic and not error and not getattr(fn, "expect_panic", False):
             error = f"kernel panic during the test: {panic.strip()}"
         secs = time.monotonic() - start
         if error:

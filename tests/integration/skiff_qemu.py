@@ -118,6 +118,13 @@ def time_limit(seconds):
     return mark
 
 
+def expect_panic(fn):
+    """Decorator: the test makes the guest panic on purpose, so a panic in
+    its VM's output is not by itself a failure (the test checks it)."""
+    fn.expect_panic = True
+    return fn
+
+
 class _Cleaner:
     """Turns raw serial bytes into clean text, across read boundaries."""
 

@@ -6,6 +6,7 @@
  */
 	.section .text.entry, "ax"
 	.globl _start
+	.type _start, @function
 _start:
 	cli
 	cld
@@ -15,6 +16,7 @@ _start:
 1:	cli
 	hlt
 	jmp	1b
+	.size _start, . - _start
 
 	.section .bss
 	.balign 4096

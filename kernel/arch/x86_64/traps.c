@@ -51,37 +51,92 @@ void dump_registers(const struct trap_frame *f)
 		     read_cr0(), read_cr2(), read_cr3(), read_cr4());
 }
 
-static void print_frame(int depth, u64 rip)
+/*
+ * One line of a backtrace. A return address is looked up one byte back:
+ * after a call to a noreturn function it points past the caller's end.
+ */
+static void print_frame(int depth, u64 addr, bool is_return)
 {
 	u64 off = 0;
-	const char *name = ksym_lookup(rip, &off);
+	const char *name = ksym_lookup(is_return ? addr - 1 : addr, &off);
+	if (is_return && name)
+		off++;
 	if (name)
-		panic_printf("  #%-2d %016llx %s+0x%llx\n", depth, rip, name,
+		panic_printf("  #%-2d %016llx %s+0x%llx\n", depth, addr, name,
 			     off);
 	else
-		panic_printf("  #%-2d %016llx ?\n", depth, rip);
+		panic_printf("  #%-2d %016llx ?\n", depth, addr);
+}
+
+static bool frame_readable(u64 rbp)
+{
+	return rbp && !(rbp & 7) && kernel_addr_mapped(rbp) &&
+	       kernel_addr_mapped(rbp + 15);
 }
 
 /*
  * Walk the frame-pointer chain: [rbp] = caller's rbp, [rbp+8] = return
  * address. Each step must move up the stack, stay 8-aligned and mapped.
+ * A run of identical frames (deep recursion) prints once with a count.
  */
-void backtrace_from(u64 rip, u64 rbp, int max)
+static void walk_frames(u64 rbp, int depth, int max)
 {
-	panic_printf("Call trace:\n");
-	print_frame(0, rip);
-	for (int depth = 1; depth < max; depth++) {
-		if (!rbp || (rbp & 7) || !kernel_addr_mapped(rbp) ||
-		    !kernel_addr_mapped(rbp + 15))
+	int repeats = 0;
+	u64 last = 0;
+	for (int steps = 0; steps < 4096 && depth < max; steps++) {
+		if (!frame_readable(rbp))
 			break;
 		u64 next = ((u64 *)rbp)[0], ret = ((u64 *)rbp)[1];
 		if (ret < KERNEL_TEXT_MIN)
 			break;
-		print_frame(depth, ret);
+		if (ret == last) {
+			repeats++;
+		} else {
+			if (repeats)
+				panic_printf("      ... the frame above %d more "
+					     "times\n",
+					     repeats);
+			repeats = 0;
+			print_frame(depth++, ret, true);
+			last = ret;
+		}
 		if (next <= rbp)
 			break;
 		rbp = next;
 	}
+	if (repeats)
+		panic_printf("      ... the frame above %d more times\n",
+			     repeats);
+}
+
+/* rip == 0: start directly with the chain (panic() does, from its caller). */
+void backtrace_from(u64 rip, u64 rbp, int max)
+{
+	int depth = 0;
+	panic_printf("Call trace:\n");
+	if (rip)
+		print_frame(depth++, rip, false);
+	walk_frames(rbp, depth, max);
+}
+
+/*
+ * A fault on a function's first instruction comes before its prologue has
+ * pushed %rbp, so the frame chain would skip its caller: the return
+ * address is still on top of the stack.
+ */
+static void backtrace_exception(const struct trap_frame *f)
+{
+	u64 off = 1;
+	ksym_lookup(f->rip, &off);
+	if (off == 0 && kernel_addr_mapped(f->rsp) &&
+	    kernel_addr_mapped(f->rsp + 7)) {
+		panic_printf("Call trace:\n");
+		print_frame(0, f->rip, false);
+		print_frame(1, *(u64 *)f->rsp, true); /* before the prologue */
+		walk_frames(f->rbp, 2, 24);
+		return;
+	}
+	backtrace_from(f->rip, f->rbp, 24);
 }
 
 static bool try_recover(struct trap_frame *f)
@@ -122,9 +177,14 @@ static void handle_exception(struct trap_frame *f)
 			     stack_guard_hit(read_cr2()) ? " (stack guard page: "
 							   "stack overflow)"
 							 : "");
+	if (f->vector == 8 && stack_guard_hit(f->rsp))
+		panic_printf("stack overflow: RSP %016llx is in a stack guard "
+			     "page\n",
+			     f->rsp);
 	dump_registers(f);
-	backtrace_from(f->rip, f->rbp, 24);
-	panic_end("exception");
+	backtrace_exception(f);
+	panic_end(f->vector == 8 && stack_guard_hit(f->rsp) ? "stack overflow"
+							     : "exception");
 }
 
 static void handle_irq(struct trap_frame *f)

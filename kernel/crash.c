@@ -1,0 +1,89 @@
+/*
+ * crash.c - the `crash` command: deliberate failures, so the reports an
+ * operator would see (panic, exception, stack overflow, lock misuse) can
+ * be tested like any other feature (Linux's sysrq-c, in more flavours).
+ */
+#include <skiff/printk.h>
+#include <skiff/shell.h>
+#include <skiff/spinlock.h>
+#include <errno.h>
+#include <string.h>
+
+static DEFINE_SPINLOCK(crash_lock, "crash_test");
+
+static __attribute__((noinline)) void crash_panic(void)
+{
+	panic("crash: deliberate panic from the console");
+}
+
+static __attribute__((noinline)) void crash_null(void)
+{
+	volatile u64 *p = NULL;
+	*p = 0x5afe; /* page 0 is never mapped */
+}
+
+/* Recurse with a frame the compiler cannot drop until the guard page. The
+ * limit is never reached (a stack is far smaller); it keeps the recursion
+ * finite as far as the compiler can tell. */
+static volatile u64 crash_depth_limit = ~0ULL;
+
+static __attribute__((noinline)) u64 crash_recurse(u64 depth)
+{
+	volatile u8 pad[512];
+	pad[0] = (u8)depth;
+	if (depth >= crash_depth_limit)
+		return pad[0];
+	return crash_recurse(depth + 1) + pad[0];
+}
+
+static __attribute__((noinline)) void crash_lock_twice(void)
+{
+	spin_lock(&crash_lock);
+	spin_lock(&crash_lock); /* recursion: the debug check panics */
+}
+
+static __attribute__((noinline)) void crash_foreign_unlock(void)
+{
+	spin_unlock(&crash_lock); /* nobody holds it */
+}
+
+static __attribute__((noinline)) void crash_wait_locked(void)
+{
+	spin_lock(&crash_lock);
+	might_sleep("crash_wait_locked");
+}
+
+struct crash_kind {
+	const char *name;
+	void (*fn)(void);
+};
+
+static void crash_overflow(void)
+{
+	crash_recurse(0);
+}
+
+static const struct crash_kind kinds[] = {
+    {"panic", crash_panic},
+    {"null", crash_null},
+    {"overflow", crash_overflow},
+    {"lock-recursion", crash_lock_twice},
+    {"lock-unowned", crash_foreign_unlock},
+    {"lock-wait", crash_wait_locked},
+};
+
+static int cmd_crash(int argc, char **argv)
+{
+	if (argc != 2)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (strcmp(argv[1], kinds[i].name) == 0) {
+			kinds[i].fn();
+			return 0; /* not reached */
+		}
+	}
+	return -EINVAL;
+}
+SHELL_CMD("crash", cmd_crash,
+	  "crash panic|null|overflow|lock-recursion|lock-unowned|lock-wait",
+	  "fail on purpose, to see (and test) the crash report");

@@ -1,0 +1,93 @@
+"""Crash reports: every deliberate failure of the `crash` command prints
+the report an operator needs (what, where, a symbolized backtrace naming
+the right functions) and stops the machine; panic=reboot resets it.
+"""
+
+import re
+
+from skiff_qemu import expect_panic, time_limit
+
+
+def crash(t, kind, config=None):
+    """Boot, run `crash KIND`, return the text of the report."""
+    vm = t.vm(smp=1, config=config)
+    vm.fail_on_panic = False
+    vm.wait_prompt(60)
+    start = len(vm.text)
+    vm.send(f"crash {kind}\r")
+    vm.wait_for(r"---\[ end Kernel panic: .* \]---\n.*(System halted|resetting)",
+                timeout=30)
+    return vm, vm.text[start:]
+
+
+def assert_trace(report, *functions):
+    trace = report[report.index("Call trace:"):]
+    for fn in functions:
+        assert re.search(rf"#\d+\s+[0-9a-f]{{16}} {re.escape(fn)}[.+]", trace), \
+            f"backtrace does not name {fn}:\n{trace}"
+
+
+@expect_panic
+@time_limit(120)
+def test_panic(t):
+    vm, r = crash(t, "panic")
+    assert "Kernel panic on cpu 0: crash: deliberate panic" in r, r
+    assert_trace(r, "crash_panic", "cmd_crash", "shell_poll", "kmain")
+    assert "System halted." in r
+
+
+@expect_panic
+@time_limit(120)
+def test_null_dereference(t):
+    vm, r = crash(t, "null")
+    assert "#PF page fault" in r and \
+        "page fault at 0000000000000000: not present write" in r, r
+    assert re.search(r"RIP: [0-9a-f]{16} RSP:", r), "no register dump"
+    assert_trace(r, "crash_null", "cmd_crash")
+
+
+@expect_panic
+@time_limit(120)
+def test_stack_overflow(t):
+    vm, r = crash(t, "overflow")
+    assert "#DF double fault" in r and "is in a stack guard page" in r, r
+    assert re.search(r"the frame above \d+ more times", r), r
+    assert_trace(r, "crash_recurse", "cmd_crash")
+    assert "end Kernel panic: stack overflow" in r
+
+
+@expect_panic
+@time_limit(120)
+def test_lock_recursion(t):
+    vm, r = crash(t, "lock-recursion")
+    assert "spin_lock: recursion on lock 'crash_test' by cpu 0" in r, r
+    assert_trace(r, "spin_lock", "cmd_crash")
+
+
+@expect_panic
+@time_limit(120)
+def test_lock_unowned(t):
+    vm, r = crash(t, "lock-unowned")
+    assert "spin_unlock: lock 'crash_test' held by cpu -1, released by " \
+        "cpu 0" in r, r
+    assert_trace(r, "spin_unlock", "cmd_crash")
+
+
+@expect_panic
+@time_limit(120)
+def test_lock_wait(t):
+    vm, r = crash(t, "lock-wait")
+    assert "crash_wait_locked: waiting with 1 spinlock(s) held on cpu 0" \
+        in r, r
+    assert_trace(r, "might_sleep", "cmd_crash")
+
+
+@expect_panic
+@time_limit(120)
+def test_panic_reboot(t):
+    """panic=reboot resets the machine (QEMU runs with -no-reboot, so the
+    reset ends it)."""
+    vm, r = crash(t, "panic", config="panic=reboot")
+    assert "panic=reboot: resetting" in r, r
+    status = vm.wait_exit(30)
+    assert status == 0, f"QEMU exit status {status}"

@@ -53,6 +53,7 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 GIT_DATE := $(shell git log -1 --format=%cd --date=format:%Y-%m-%d 2>/dev/null || echo unknown)
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -fno-omit-frame-pointer \
+	-mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls \
 	-fno-stack-protector -fno-strict-aliasing -fno-common \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 	-nostdinc -isystem $(shell gcc -print-file-name=include) \
@@ -61,12 +62,12 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
-$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP)
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.S
+$(BUILD)/k/%.o: %.S Makefile
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)gcc $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@

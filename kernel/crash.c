@@ -5,7 +5,10 @@
  */
 #include <skiff/printk.h>
 #include <skiff/shell.h>
+#include <skiff/softirq.h>
 #include <skiff/spinlock.h>
+#include <skiff/time.h>
+#include <asm/cpu.h>
 #include <errno.h>
 #include <string.h>
 
@@ -53,6 +56,27 @@ static __attribute__((noinline)) void crash_wait_locked(void)
 	might_sleep("crash_wait_locked");
 }
 
+/* Stuck in a softirq (interrupts on) for 12 s: the soft-lockup report. */
+static void crash_spin_softirq(void)
+{
+	mdelay(12000);
+}
+
+static __attribute__((noinline)) void crash_softlockup(void)
+{
+	open_softirq(TEST_SOFTIRQ, crash_spin_softirq);
+	raise_softirq(TEST_SOFTIRQ);
+	do_softirq();
+}
+
+/* Interrupts off for 12 s: another CPU's NMI shows where this one is. */
+static __attribute__((noinline)) void crash_hardlockup(void)
+{
+	unsigned long flags = local_irq_save();
+	mdelay(12000);
+	local_irq_restore(flags);
+}
+
 struct crash_kind {
 	const char *name;
 	void (*fn)(void);
@@ -70,6 +94,8 @@ static const struct crash_kind kinds[] = {
     {"lock-recursion", crash_lock_twice},
     {"lock-unowned", crash_foreign_unlock},
     {"lock-wait", crash_wait_locked},
+    {"softlockup", crash_softlockup},
+    {"hardlockup", crash_hardlockup},
 };
 
 static int cmd_crash(int argc, char **argv)
@@ -85,5 +111,6 @@ static int cmd_crash(int argc, char **argv)
 	return -EINVAL;
 }
 SHELL_CMD("crash", cmd_crash,
-	  "crash panic|null|overflow|lock-recursion|lock-unowned|lock-wait",
-	  "fail on purpose, to see (and test) the crash report");
+	  "crash panic|null|overflow|lock-recursion|lock-unowned|lock-wait|"
+	  "softlockup|hardlockup",
+	  "fail on purpose, to see (and test) the crash or lockup report");

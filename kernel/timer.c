@@ -25,7 +25,9 @@ struct timer_base *timer_base_of(u32 cpu)
 
 static void run_timers(void)
 {
+	extern void watchdog_touch_softirq(void);
 	struct timer_base *b = this_cpu()->timers;
+	watchdog_touch_softirq();
 	LIST_HEAD(expired);
 	u64 now = get_jiffies();
 
@@ -53,8 +55,10 @@ static void run_timers(void)
 
 void timer_interrupt(void *arg)
 {
+	extern void watchdog_tick(void);
 	lapic_timer_tick();
 	this_cpu()->ticks++;
+	watchdog_tick();
 	raise_softirq(TIMER_SOFTIRQ);
 }
 

@@ -16,6 +16,7 @@
 
 struct timer_base;
 struct tss;
+struct trap_frame;
 
 /* A saved place to resume at when an expected fault hits (self-tests). */
 struct fault_recovery {
@@ -50,6 +51,13 @@ struct cpu {
 	spinlock_t call_lock;
 
 	struct fault_recovery recover;
+	struct trap_frame *irq_frame; /* the interrupted state, in a handler */
+
+	/* Lockup watchdog (watchdog.c) */
+	u64 softirq_beat_ns; /* TIMER_SOFTIRQ last ran */
+	u64 ticks_seen;	     /* a neighbour's tick count at its last check */
+	u64 ticks_stuck_ns;  /* since when that count has not moved */
+	bool soft_reported, hard_reported;
 	struct tss *tss;
 	u64 *gdt;
 	void *stack_top; /* the idle/boot stack of this CPU */

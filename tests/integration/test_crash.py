@@ -91,3 +91,31 @@ def test_panic_reboot(t):
     assert "panic=reboot: resetting" in r, r
     status = vm.wait_exit(30)
     assert status == 0, f"QEMU exit status {status}"
+
+
+def lockup(t, kind, what, *functions):
+    """`crash KIND` wedges CPU 0 for 12 s: the watchdog reports where, the
+    machine keeps running and the shell answers again afterwards."""
+    vm = t.vm(smp=2)
+    vm.wait_prompt(60)
+    start = len(vm.text)
+    vm.send(f"crash {kind}\r")
+    vm.wait_for(r"\*\*\* watchdog: end of report", timeout=40)
+    report = vm.text[start:]
+    assert re.search(rf"\*\*\* watchdog: {what} \(.*\) on cpu 0, stuck for "
+                     r"\d+ s", report), report
+    assert_trace(report, *functions)
+    vm.wait_prompt(30)
+    out = vm.cmd("uptime")
+    assert "up " in out, out
+
+
+@time_limit(120)
+def test_soft_lockup(t):
+    lockup(t, "softlockup", "soft lockup", "crash_spin_softirq",
+           "do_softirq", "cmd_crash")
+
+
+@time_limit(120)
+def test_hard_lockup(t):
+    lockup(t, "hardlockup", "hard lockup", "crash_hardlockup", "cmd_crash")

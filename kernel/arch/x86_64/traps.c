@@ -159,6 +159,9 @@ static void handle_exception(struct trap_frame *f)
 	if (f->vector != 2 && f->vector != 8 && try_recover(f))
 		return;
 	extern bool cpus_stopping;
+	extern bool watchdog_nmi(const struct trap_frame *f);
+	if (f->vector == 2 && watchdog_nmi(f))
+		return; /* the lockup watchdog's NMI: reported, go on */
 	if (f->vector == 2 && (panic_in_progress() || READ_ONCE(cpus_stopping)))
 		panic_stop_this_cpu(); /* another CPU stops the machine */
 	panic_begin();
@@ -190,12 +193,16 @@ static void handle_exception(struct trap_frame *f)
 static void handle_irq(struct trap_frame *f)
 {
 	int vec = (int)f->vector;
+	struct cpu *c = this_cpu();
+	struct trap_frame *outer = c->irq_frame;
+	c->irq_frame = f; /* for the watchdog's report */
 	irq_enter();
 	this_cpu()->irq_count[vec]++;
 	irq_dispatch(vec);
 	if (vec != VECTOR_SPURIOUS)
 		lapic_eoi();
 	irq_exit();
+	c->irq_frame = outer;
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -9,6 +9,7 @@
  * idle loop.
  */
 #include <skiff/acpi.h>
+#include <skiff/apps.h>
 #include <skiff/boot_info.h>
 #include <skiff/config.h>
 #include <skiff/console.h>
@@ -134,6 +135,7 @@ __noreturn void kmain(struct boot_info *bi)
 	smp_init(bi, kcfg.smp);
 	net_init();
 	pci_init(); /* drivers register their net devices */
+	apps_start(); /* sockets on INADDR_ANY: open before the ready line */
 	net_configure();
 	pr_info("kernel: %u CPUs, %u symbols, %u files from www/, up in %llu "
 		"ms\n",

@@ -5,6 +5,7 @@
  * net_configure (after the drivers have registered their devices):
  *   mac= -> mtu= -> ip=A.B.C.D/N (address + connected route + gratuitous
  *   ARP) -> gw= (default route) -> route= (static routes)
+ *   or ip=dhcp: dhcp_begin, the DHCP client's driver (below)
  * ready_check (a timer, every 100 ms until it fires once): when the link is
  * up and the address configured, print the contract line
  *   skiff: ready ip=<addr> mac=<mac> http=<port> echo=<port>
@@ -12,6 +13,7 @@
 #include <skiff/config.h>
 #include <skiff/console.h>
 #include <skiff/kernel.h>
+#include <skiff/net/dhcp.h>
 #include <skiff/net/ether.h>
 #include <skiff/net/inet.h>
 #include <skiff/net/route.h>
@@ -20,6 +22,7 @@
 #include <skiff/shell.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +61,57 @@ static void apply_routes(void)
 	}
 }
 
+/* ---- ip=dhcp ----------------------------------------------------------------
+ *
+ * net/dhcp_client.c runs the client and configures the address, routes
+ * and MTU; what lives in the configuration comes back here: DNS servers
+ * (unless dns= was given), the hostname, and the route= words once the
+ * first lease is bound. The ready line (ready_check) waits for the
+ * address, so it shows the lease.
+ */
+
+static bool dns_from_config;
+
+static void dhcp_on_lease(const struct dhcp_lease *l, bool fresh)
+{
+	if (!dns_from_config && l->dns_count) {
+		u8 n = l->dns_count < CFG_MAX_DNS ? l->dns_count : CFG_MAX_DNS;
+		memcpy(kcfg.dns, l->dns, n * sizeof(l->dns[0]));
+		kcfg.dns_count = n;
+	}
+	if (l->hostname[0] && strcmp(l->hostname, kcfg.hostname) != 0) {
+		snprintf(kcfg.hostname, sizeof(kcfg.hostname), "%s",
+			 l->hostname);
+		pr_info("dhcp: hostname %s\n", kcfg.hostname);
+	}
+	if (!fresh)
+		return;
+	/* gw= with ip=dhcp: the configured gateway instead of option 3. */
+	int err = kcfg.gw ? fib_add(0, 0, kcfg.gw, NULL, RT_DEFAULT_GW) : 0;
+	if (err < 0 && err != -EEXIST)
+		pr_warn("net: gw= not reachable after the lease (%d)\n", err);
+	apply_routes();
+}
+
+static void dhcp_begin(struct net_device *dev)
+{
+	struct dhcp_client_cfg cfg = {
+	    .hostname = kcfg.hostname,
+	    .use_router = kcfg.gw == 0, /* gw= wins over option 3 */
+	    .on_lease = dhcp_on_lease,
+	};
+	dns_from_config = kcfg.dns_count > 0;
+	int err = dhcp_client_start(dev, &cfg);
+	if (err < 0)
+		pr_err("dhcp: %s: client not started (%d); no address\n",
+		       dev->name, err);
+}
+
 static void apply_ipv4(struct net_device *dev)
 {
 	char a[16];
 	if (kcfg.ip_dhcp) {
-		pr_warn("net: ip=dhcp, but this build has no DHCP client yet; "
-			"%s stays without an address (set ip=A.B.C.D/N)\n",
-			dev->name);
+		dhcp_begin(dev);
 		return;
 	}
 	int err = inet_addr_add(dev, kcfg.ip_addr, kcfg.ip_prefix);

@@ -639,6 +639,129 @@ void arp_announce(struct net_device *dev, u32 addr)
 		  get_jiffies() + msecs_to_jiffies(ARP_ANNOUNCE_INTERVAL_MS));
 }
 
+/* ---- RFC 5227 address probes (for DHCP) ----------------------------------
+ *
+ * arp_probe: wait 0..PROBE_WAIT, send PROBE_NUM probes (sender address 0,
+ * target the candidate) PROBE_MIN..PROBE_MAX apart, then ANNOUNCE_WAIT;
+ * done(conflict) is called from the timer once it is decided. A conflict
+ * (RFC 5227 2.1.1) is any ARP packet whose sender address is the
+ * candidate, or another host's probe for it; arp_probe_check sees every
+ * received packet and marks it, and the next timer run reports it.
+ */
+#define ARP_PROBE_SLOTS 4
+#define PROBE_WAIT_MS 1000 /* RFC 5227 1.1 */
+#define PROBE_NUM 3
+#define PROBE_MIN_MS 1000
+#define PROBE_MAX_MS 2000
+#define ANNOUNCE_WAIT_MS 2000
+
+struct arp_prober {
+	struct timer_list timer;
+	struct net_device *dev;
+	u32 addr;
+	int sent;    /* probes out so far */
+	bool active; /* slot in use */
+	bool conflict;
+	void (*done)(bool conflict, void *arg);
+	void *arg;
+};
+
+static struct arp_prober probers[ARP_PROBE_SLOTS];
+static DEFINE_SPINLOCK(probe_lock, "arp_probe");
+
+static u64 probe_delay_ms(u32 min_ms, u32 max_ms)
+{
+	spin_lock_bh(&tbl.lock);
+	u64 r = neigh_random();
+	spin_unlock_bh(&tbl.lock);
+	return min_ms + r % (max_ms - min_ms + 1);
+}
+
+/* Under probe_lock: what the timer does next. Returns true when the
+ * probe is over (slot released, *conflict set). */
+static bool probe_step(struct arp_prober *p, bool *send, bool *conflict)
+{
+	*send = false;
+	*conflict = p->conflict;
+	if (p->conflict || p->sent >= PROBE_NUM) {
+		p->active = false;
+		return true;
+	}
+	*send = true;
+	p->sent++;
+	return false;
+}
+
+static void probe_timer(struct timer_list *t)
+{
+	struct arp_prober *p = container_of(t, struct arp_prober, timer);
+	bool send, conflict;
+
+	spin_lock_bh(&probe_lock);
+	bool over = probe_step(p, &send, &conflict);
+	struct net_device *dev = p->dev;
+	u32 addr = p->addr;
+	int sent = p->sent;
+	void (*done)(bool, void *) = p->done;
+	void *arg = p->arg;
+	spin_unlock_bh(&probe_lock);
+	if (over) {
+		done(conflict, arg);
+		return;
+	}
+	if (send) {
+		STAT_INC_ATOMIC(tx_requests);
+		arp_send(dev, ARPOP_REQUEST, NULL, 0, NULL, addr);
+	}
+	u64 ms = sent < PROBE_NUM ? probe_delay_ms(PROBE_MIN_MS, PROBE_MAX_MS)
+				  : ANNOUNCE_WAIT_MS;
+	mod_timer(&p->timer, get_jiffies() + msecs_to_jiffies(ms));
+}
+
+int arp_probe(struct net_device *dev, u32 addr,
+	      void (*done)(bool conflict, void *arg), void *arg)
+{
+	struct arp_prober *p = NULL;
+
+	spin_lock_bh(&probe_lock);
+	for (int i = 0; i < ARP_PROBE_SLOTS && !p; i++)
+		if (!probers[i].active)
+			p = &probers[i];
+	if (p) {
+		p->active = true;
+		p->dev = dev;
+		p->addr = addr;
+		p->sent = 0;
+		p->conflict = false;
+		p->done = done;
+		p->arg = arg;
+	}
+	spin_unlock_bh(&probe_lock);
+	if (!p)
+		return -EBUSY;
+	kernel_timer_setup(&p->timer, probe_timer);
+	u64 wait_ms = probe_delay_ms(0, PROBE_WAIT_MS);
+	mod_timer(&p->timer, get_jiffies() + msecs_to_jiffies(wait_ms));
+	return 0;
+}
+
+/* RFC 5227 2.1.1: the candidate in use (sender address), or probed by
+ * another host (sender 0, target the candidate, another MAC). */
+static void arp_probe_check(struct net_device *dev, const struct arp_info *a)
+{
+	spin_lock_bh(&probe_lock);
+	for (int i = 0; i < ARP_PROBE_SLOTS; i++) {
+		struct arp_prober *p = &probers[i];
+		if (!p->active || p->dev != dev)
+			continue;
+		if (a->spa == p->addr ||
+		    (a->spa == 0 && a->tpa == p->addr &&
+		     !ether_addr_equal(a->sha, dev->dev_addr)))
+			p->conflict = true;
+	}
+	spin_unlock_bh(&probe_lock);
+}
+
 /* ---- arping's view of received replies ---------------------------------- */
 
 #define ARPING_RING 16
@@ -790,6 +913,7 @@ static int arp_rcv(struct sk_buff *skb, struct net_device *dev)
 	bool sane = arp_sane(dev, &a);
 	spin_unlock_bh(&tbl.lock);
 	if (sane) {
+		arp_probe_check(dev, &a);
 		if (a.op == ARPOP_REPLY)
 			arping_notify(dev, &a, skb->pkt_type, skb->tstamp_ns);
 		arp_process(dev, &a, skb->pkt_type, now_ns());

@@ -8,6 +8,7 @@
 #include <skiff/net/ip.h>
 #include <skiff/net/ip_internal.h>
 #include <skiff/net/neighbour.h>
+#include <skiff/net/sock_internal.h>
 #include <skiff/net/net.h>
 #include <skiff/netdevice.h>
 #include <skiff/skbuff.h>
@@ -19,5 +20,6 @@ void net_init(void)
 	arp_init();
 	ip_init();
 	icmp_init();
-	udp_min_init(); /* issue 5: udp_init() with sockets */
+	udp_init();
+	socket_init();
 }

@@ -36,6 +36,8 @@ FUZZ_SRCS_config := kernel/config.c
 # its console commands use kernel/config.c's address parser.
 IPV4_CONFIG_SRC := $(filter-out $(NET_HOST_SRCS),kernel/config.c)
 FUZZ_SRCS_frame := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+FUZZ_SRCS_udp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) apps/echo/echo.c
+FUZZ_SRCS_tcp_wire := net/tcp_wire.c net/checksum.c net/tcp_sack.c
 
 fuzz_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))
@@ -93,3 +95,4 @@ fuzz-smoke: fuzz-build
 
 fuzz: fuzz-build
 	$(call FUZZ_RUN,$(FUZZ_SECONDS))
+FUZZ_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c

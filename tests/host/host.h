@@ -28,7 +28,8 @@
  *                shell_find and host_shell_run() over the SHELL_CMD table
  *                (host_shell_call() for a command function directly);
  *                shell_key_pressed() per host_shell_key_at_ns().
- *   platform.h   this_cpu_id() = 0, online_cpus() = 1.
+ *   platform.h   this_cpu_id() = 0, online_cpus() = 1, platform_random() a
+ *                fixed xorshift stream (same bytes every run).
  * tests/host/fakedev.c adds a fake Ethernet device (below): frames it
  * sends wait on a list for host_fakedev_pop_tx(), or reach a test "peer"
  * (host_fakedev_set_tx_hook) that may answer; frames come in through

@@ -702,6 +702,28 @@ u32 online_cpus(void)
 	return 1;
 }
 
+/* One CPU that never halts: the test calls apps_poll() itself. */
+void platform_wake_cpu(u32 cpu)
+{
+	(void)cpu;
+}
+
+/* A fixed xorshift stream: tests see the same "random" secrets every run
+ * (tcp_secret_set() overrides them where a test needs a known key). */
+bool platform_random(void *buf, size_t n)
+{
+	static u64 state = 0x9e3779b97f4a7c15ull;
+	u8 *p = buf;
+
+	for (size_t i = 0; i < n; i++) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		p[i] = (u8)(state >> 32);
+	}
+	return true;
+}
+
 /* ---- the shell ---------------------------------------------------------- */
 
 static u64 key_at_ns;

@@ -1,7 +1,7 @@
 /*
  * test_ipv4.c - IPv4 input and output through the whole host-built stack
  * with the fake device (net/ipv4.c, net/ip_output.c, fragmentation in
- * net/ip_fragment.c, net/udp_min.c).
+ * net/ip_fragment.c, net/udp.c).
  *
  * Input: every malformed case the integration test sends with scapy (bad
  * checksum, IHL < 5, total length beyond the frame, truncated header)

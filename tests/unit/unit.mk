@@ -43,6 +43,13 @@ UNIT_SRCS_ipv4 := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 UNIT_SRCS_icmp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 UNIT_SRCS_reasm := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 UNIT_SRCS_route := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_udp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) apps/echo/echo.c
+UNIT_SRCS_echo := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) apps/echo/echo.c
+
+# TCP building blocks (tcp-algos): pure files, tested alone.
+UNIT_SRCS_tcp_wire := net/tcp_wire.c net/checksum.c
+UNIT_SRCS_tcp_cong := net/tcp_cong.c net/tcp_cubic.c
+UNIT_SRCS_tcp_isn := $(HOST_SRCS) net/tcp_isn.c net/tcp_syncookie.c
 
 unit_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))
@@ -94,3 +101,9 @@ unit: $(UNIT_BINS)
 	echo "$$pass $$fail" >$(UNIT_DIR)/results; \
 	echo "unit: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
+
+# DHCP client: the pure state machine and wire format alone; the driver
+# and the RFC 5227 probe on the host-built stack.
+UNIT_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
+UNIT_SRCS_arp_probe := $(HOST_SRCS) tests/host/fakedev.c $(NET_CORE_SRCS)
+UNIT_SRCS_dhcp_client := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

@@ -1,6 +1,6 @@
 /*
  * net/ip_internal.h - what the IPv4 files (ipv4.c, ip_output.c,
- * ip_fragment.c, icmp.c, route.c, devinet.c, udp_min.c) share among
+ * ip_fragment.c, icmp.c, route.c, devinet.c, udp.c) share among
  * themselves and with their unit tests. Not an API for other layers:
  * those use ip.h, route.h, inet.h and icmp.h.
  */
@@ -118,10 +118,6 @@ static inline const char *ip_str(u32 addr, char *buf)
 int inet_parse_addr(const char *s, u32 *addr);
 /* "A.B.C.D/N", or "A.B.C.D" as /32 (route.c). 0 or -EINVAL. */
 int inet_parse_prefix(const char *s, u32 *addr, u8 *prefix);
-
-/* ---- udp_min.c ----------------------------------------------------------- */
-
-void udp_min_init(void);
 
 /* Addresses that are never a valid source or unicast destination. */
 static inline bool ipv4_is_multicast(u32 a)

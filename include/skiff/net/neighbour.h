@@ -27,6 +27,13 @@ enum neigh_state {
 int neigh_output(struct net_device *dev, u32 next_hop, struct sk_buff *skb);
 /* Broadcast a gratuitous ARP announcing addr on dev. */
 void arp_announce(struct net_device *dev, u32 addr);
+/*
+ * RFC 5227 2.1: probe whether addr is free on dev before using it (DHCP).
+ * About 3-7 s later, done(conflict, arg) runs from a timer. 0, or -EBUSY
+ * when too many probes are under way (then done is never called).
+ */
+int arp_probe(struct net_device *dev, u32 addr,
+	      void (*done)(bool conflict, void *arg), void *arg);
 /* Send one ARP request for target (for `arping`). */
 int arp_send_request(struct net_device *dev, u32 target);
 /* Look up (without creating): state and MAC. */

@@ -4,6 +4,7 @@
 #include <skiff/percpu.h>
 #include <skiff/printk.h>
 #include <skiff/platform.h>
+#include <skiff/softirq.h>
 #include <asm/cpu.h>
 #include <stdlib.h>
 
@@ -52,4 +53,17 @@ u32 this_cpu_id(void)
 u32 online_cpus(void)
 {
 	return nr_cpus_online ? nr_cpus_online : 1;
+}
+
+/*
+ * A pending softirq bit keeps cpu_idle_loop from halting and, for another
+ * CPU, raise_softirq_on sends VECTOR_RESCHED to wake it from hlt. A bare
+ * IPI to ourselves would be lost if it arrived between apps_poll and the
+ * idle loop's hlt; the pending bit is checked there with interrupts off.
+ * TASKLET_SOFTIRQ with no tasklet queued does nothing.
+ */
+void platform_wake_cpu(u32 cpu)
+{
+	if (cpu < NR_CPUS && cpus[cpu])
+		raise_softirq_on(cpu, TASKLET_SOFTIRQ);
 }

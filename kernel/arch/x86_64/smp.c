@@ -13,6 +13,7 @@
 #include <skiff/percpu.h>
 #include <skiff/printk.h>
 #include <skiff/softirq.h>
+#include <skiff/net/socket.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
 #include <asm/apic.h>
@@ -250,6 +251,7 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 	for (;;) {
 		u64 t0 = ktime_get_ns();
 		do_softirq();
+		apps_poll();
 		if (poll)
 			poll();
 		u64 t1 = ktime_get_ns();

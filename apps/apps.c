@@ -1,0 +1,14 @@
+/*
+ * apps.c - start the services (apps/) once the network is configured.
+ */
+#include <skiff/apps.h>
+#include <skiff/config.h>
+#include <skiff/kernel.h>
+#include <skiff/printk.h>
+
+void apps_start(void)
+{
+	int err = echo_start(kcfg.echo_port);
+	if (err)
+		pr_warn("echo: not started (error %d)\n", err);
+}

@@ -1,0 +1,215 @@
+/*
+ * echo.c - the echo service (RFC 862) on UDP and TCP, one event loop
+ * written against the socket API only (net/socket.h).
+ *
+ *   UDP: every datagram is sent back to where it came from, up to
+ *     ECHO_UDP_BURST per turn (level-triggered readiness brings us back
+ *     for the rest). Datagrams from the ports of other "reflecting"
+ *     services (echo, daytime, chargen, time) are dropped so two such
+ *     services cannot bounce a datagram between them forever (as BSD
+ *     inetd's check_loop).
+ *   TCP: accept every connection; per connection a buffer: read while it
+ *     is empty, send it before reading more. When the send buffer is full
+ *     the connection waits for SOCK_EV_OUT only (back-pressure: the peer's
+ *     data stays in our receive window). After the peer's FIN and the last
+ *     byte sent, close (our FIN).
+ *
+ * Read first: RFC 862.
+ */
+#include <skiff/apps.h>
+#include <skiff/net/inet.h>
+#include <skiff/net/socket.h>
+#include <skiff/printk.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#define ECHO_UDP_BURST 64  /* datagrams per turn */
+#define ECHO_TCP_BUF 16384 /* bytes buffered per connection */
+#define ECHO_TCP_ROUNDS 8  /* read/send rounds per connection per turn */
+#define ECHO_BACKLOG 128
+
+struct echo_conn {
+	struct socket *s;
+	u32 off, len; /* buf[off..len) is still to be sent */
+	bool eof;     /* the peer sent FIN */
+	u8 buf[ECHO_TCP_BUF];
+};
+
+static struct echo {
+	struct sock_loop *loop;
+	struct socket *udp, *tcp;
+	u32 conns; /* TCP connections open */
+	u8 dgram[65536];
+} echo;
+
+/* BSD inetd's list of services that answer anything they receive. */
+static bool echo_loop_port(u16 port)
+{
+	return port == 7 || port == 13 || port == 19 || port == 37;
+}
+
+static void echo_udp(void)
+{
+	for (int i = 0; i < ECHO_UDP_BURST; i++) {
+		u32 addr;
+		u16 port;
+		long n = sock_recvfrom(echo.udp, echo.dgram, sizeof(echo.dgram),
+				       0, &addr, &port);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0 || echo_loop_port(port))
+			continue;
+		sock_sendto(echo.udp, echo.dgram, (size_t)n, 0, addr, port);
+	}
+}
+
+static void echo_conn_close(struct echo_conn *c)
+{
+	sock_close(c->s);
+	free(c);
+	echo.conns--;
+}
+
+/* Send what is buffered. 1 = all sent, 0 = would block, -1 = error. */
+static int echo_conn_flush(struct echo_conn *c)
+{
+	while (c->off < c->len) {
+		long n = sock_send(c->s, c->buf + c->off, c->len - c->off, 0);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		c->off += (u32)n;
+	}
+	c->off = c->len = 0;
+	return 1;
+}
+
+/* One turn of one connection; false when it was closed. */
+static bool echo_conn_pump(struct echo_conn *c)
+{
+	for (int round = 0; round < ECHO_TCP_ROUNDS; round++) {
+		int f = echo_conn_flush(c);
+		if (f < 0)
+			return false;
+		if (f == 0) {
+			sock_loop_mod(echo.loop, c->s, SOCK_EV_OUT);
+			return true;
+		}
+		if (c->eof)
+			return false; /* all echoed: close, our FIN follows */
+		long n = sock_recv(c->s, c->buf, sizeof(c->buf), 0);
+		if (n == -EAGAIN) {
+			sock_loop_mod(echo.loop, c->s,
+				      SOCK_EV_IN | SOCK_EV_RDHUP);
+			return true;
+		}
+		if (n < 0)
+			return false;
+		if (n == 0)
+			c->eof = true;
+		c->len = (u32)n;
+	}
+	/* Out of rounds: come back when the buffer can go out (or for more
+	 * input, which level-triggered readiness reports again). */
+	sock_loop_mod(echo.loop, c->s,
+		      c->len > c->off ? SOCK_EV_OUT
+				      : SOCK_EV_IN | SOCK_EV_RDHUP);
+	return true;
+}
+
+static void echo_accept(void)
+{
+	for (;;) {
+		struct socket *child;
+		if (sock_accept(echo.tcp, &child, NULL, NULL) < 0)
+			return;
+		struct echo_conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			sock_close(child); /* out of memory: refuse politely */
+			continue;
+		}
+		c->s = child;
+		echo.conns++;
+		if (sock_loop_add(echo.loop, child, SOCK_EV_IN | SOCK_EV_RDHUP,
+				  c) < 0)
+			echo_conn_close(c);
+	}
+}
+
+static void echo_events(struct sock_loop *l, struct sock_event *ev, int n,
+			void *arg)
+{
+	(void)l;
+	(void)arg;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].sock == echo.udp) {
+			echo_udp();
+		} else if (ev[i].sock == echo.tcp) {
+			echo_accept();
+		} else {
+			struct echo_conn *c = ev[i].cookie;
+			if ((ev[i].events & SOCK_EV_ERR) || !echo_conn_pump(c))
+				echo_conn_close(c);
+		}
+	}
+}
+
+static int echo_start_udp(u16 port)
+{
+	int err = sock_create(SOCK_DGRAM, &echo.udp);
+	if (!err)
+		err = sock_bind(echo.udp, INADDR_ANY, port);
+	if (!err)
+		err = sock_loop_add(echo.loop, echo.udp, SOCK_EV_IN, NULL);
+	if (err && echo.udp) {
+		sock_close(echo.udp);
+		echo.udp = NULL;
+	}
+	return err;
+}
+
+static int echo_start_tcp(u16 port)
+{
+	int one = 1;
+	int err = sock_create(SOCK_STREAM, &echo.tcp);
+	if (err == -EPROTONOSUPPORT) {
+		pr_info("echo: TCP not available yet, UDP only\n");
+		return err;
+	}
+	if (!err)
+		sock_setsockopt(echo.tcp, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one));
+	if (!err)
+		err = sock_bind(echo.tcp, INADDR_ANY, port);
+	if (!err)
+		err = sock_listen(echo.tcp, ECHO_BACKLOG);
+	if (!err)
+		err = sock_loop_add(echo.loop, echo.tcp, SOCK_EV_IN, NULL);
+	if (err && echo.tcp) {
+		pr_warn("echo: TCP port %u: error %d\n", port, err);
+		sock_close(echo.tcp);
+		echo.tcp = NULL;
+	}
+	return err;
+}
+
+int echo_start(u16 port)
+{
+	if (echo.loop)
+		return -EALREADY;
+	echo.loop = sock_loop_create();
+	if (!echo.loop)
+		return -ENOMEM;
+	int err = echo_start_udp(port);
+	if (err) {
+		pr_warn("echo: UDP port %u: error %d\n", port, err);
+		return err;
+	}
+	echo_start_tcp(port);
+	err = app_register("echo", echo.loop, echo_events, NULL, 0, 0);
+	if (!err)
+		pr_info("echo: listening on UDP%s port %u\n",
+			echo.tcp ? " and TCP" : "", port);
+	return err;
+}

@@ -40,7 +40,7 @@ $(NEWLIB_STAMP): scripts/build-newlib.sh | $(DEPS_STAMP)
 # ---- the kernel ----------------------------------------------------------
 
 KERNEL_DIRS := kernel kernel/arch/x86_64 kernel/mm drivers drivers/net \
-	net apps apps/httpd apps/echo
+	net net/netfilter apps apps/httpd apps/echo
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \

@@ -19,6 +19,7 @@
 #include <skiff/ksyms.h>
 #include <skiff/mm.h>
 #include <skiff/net/net.h>
+#include <skiff/net/netfilter.h>
 #include <skiff/pci.h>
 #include <skiff/panic.h>
 #include <skiff/percpu.h>
@@ -136,6 +137,7 @@ __noreturn void kmain(struct boot_info *bi)
 	net_init();
 	pci_init(); /* drivers register their net devices */
 	apps_start(); /* sockets on INADDR_ANY: open before the ready line */
+	netfilter_init(&kcfg, (const char *)bi->rules, bi->rules_size);
 	net_configure();
 	pr_info("kernel: %u CPUs, %u symbols, %u files from www/, up in %llu "
 		"ms\n",

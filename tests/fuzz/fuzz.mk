@@ -96,3 +96,5 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(call FUZZ_RUN,$(FUZZ_SECONDS))
 FUZZ_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
+# The packet filter's rule parser and packet reader (pure).
+FUZZ_SRCS_rules := net/netfilter/nf_rule.c net/netfilter/nf_match.c

@@ -16,6 +16,10 @@ import itertools
 import os
 import subprocess
 
+# The contract line, whole: up to its newline, so a line still arriving is
+# never matched half-way (ip=198 of ip=198.18.0.2).
+READY_RE = (r"skiff: ready ip=(?P<ip>[\d.]+) mac=(?P<mac>[0-9a-f:]{17}) "
+            r"http=(?P<http>\d+) echo=(?P<echo>\d+)\n")
 HOST_ADDR = "198.18.0.1"
 GUEST_ADDR = "198.18.0.2"
 PREFIX = 24

@@ -26,13 +26,11 @@ import subprocess
 import tempfile
 import time
 
-from netns import HOST_ADDR, NetNS
+from netns import HOST_ADDR, NetNS, READY_RE
 from skiff_qemu import time_limit
 
 LEASED = "198.18.0.77"
 MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
-READY_RE = (r"skiff: ready ip=(?P<ip>[\d.]+) mac=(?P<mac>[0-9a-f:]{17}) "
-            r"http=(?P<http>\d+) echo=(?P<echo>\d+)")
 
 
 class Dnsmasq:

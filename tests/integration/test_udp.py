@@ -13,11 +13,9 @@ nstat's Udp counters match the traffic.
 import re
 import time
 
-from netns import GUEST_ADDR, HOST_ADDR, PYTHON, NetNS
+from netns import GUEST_ADDR, HOST_ADDR, NetNS, PYTHON, READY_RE
 from skiff_qemu import time_limit
 
-READY_RE = (r"skiff: ready ip=(?P<ip>[\d.]+) mac=(?P<mac>[0-9a-f:]{17}) "
-            r"http=(?P<http>\d+) echo=(?P<echo>\d+)")
 ECHO_PORT = 7
 
 

@@ -72,7 +72,8 @@ $(UNIT_DIR)/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_HDRS)
 endef
 $(foreach n,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(n))))
 
-# cmocka ends with "[  PASSED  ] N test(s)." and, if any failed,
+# Each cmocka group ends with "[  PASSED  ] N test(s)." (a binary may run
+# several groups: the counts are summed) and, if any failed,
 # "[  FAILED  ] N test(s), listed below:". A binary that dies without
 # saying (a sanitizer report, a leak) counts as one more failure.
 .PHONY: unit
@@ -88,9 +89,9 @@ unit: $(UNIT_BINS)
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 			$$bin >$$log 2>&1; rc=$$?; \
 		p=$$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' \
-			$$log | tail -n 1); \
+			$$log | awk '{ s += $$1 } END { print s + 0 }'); \
 		f=$$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' \
-			$$log | tail -n 1); \
+			$$log | awk '{ s += $$1 } END { print s + 0 }'); \
 		p=$${p:-0}; f=$${f:-0}; \
 		if [ $$rc -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
 		if [ $$f -eq 0 ]; then st=ok; else st="FAILED, see $$log"; fi; \
@@ -107,3 +108,7 @@ unit: $(UNIT_BINS)
 UNIT_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
 UNIT_SRCS_arp_probe := $(HOST_SRCS) tests/host/fakedev.c $(NET_CORE_SRCS)
 UNIT_SRCS_dhcp_client := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
+# The packet filter (net/netfilter/) on the host-built stack.
+UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
+	$(wildcard net/netfilter/*.c)

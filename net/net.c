@@ -10,6 +10,7 @@
 #include <skiff/net/neighbour.h>
 #include <skiff/net/sock_internal.h>
 #include <skiff/net/net.h>
+#include <skiff/net/tcp.h>
 #include <skiff/netdevice.h>
 #include <skiff/skbuff.h>
 
@@ -22,4 +23,5 @@ void net_init(void)
 	icmp_init();
 	udp_init();
 	socket_init();
+	tcp_init();
 }

@@ -98,3 +98,4 @@ fuzz: fuzz-build
 FUZZ_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
 # The packet filter's rule parser and packet reader (pure).
 FUZZ_SRCS_rules := net/netfilter/nf_rule.c net/netfilter/nf_match.c
+FUZZ_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

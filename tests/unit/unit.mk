@@ -112,3 +112,6 @@ UNIT_SRCS_dhcp_client := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 # The packet filter (net/netfilter/) on the host-built stack.
 UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
 	$(wildcard net/netfilter/*.c)
+
+# TCP (the core) on the host-built stack.
+UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

@@ -1,0 +1,317 @@
+/*
+ * net/tcp.h - TCP (RFC 9293): the control block and what the TCP files
+ * (tcp_ipv4.c, tcp_input.c, tcp_output.c, tcp_timer.c, tcp.c) share.
+ *
+ * Read first: RFC 9293 (3.3.2 states, 3.4 sequence numbers, 3.10 event
+ * processing), RFC 6298 (RTO), RFC 5961 (blind in-window attacks),
+ * RFC 1122 4.2.3 (delayed ACK, SWS avoidance), RFC 6191 (TIME_WAIT reuse).
+ *
+ * The paths:
+ *   RX: tcp_v4_rcv (validate, checksum, demux: established hash, then
+ *       listeners) -> tcp_listen_input | tcp_rcv_state_process ->
+ *       tcp_ack (ACK processing) -> tcp_data_queue (in order, or into the
+ *       reassembly ranges) -> tcp_fin -> tcp_sock_wake
+ *   TX: tcp_send (user data into the send ring) -> tcp_push ->
+ *       tcp_transmit_seg (one segment built fresh from the ring with
+ *       MAX_HEADER headroom) -> ip_send_skb
+ *   Timers: one timer per connection set to its earliest deadline
+ *       (retransmit, delayed ACK, TIME_WAIT, FIN_WAIT_2); tcp_timer_fire
+ *       checks each one against `now`.
+ *
+ * Data lives in two byte rings per connection, not in skb queues: the
+ * send ring holds every byte from SND.UNA on (sent and unsent), so a
+ * retransmission is rebuilt from it; the receive ring holds in-order bytes
+ * the app has not read, and beyond them out-of-order bytes written at
+ * their offset, with the ranges held in tp->ofo (smoltcp's assembler).
+ *
+ * Locking: one lock, tcp_lock (bottom halves off), covers every control
+ * block and table; every entry point takes it, timers too.
+ *
+ * Sequence numbers: 32-bit, compared mod 2^32 with before/after
+ * (tcp_seq.h).
+ */
+#ifndef SKIFF_NET_TCP_H
+#define SKIFF_NET_TCP_H
+
+#include <skiff/list.h>
+#include <skiff/spinlock.h>
+#include <skiff/timer.h>
+#include <skiff/types.h>
+#include <skiff/net/tcp_cong.h>
+#include <skiff/net/tcp_rtt.h>
+#include <skiff/net/tcp_seq.h>
+#include <skiff/net/tcp_wire.h>
+
+struct sk_buff;
+struct socket;
+
+/* RFC 9293 3.3.2; the values of Linux's TCP_* states (ss prints them). */
+enum tcp_state {
+	TCP_ESTABLISHED = 1,
+	TCP_SYN_SENT,
+	TCP_SYN_RECV,
+	TCP_FIN_WAIT1,
+	TCP_FIN_WAIT2,
+	TCP_TIME_WAIT,
+	TCP_CLOSE,
+	TCP_CLOSE_WAIT,
+	TCP_LAST_ACK,
+	TCP_LISTEN,
+	TCP_CLOSING,
+};
+
+#define TCP_DEFAULT_BUF (64 * 1024) /* send and receive rings */
+#define TCP_OFO_RANGES 8	    /* out-of-order ranges held at once */
+#define TCP_RETRIES2 15		    /* data retransmissions, then abort */
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DELACK_MS 40	 /* below RFC 1122's 500 ms, Linux's min */
+#define TCP_TIMEWAIT_MS 60000	 /* 2 MSL, as Linux */
+#define TCP_FIN_TIMEOUT_MS 60000 /* orphaned FIN_WAIT_2 */
+#define TCP_MAX_TIMEWAIT 4096	 /* bounded TIME_WAIT entries */
+#define TCP_KEEPIDLE_DEFAULT_MS 7200000 /* 2 h (RFC 1122 4.2.3.6) */
+#define TCP_KEEPINTVL_DEFAULT_MS 75000
+#define TCP_KEEPCNT_DEFAULT 9
+#define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
+
+/* A byte ring. `head` is the offset of the first byte, `len` bytes held. */
+struct tcp_ring {
+	u8 *buf;
+	u32 size;
+	u32 head;
+	u32 len;
+};
+
+/* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
+ * at the time they are compared (stored as sequence numbers). */
+struct tcp_ofo_range {
+	u32 start_seq, end_seq;
+};
+
+/* A parsed segment (host order), what the input path works on. */
+struct tcp_seg {
+	u32 saddr, daddr;
+	u16 sport, dport;
+	u32 seq, ack;
+	u8 flags;
+	u16 wnd;	     /* unscaled, as on the wire */
+	struct tcp_opts opt; /* parsed options (tcp_wire.h) */
+	const u8 *data;	     /* payload */
+	u32 len;	     /* payload bytes */
+	u32 seg_len;	     /* len + SYN + FIN */
+};
+
+struct tcp_sock {
+	struct list_head hash; /* established/listen table chain */
+	struct list_head all;  /* every control block (ss) */
+	enum tcp_state state;
+	u32 saddr, daddr; /* host order; daddr 0 for a listener */
+	u16 sport, dport;
+
+	/* RFC 9293 3.3.1 send sequence variables */
+	u32 iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	u32 snd_max;	 /* highest sequence number sent + 1 */
+	u8 snd_wscale;	 /* the peer's shift, applied to its window */
+	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
+	u16 mss;	 /* bytes of payload per segment we send */
+	bool fin_queued; /* the app closed the send side */
+	bool fin_sent;	 /* our FIN went out at fin_seq */
+	u32 fin_seq;
+	bool ws_ok;	   /* both sides sent window scale (RFC 7323 2.2) */
+	bool ts_ok;	   /* both sides sent timestamps (RFC 7323 3.2) */
+	u32 ts_recent;	   /* TS.Recent: the peer's TSval to echo */
+	u32 last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
+	u32 max_window;	   /* largest window the peer offered (RFC 5961 5.2) */
+	u32 dupacks;
+	struct tcp_cc cc;  /* congestion control (tcp_cong.h) */
+	bool in_recovery;  /* NewReno fast recovery (RFC 6582) */
+	bool cwnd_limited; /* the last push stopped at cwnd */
+	u32 recover;	   /* SND.MAX when recovery or loss began */
+	/* receive sequence variables */
+	u32 irs, rcv_nxt;
+	u32 rcv_wup;	  /* RCV.NXT when the window was last sent */
+	u32 rcv_wnd_sent; /* right edge advertised: rcv_wup + window */
+	bool fin_rcvd;	  /* the peer's FIN was consumed */
+	bool ofo_fin;	  /* a FIN beyond RCV.NXT is waiting at ofo_fin_seq */
+	u32 ofo_fin_seq;
+	bool rd_shutdown;
+
+	struct tcp_ring sndq; /* from SND.UNA: sent, then unsent bytes */
+	struct tcp_ring rcvq; /* in-order unread bytes, then ofo space */
+	struct tcp_ofo_range ofo[TCP_OFO_RANGES];
+	u32 ofo_count;
+
+	struct tcp_rtt rtt; /* RFC 6298 estimator (tcp_rtt.h) */
+	u32 retransmits;    /* consecutive RTO expiries */
+	u32 total_retrans;
+	u32 delack_segs; /* full segments not yet acknowledged */
+	u32 quickack;	 /* segments to ACK at once */
+
+	struct timer_list timer;
+	u64 rto_at_ms, delack_at_ms, tw_at_ms, fin2_at_ms; /* 0 = unset */
+	u64 keep_at_ms; /* next keepalive check, 0 = off */
+
+	/* Keepalive (RFC 1122 4.2.3.6), Linux's defaults and knobs. */
+	bool keepalive;
+	u32 keep_idle_ms, keep_intvl_ms, keep_cnt, keep_probes;
+	u64 last_rcv_ms; /* when the last segment arrived */
+
+	/* A listener: children in SYN_RECV and established ones not accepted.
+	 */
+	struct tcp_sock *parent;
+	struct list_head child; /* on the parent's syn_q or accept_q */
+	struct list_head syn_q, accept_q;
+	u32 syn_q_len, accept_q_len, backlog;
+	u64 last_cookie_ms; /* a listener sent SYN cookies then (0: never) */
+
+	struct socket *sock; /* the socket layer's, or NULL (orphan) */
+	bool orphan;	     /* the app closed it */
+	bool in_hash;
+	bool nodelay;	   /* TCP_NODELAY: no Nagle */
+	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
+	int err;	   /* pending error for the app (negative errno) */
+	u32 refs;
+	bool dead; /* freed: waiting for the reaper (tcp_ipv4.c) */
+	struct list_head reap;
+};
+
+/* TCP MIB counters, Linux's names (nstat). */
+#define TCP_MIB_LIST(X)                                                        \
+	X(TcpActiveOpens)                                                      \
+	X(TcpPassiveOpens)                                                     \
+	X(TcpAttemptFails)                                                     \
+	X(TcpEstabResets)                                                      \
+	X(TcpInSegs)                                                           \
+	X(TcpOutSegs)                                                          \
+	X(TcpRetransSegs)                                                      \
+	X(TcpInErrs)                                                           \
+	X(TcpOutRsts)                                                          \
+	X(TcpInCsumErrors)                                                     \
+	X(TcpExtListenOverflows)                                               \
+	X(TcpExtListenDrops)                                                   \
+	X(TcpExtSyncookiesSent)                                                \
+	X(TcpExtSyncookiesRecv)                                                \
+	X(TcpExtSyncookiesFailed)                                              \
+	X(TcpExtTCPTimeouts)                                                   \
+	X(TcpExtPAWSEstab)                                                     \
+	X(TcpExtTCPChallengeACK)                                               \
+	X(TcpExtTCPOFOQueue)                                                   \
+	X(TcpExtTCPOFODrop)                                                    \
+	X(TcpExtTCPAbortOnTimeout)                                             \
+	X(TcpExtTCPAbortOnData)                                                \
+	X(TcpExtTCPAbortOnClose)                                               \
+	X(TcpExtTW)                                                            \
+	X(TcpExtTCPTimeWaitOverflow)                                           \
+	X(TcpExtDelayedACKs)                                                   \
+	X(TcpExtTCPPureAcks)                                                   \
+	X(TcpExtTCPHPHits)
+
+enum tcp_mib {
+#define TCP_MIB_ENUM(name) TMIB_##name,
+	TCP_MIB_LIST(TCP_MIB_ENUM)
+#undef TCP_MIB_ENUM
+	    TCP_MIB_MAX
+};
+extern u64 tcp_mib[TCP_MIB_MAX];
+#define TCP_INC(name)                                                          \
+	__atomic_fetch_add(&tcp_mib[TMIB_##name], 1, __ATOMIC_RELAXED)
+u64 tcp_mib_get(enum tcp_mib f);
+const char *tcp_mib_name(enum tcp_mib f);
+void tcp_mib_reset(void);
+
+extern spinlock_t tcp_lock;
+
+/* getsockopt(IPPROTO_TCP, TCP_INFO): a snapshot in the spirit of Linux's
+ * struct tcp_info (not its layout). Times in microseconds. */
+struct tcp_info_snapshot {
+	u8 state; /* enum tcp_state */
+	u8 ca_state;
+	u8 snd_wscale, rcv_wscale;
+	bool ts_ok, ws_ok, nodelay;
+	u32 retransmits, total_retrans;
+	u32 rto_us, srtt_us, rttvar_us;
+	u32 snd_mss;
+	u32 snd_cwnd, snd_ssthresh; /* segments */
+	u32 snd_wnd, rcv_space;	    /* bytes */
+	u32 unacked_bytes, unread_bytes;
+	char cc_name[16];
+};
+void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);
+
+/* ---- the API below the socket layer (tcp.c wraps it as proto_ops) ------- *
+ * Every function takes tcp_lock itself. Results: >= 0 or negative errno. */
+
+/* Tables, the IPPROTO_TCP handler and SOCK_STREAM (idempotent). */
+void tcp_init(void);
+void tcp_socket_register(void);
+struct tcp_sock *tcp_sock_create(void);
+int tcp_bind(struct tcp_sock *tp, u32 addr, u16 port);
+int tcp_listen(struct tcp_sock *tp, int backlog);
+/* An established child, or NULL (-EAGAIN) when none is waiting. */
+struct tcp_sock *tcp_accept(struct tcp_sock *tp, int *err);
+int tcp_connect(struct tcp_sock *tp, u32 addr, u16 port);
+long tcp_send(struct tcp_sock *tp, const void *buf, size_t len);
+long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek);
+int tcp_shutdown_wr(struct tcp_sock *tp);
+int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
+		      int cnt);
+/* The app is done: FIN (or RST if unread data or abort), then orphan. */
+void tcp_close(struct tcp_sock *tp, bool abort);
+u32 tcp_poll(struct tcp_sock *tp); /* SOCK_EV_* */
+/* Visit every control block with the lock held (ss). */
+void tcp_for_each(void (*fn)(struct tcp_sock *tp, void *ctx), void *ctx);
+const char *tcp_state_name(enum tcp_state s);
+/* Hook for the socket layer: called (lock held) when readiness may have
+ * changed. NULL until tcp.c sets it. */
+extern void (*tcp_wake_hook)(struct tcp_sock *tp);
+
+/* ---- shared among the TCP files (lock held) ----------------------------- */
+
+/* tcp_ipv4.c */
+u64 tcp_now_ms(void);
+/* Our timestamp clock (RFC 7323 5.4): milliseconds. */
+static inline u32 tcp_ts_now(void)
+{
+	return (u32)tcp_now_ms();
+}
+u32 tcp_send_mss(const struct tcp_sock *tp); /* payload per segment */
+void tcp_hash_established(struct tcp_sock *tp);
+void tcp_unhash(struct tcp_sock *tp);
+void tcp_set_state(struct tcp_sock *tp, enum tcp_state st);
+void tcp_done(struct tcp_sock *tp); /* to CLOSE; freed if orphaned */
+void tcp_sock_put(struct tcp_sock *tp);
+void tcp_wake(struct tcp_sock *tp);
+struct tcp_sock *tcp_child_create(struct tcp_sock *lp, const struct tcp_seg *s);
+int tcp_v4_pick_source(struct tcp_sock *tp, u32 daddr, u16 dport);
+struct tcp_sock *tcp_lookup_listener(u32 laddr, u16 lport);
+u32 tcp_isn(u32 saddr, u16 sport, u32 daddr, u16 dport);
+int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s);
+
+/* tcp_input.c */
+void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s);
+void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
+void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
+u32 tcp_ring_free(const struct tcp_ring *r);
+
+/* tcp_output.c */
+void tcp_send_syn(struct tcp_sock *tp); /* SYN or SYN-ACK by state */
+void tcp_send_ack(struct tcp_sock *tp);
+void tcp_send_keepalive(struct tcp_sock *tp);	/* <SEQ=SND.UNA-1> */
+void tcp_send_rst_for(const struct tcp_seg *s); /* RFC 9293 3.10.7.1 */
+/* A stateless SYN-ACK with ISN = cookie and our MSS (SYN cookies). */
+void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie);
+void tcp_send_rst(struct tcp_sock *tp); /* abort a connection */
+void tcp_push(struct tcp_sock *tp);	/* send what the windows allow */
+void tcp_retransmit_head(struct tcp_sock *tp);
+u32 tcp_flight_pkts(const struct tcp_sock *tp);
+u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
+
+/* tcp_timer.c */
+void tcp_timer_init(struct tcp_sock *tp);
+void tcp_timer_update(struct tcp_sock *tp); /* re-arm to the earliest */
+void tcp_rearm_rto(struct tcp_sock *tp);
+void tcp_delack_schedule(struct tcp_sock *tp);
+void tcp_enter_timewait(struct tcp_sock *tp);
+void tcp_keepalive_reset(struct tcp_sock *tp); /* a segment arrived */
+
+#endif

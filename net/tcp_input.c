@@ -1,0 +1,743 @@
+/*
+ * tcp_input.c - segment arrival, RFC 9293 3.10.7 ("SEGMENT ARRIVES").
+ *
+ *   LISTEN:    tcp_listen_input (3.10.7.2): RST ignored, ACK -> RST,
+ *              SYN -> a child in SYN_RECV on the SYN queue, SYN-ACK.
+ *   SYN_SENT:  tcp_synsent_input (3.10.7.3).
+ *   the rest:  tcp_rcv_state_process (3.10.7.4), in RFC order:
+ *              tcp_seq_acceptable -> tcp_rst_input (RFC 5961 3) ->
+ *              tcp_syn_input (RFC 5961 4) -> tcp_ack (RFC 5961 5) ->
+ *              tcp_data_queue (in order, or into the out-of-order ranges)
+ *              -> tcp_fin_input.
+ *   TIME_WAIT: tcp_timewait_input (3.10.7.4 and RFC 6191 reuse).
+ *
+ * Everything here runs with tcp_lock held.
+ */
+#include <errno.h>
+#include <skiff/net/tcp.h>
+#include <skiff/net/tcp_syncookie.h>
+#include <skiff/time.h>
+#include <skiff/net/socket.h>
+
+#include <string.h>
+
+/* ---- rings --------------------------------------------------------------- */
+
+u32 tcp_ring_free(const struct tcp_ring *r)
+{
+	return r->size - r->len;
+}
+
+/* Write len bytes at offset off past the ring's data (off + len must fit
+ * in the free space). */
+static void tcp_ring_write_at(struct tcp_ring *r, u32 off, const u8 *src,
+			      u32 len)
+{
+	u32 pos = (r->head + r->len + off) % r->size;
+	u32 first = MIN(len, r->size - pos);
+	memcpy(r->buf + pos, src, first);
+	memcpy(r->buf, src + first, len - first);
+}
+
+/* ---- RFC 5961 challenge ACKs --------------------------------------------- */
+
+/* RFC 5961 7: a global limit on challenge ACKs per second. */
+static bool tcp_challenge_ack_allowed(void)
+{
+	static u64 window_start_ms;
+	static u32 sent;
+	u64 now = tcp_now_ms();
+	if (now - window_start_ms >= 1000) {
+		window_start_ms = now;
+		sent = 0;
+	}
+	return sent++ < TCP_CHALLENGE_ACK_LIMIT;
+}
+
+static void tcp_send_challenge_ack(struct tcp_sock *tp)
+{
+	if (!tcp_challenge_ack_allowed())
+		return;
+	TCP_INC(TcpExtTCPChallengeACK);
+	tcp_send_ack(tp);
+}
+
+/* ---- LISTEN -------------------------------------------------------------- */
+
+/* Our window scale shift: the smallest that lets the receive ring's size
+ * be advertised (RFC 7323 2.3). */
+static u8 tcp_choose_wscale(u32 buf)
+{
+	u8 shift = 0;
+	while (shift < TCP_MAX_WSCALE && (buf >> shift) > 65535)
+		shift++;
+	return shift;
+}
+
+/* MSS and window scale from a SYN (RFC 9293 3.7.1, RFC 7323 2.2). */
+static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
+	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)(1500 - 40));
+	tp->ts_ok = (s->opt.present & TCP_OPT_TS) != 0;
+	if (tp->ts_ok)
+		tp->ts_recent = s->opt.tsval;
+	if (s->opt.present & TCP_OPT_WSCALE) {
+		tp->ws_ok = true;
+		tp->snd_wscale = s->opt.wscale;
+		tp->rcv_wscale = tcp_choose_wscale(tp->rcvq.size);
+	} else {
+		tp->ws_ok = false;
+		tp->snd_wscale = tp->rcv_wscale = 0;
+	}
+}
+
+/* The SYN queue is full: answer with a SYN cookie instead of state. */
+static void tcp_syn_cookie_answer(struct tcp_sock *lp, const struct tcp_seg *s)
+{
+	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
+	mss = (u16)MIN(mss, 1460u);
+	u32 cookie = tcp_syncookie_make(s->saddr, s->sport, s->daddr, s->dport,
+					s->seq, &mss, ktime_get_ns());
+	lp->last_cookie_ms = tcp_now_ms();
+	tcp_send_synack_cookie(s, cookie);
+}
+
+/* The final ACK of a cookie handshake: a child straight into the accept
+ * queue, if the cookie is valid (made in the last two minutes). */
+static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
+{
+	if (!lp->last_cookie_ms ||
+	    tcp_now_ms() - lp->last_cookie_ms > 2 * 60 * 1000 ||
+	    (s->flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)))
+		return false;
+	u16 mss = tcp_syncookie_check(s->saddr, s->sport, s->daddr, s->dport,
+				      s->seq - 1, s->ack - 1, ktime_get_ns());
+	if (!mss) {
+		TCP_INC(TcpExtSyncookiesFailed);
+		return false;
+	}
+	TCP_INC(TcpExtSyncookiesRecv);
+	if (lp->accept_q_len >= lp->backlog) {
+		TCP_INC(TcpExtListenOverflows);
+		TCP_INC(TcpExtListenDrops);
+		return true; /* dropped: the peer retransmits */
+	}
+	struct tcp_sock *tp = tcp_child_create(lp, s);
+	if (!tp)
+		return true;
+	tp->irs = s->seq - 1;
+	tp->rcv_nxt = s->seq;
+	tp->rcv_wnd_sent = tp->rcv_nxt + tcp_ring_free(&tp->rcvq);
+	tp->mss = mss;
+	tp->iss = s->ack - 1;
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->snd_max = tp->iss + 1;
+	tp->snd_wl1 = s->seq - 1;
+	tp->recover = tp->iss;
+	tcp_cc_init(&tp->cc, tcp_cong_default(), tcp_now_ms() * 1000);
+	tcp_set_state(tp, TCP_SYN_RECV);
+	TCP_INC(TcpPassiveOpens);
+	tcp_rcv_state_process(tp, s); /* completes it, queues any data */
+	return true;
+}
+
+static void tcp_listen_syn(struct tcp_sock *lp, const struct tcp_seg *s)
+{
+	if (lp->accept_q_len >= lp->backlog) {
+		TCP_INC(TcpExtListenOverflows);
+		TCP_INC(TcpExtListenDrops);
+		return;
+	}
+	if (lp->syn_q_len >= lp->backlog) {
+		tcp_syn_cookie_answer(lp, s);
+		return;
+	}
+	struct tcp_sock *tp = tcp_child_create(lp, s);
+	if (!tp) {
+		TCP_INC(TcpExtListenDrops);
+		return;
+	}
+	tcp_set_state(tp, TCP_SYN_RECV);
+	tp->irs = s->seq;
+	tp->rcv_nxt = s->seq + 1;
+	tp->rcv_wnd_sent = tp->rcv_nxt;
+	tcp_apply_syn_options(tp, s);
+	tp->iss = tcp_isn(tp->saddr, tp->sport, tp->daddr, tp->dport);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->snd_max = tp->iss + 1;
+	tp->snd_wnd = s->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = s->seq;
+	tp->snd_wl2 = tp->iss;
+	tp->recover = tp->iss;
+	tcp_cc_init(&tp->cc, tcp_cong_default(), tcp_now_ms() * 1000);
+	TCP_INC(TcpPassiveOpens);
+	tcp_send_syn(tp);
+	tcp_rearm_rto(tp);
+}
+
+/* RFC 9293 3.10.7.2. */
+void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s)
+{
+	if (s->flags & TCP_FLAG_RST)
+		return;
+	if (s->flags & TCP_FLAG_ACK) {
+		if (!tcp_syn_cookie_ack(lp, s))
+			tcp_send_rst_for(s);
+		return;
+	}
+	if (s->flags & TCP_FLAG_SYN)
+		tcp_listen_syn(lp, s);
+}
+
+/* ---- SYN_SENT ------------------------------------------------------------ */
+
+static void tcp_synsent_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	bool ack = s->flags & TCP_FLAG_ACK;
+	if (ack && (!after(s->ack, tp->iss) || after(s->ack, tp->snd_max))) {
+		tcp_send_rst_for(s); /* an old duplicate's ACK */
+		return;
+	}
+	if (s->flags & TCP_FLAG_RST) {
+		if (ack) { /* RFC 9293: "error: connection reset" */
+			tp->err = -ECONNREFUSED;
+			TCP_INC(TcpAttemptFails);
+			tcp_done(tp);
+		}
+		return;
+	}
+	if (!(s->flags & TCP_FLAG_SYN))
+		return;
+	tp->irs = s->seq;
+	tp->rcv_nxt = s->seq + 1;
+	tp->rcv_wnd_sent = tp->rcv_nxt;
+	if (!(s->opt.present & TCP_OPT_WSCALE))
+		tp->rcv_wscale = 0; /* the peer did not agree to scaling */
+	u8 rcv_ws = tp->rcv_wscale;
+	tcp_apply_syn_options(tp, s);
+	if (tp->ws_ok)
+		tp->rcv_wscale = rcv_ws; /* what our SYN offered */
+	tp->snd_wnd = s->wnd;
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = s->seq;
+	tp->snd_wl2 = s->ack;
+	if (ack) {
+		tp->snd_una = s->ack;
+		tp->rto_at_ms = 0;
+		tp->retransmits = 0;
+		tcp_rtt_on_ack(&tp->rtt, s->ack, tcp_now_ms() * 1000);
+		tcp_rtt_reset_backoff(&tp->rtt);
+		tcp_set_state(tp, TCP_ESTABLISHED);
+		tcp_send_ack(tp);
+		tcp_push(tp);
+		tcp_timer_update(tp);
+		tcp_wake(tp);
+		return;
+	}
+	/* Simultaneous open (RFC 9293 3.5, figure 8). */
+	tcp_set_state(tp, TCP_SYN_RECV);
+	tcp_send_syn(tp);
+}
+
+/* ---- checks common to the synchronized states ---------------------------- */
+
+/* RFC 9293 3.10.7.4, first: the four acceptability cases. */
+static bool tcp_seq_acceptable(const struct tcp_sock *tp,
+			       const struct tcp_seg *s)
+{
+	u32 wnd = tp->rcv_wnd_sent - tp->rcv_nxt;
+	if (after(tp->rcv_nxt, tp->rcv_wnd_sent))
+		wnd = 0;
+	if (s->seg_len == 0) {
+		if (wnd == 0)
+			return s->seq == tp->rcv_nxt;
+		return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd - 1);
+	}
+	if (wnd == 0)
+		return false;
+	return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd - 1) ||
+	       between(s->seq + s->seg_len - 1, tp->rcv_nxt,
+		       tp->rcv_nxt + wnd - 1);
+}
+
+/* RFC 5961 3.2: reset only at exactly RCV.NXT; in window: challenge. */
+static void tcp_rst_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (s->seq != tp->rcv_nxt) {
+		tcp_send_challenge_ack(tp);
+		return;
+	}
+	switch (tp->state) {
+	case TCP_SYN_RECV:
+		break; /* a passive child just goes away */
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+		tp->err = -ECONNRESET;
+		TCP_INC(TcpEstabResets);
+		break;
+	default:
+		break; /* CLOSING, LAST_ACK: just close */
+	}
+	tcp_done(tp);
+}
+
+/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
+static void tcp_syn_input(struct tcp_sock *tp)
+{
+	tcp_send_challenge_ack(tp);
+}
+
+/* ---- ACK processing ------------------------------------------------------ */
+
+/* Drop n acknowledged bytes from the send ring. */
+static void tcp_sndq_drop(struct tcp_sock *tp, u32 n)
+{
+	n = MIN(n, tp->sndq.len);
+	tp->sndq.head = (tp->sndq.head + n) % tp->sndq.size;
+	tp->sndq.len -= n;
+}
+
+/* RFC 9293 3.10.7.4, fifth, the window update rule (SND.WL1/WL2). */
+static void tcp_window_update(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (before(tp->snd_wl1, s->seq) ||
+	    (tp->snd_wl1 == s->seq && !before(s->ack, tp->snd_wl2))) {
+		tp->snd_wnd = (u32)s->wnd << tp->snd_wscale;
+		tp->snd_wl1 = s->seq;
+		tp->snd_wl2 = s->ack;
+		tp->max_window = MAX(tp->max_window, tp->snd_wnd);
+	}
+}
+
+static bool tcp_our_fin_acked(const struct tcp_sock *tp)
+{
+	return tp->fin_sent && after(tp->snd_una, tp->fin_seq);
+}
+
+/* Congestion control on an ACK of new data (RFC 5681, RFC 6582). */
+static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
+{
+	u64 now_us = tcp_now_ms() * 1000;
+	u32 pkts = MAX((acked_bytes + tp->mss - 1) / tp->mss, 1u);
+	if (tp->in_recovery) {
+		if (!before(tp->snd_una, tp->recover)) {
+			tp->in_recovery = false; /* full ACK: 3.2 step 3 */
+			tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp),
+					     now_us);
+		} else {
+			/* Partial ACK: the next hole is lost too. */
+			tcp_newreno_partial_ack(&tp->cc, pkts);
+			tcp_retransmit_head(tp);
+		}
+		return;
+	}
+	if (tp->cc.ca_state == TCP_CA_Loss && !before(tp->snd_una, tp->recover))
+		tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+	tcp_cc_on_ack(&tp->cc, pkts, rtt_us, tp->cwnd_limited, now_us);
+}
+
+/* New data acknowledged: advance SND.UNA, free the ring, time, re-arm. */
+static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
+{
+	u32 acked = ack - tp->snd_una;
+	if (tp->fin_sent && after(ack, tp->fin_seq))
+		acked--; /* the FIN is not in the ring */
+	tcp_sndq_drop(tp, acked);
+	tp->snd_una = ack;
+	if (before(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	tp->dupacks = 0;
+	tp->retransmits = 0;
+	bool sampled = tcp_rtt_on_ack(&tp->rtt, ack, tcp_now_ms() * 1000);
+	if (sampled || tp->rtt.backoff)
+		tcp_rtt_reset_backoff(&tp->rtt);
+	tcp_cong_on_ack(tp, acked, sampled ? tp->rtt.last_rtt_us : 0);
+	tp->rto_at_ms = 0;
+	if (tp->snd_una != tp->snd_max)
+		tcp_rearm_rto(tp);
+	tcp_wake(tp); /* send space */
+}
+
+/* RFC 5681 3.2: the third duplicate ACK retransmits the head at once. */
+static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (s->len || s->ack != tp->snd_una || tp->snd_una == tp->snd_max ||
+	    ((u32)s->wnd << tp->snd_wscale) != tp->snd_wnd)
+		return;
+	tp->dupacks++;
+	if (tp->in_recovery) {
+		tcp_newreno_dupack(&tp->cc); /* RFC 5681 3.2 step 4 */
+		return;
+	}
+	/* RFC 6582 3.2 step 2: not again for losses of the same window. */
+	if (tp->dupacks == TCP_DUPTHRESH_PKTS &&
+	    after(tp->snd_una, tp->recover)) {
+		tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
+					   tcp_now_ms() * 1000);
+		tp->in_recovery = true;
+		tp->recover = tp->snd_max;
+		tcp_retransmit_head(tp);
+	}
+}
+
+/*
+ * RFC 9293 3.10.7.4, fifth, with RFC 5961 5.2: an ACK is acceptable when
+ * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. One beyond SND.NXT is
+ * answered with an ACK and dropped, one too old gets a challenge ACK.
+ * Returns false when the segment must be dropped.
+ */
+static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (after(s->ack, tp->snd_max)) {
+		tcp_send_ack(tp);
+		return false;
+	}
+	if (before(s->ack, tp->snd_una - tp->max_window)) {
+		tcp_send_challenge_ack(tp);
+		return false;
+	}
+	if (after(s->ack, tp->snd_una)) {
+		tcp_window_update(tp, s);
+		tcp_ack_new(tp, s->ack);
+	} else {
+		tcp_dupack(tp, s);
+		tcp_window_update(tp, s);
+	}
+	return true;
+}
+
+/* SYN_RECV: the ACK of our SYN-ACK completes the handshake. */
+static bool tcp_synrecv_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!after(s->ack, tp->iss) || after(s->ack, tp->snd_max)) {
+		tcp_send_rst_for(s); /* <SEQ=SEG.ACK><CTL=RST> */
+		return false;
+	}
+	tcp_set_state(tp, TCP_ESTABLISHED);
+	tp->snd_una = tp->iss + 1;
+	tp->snd_wnd = (u32)s->wnd << tp->snd_wscale;
+	tp->max_window = MAX(tp->max_window, tp->snd_wnd);
+	tp->snd_wl1 = s->seq;
+	tp->snd_wl2 = s->ack;
+	tp->rto_at_ms = 0;
+	tp->retransmits = 0;
+	tcp_rtt_reset_backoff(&tp->rtt);
+	struct tcp_sock *lp = tp->parent;
+	if (lp) { /* from the SYN queue to the accept queue */
+		list_del(&tp->child);
+		lp->syn_q_len--;
+		list_add_tail(&tp->child, &lp->accept_q);
+		lp->accept_q_len++;
+	}
+	tcp_wake(tp);
+	return true;
+}
+
+/* The state changes an ACK of our FIN makes (RFC 9293 3.10.7.4). */
+static bool tcp_fin_ack_transitions(struct tcp_sock *tp)
+{
+	if (!tcp_our_fin_acked(tp))
+		return true;
+	switch (tp->state) {
+	case TCP_FIN_WAIT1:
+		tcp_set_state(tp, TCP_FIN_WAIT2);
+		if (tp->orphan) /* Linux's tcp_fin_timeout */
+			tp->fin2_at_ms = tcp_now_ms() + TCP_FIN_TIMEOUT_MS;
+		tcp_timer_update(tp);
+		tcp_wake(tp);
+		return true;
+	case TCP_CLOSING:
+		tcp_enter_timewait(tp);
+		return false;
+	case TCP_LAST_ACK:
+		tcp_done(tp);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* ---- data ---------------------------------------------------------------- */
+
+/* Record [start, end) as received beyond RCV.NXT, merging ranges. False
+ * if it would need more ranges than we keep. */
+static bool tcp_ofo_insert(struct tcp_sock *tp, u32 start, u32 end)
+{
+	u32 i = 0, n = tp->ofo_count;
+	struct tcp_ofo_range *r = tp->ofo;
+	while (i < n && before(r[i].end_seq, start))
+		i++; /* ranges ending before us (not touching) */
+	u32 j = i;
+	while (j < n && !after(r[j].start_seq, end)) {
+		start = seq_min(start, r[j].start_seq);
+		end = seq_max(end, r[j].end_seq);
+		j++; /* overlapping or adjacent: merged */
+	}
+	if (j == i && n == TCP_OFO_RANGES)
+		return false;
+	memmove(&r[i + 1], &r[j], (n - j) * sizeof(*r));
+	r[i].start_seq = start;
+	r[i].end_seq = end;
+	tp->ofo_count = n - (j - i) + 1;
+	return true;
+}
+
+/* Move RCV.NXT over ranges that now start at or before it. */
+static void tcp_ofo_advance(struct tcp_sock *tp)
+{
+	while (tp->ofo_count && !after(tp->ofo[0].start_seq, tp->rcv_nxt)) {
+		u32 end = tp->ofo[0].end_seq;
+		if (after(end, tp->rcv_nxt)) {
+			tp->rcvq.len += end - tp->rcv_nxt;
+			tp->rcv_nxt = end;
+		}
+		memmove(&tp->ofo[0], &tp->ofo[1],
+			(tp->ofo_count - 1) * sizeof(tp->ofo[0]));
+		tp->ofo_count--;
+	}
+}
+
+/* Trim the payload to [RCV.NXT, RCV.NXT + free space): the part before
+ * is a duplicate, the part past the window is dropped. */
+static void tcp_trim(const struct tcp_sock *tp, const struct tcp_seg *s,
+		     u32 *seq, const u8 **data, u32 *len)
+{
+	*seq = s->seq + !!(s->flags & TCP_FLAG_SYN);
+	*data = s->data;
+	*len = s->len;
+	if (before(*seq, tp->rcv_nxt)) {
+		u32 dup = MIN(tp->rcv_nxt - *seq, *len);
+		*seq += dup;
+		*data += dup;
+		*len -= dup;
+	}
+	u32 room = tcp_ring_free(&tp->rcvq);
+	u32 off = *seq - tp->rcv_nxt;
+	if (off >= room)
+		*len = 0;
+	else
+		*len = MIN(*len, room - off);
+}
+
+/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): at least every second
+ * full-sized segment, at once in quick-ACK mode, else after the timer. */
+static void tcp_ack_policy(struct tcp_sock *tp, u32 len)
+{
+	if (tp->quickack) {
+		tp->quickack--;
+		tcp_send_ack(tp);
+		return;
+	}
+	tp->delack_segs += (len + tp->mss - 1) / tp->mss;
+	if (tp->delack_segs >= 2) {
+		tcp_send_ack(tp);
+		return;
+	}
+	tcp_delack_schedule(tp);
+}
+
+/* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
+ * segment's data (or FIN) was at RCV.NXT. */
+static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	u32 seq, len;
+	const u8 *data;
+	tcp_trim(tp, s, &seq, &data, &len);
+	if (len == 0) {
+		if (s->len)
+			tcp_send_ack(tp); /* duplicate or past the window */
+		return;
+	}
+	if (tp->rd_shutdown) {
+		TCP_INC(TcpExtTCPAbortOnData);
+		tcp_send_rst(tp);
+		tp->err = -ECONNRESET;
+		tcp_done(tp);
+		return;
+	}
+	tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len);
+	if (seq != tp->rcv_nxt) {
+		if (!tcp_ofo_insert(tp, seq, seq + len))
+			TCP_INC(TcpExtTCPOFODrop);
+		else
+			TCP_INC(TcpExtTCPOFOQueue);
+		tcp_send_ack(tp); /* RFC 5681 4.2: out of order, ACK at once */
+		return;
+	}
+	bool had_hole = tp->ofo_count != 0;
+	tp->rcvq.len += len;
+	tp->rcv_nxt += len;
+	tcp_ofo_advance(tp);
+	tcp_wake(tp);
+	if (had_hole) {
+		tcp_send_ack(tp); /* a hole filled: ACK at once */
+		return;
+	}
+	tcp_ack_policy(tp, len);
+}
+
+/* The FIN is consumed when everything before it has arrived. */
+static bool tcp_fin_ready(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (s->flags & TCP_FLAG_FIN) {
+		u32 fin_seq = s->seq + s->seg_len - 1;
+		if (fin_seq == tp->rcv_nxt)
+			return true;
+		if (after(fin_seq, tp->rcv_nxt) &&
+		    !after(fin_seq, tp->rcv_nxt + tcp_ring_free(&tp->rcvq))) {
+			tp->ofo_fin = true;
+			tp->ofo_fin_seq = fin_seq;
+		}
+	}
+	return tp->ofo_fin && tp->ofo_fin_seq == tp->rcv_nxt;
+}
+
+/* RFC 9293 3.10.7.4, eighth: the FIN. */
+static void tcp_fin_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (tp->fin_rcvd || !tcp_fin_ready(tp, s))
+		return;
+	tp->fin_rcvd = true;
+	tp->ofo_fin = false;
+	tp->rcv_nxt++;
+	tcp_send_ack(tp);
+	switch (tp->state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		tcp_set_state(tp, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1: /* our FIN not yet acked: simultaneous close */
+		tcp_set_state(tp, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_enter_timewait(tp);
+		break;
+	default:
+		break;
+	}
+	tcp_wake(tp);
+}
+
+static bool tcp_state_takes_data(enum tcp_state st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1 ||
+	       st == TCP_FIN_WAIT2;
+}
+
+/* RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than
+ * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt). */
+static bool tcp_paws_reject(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS) ||
+	    (s->flags & TCP_FLAG_RST))
+		return false;
+	if (!before(s->opt.tsval, tp->ts_recent))
+		return false;
+	TCP_INC(TcpExtPAWSEstab);
+	tcp_send_ack(tp);
+	return true;
+}
+
+/* RFC 7323 4.3: remember TSval of the segment that covers Last.ACK.sent,
+ * and take an RTT sample from TSecr when it acknowledges new data. */
+static void tcp_ts_update(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS))
+		return;
+	if (!after(s->seq, tp->last_ack_sent) &&
+	    !before(s->opt.tsval, tp->ts_recent))
+		tp->ts_recent = s->opt.tsval;
+	if ((s->flags & TCP_FLAG_ACK) && after(s->ack, tp->snd_una) &&
+	    s->opt.tsecr && !after(s->ack, tp->snd_max)) {
+		u32 rtt_ms = tcp_ts_now() - s->opt.tsecr;
+		if (rtt_ms < 3600000u) {
+			tcp_rtt_sample(&tp->rtt, rtt_ms * 1000 + 1);
+			tcp_rtt_reset_backoff(&tp->rtt);
+		}
+	}
+}
+
+/* The first four checks of 3.10.7.4. False: the segment is done. */
+static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (tcp_paws_reject(tp, s))
+		return false;
+	if (!tcp_seq_acceptable(tp, s)) {
+		if (!(s->flags & TCP_FLAG_RST))
+			tcp_send_ack(tp); /* <SEQ=SND.NXT><ACK=RCV.NXT> */
+		return false;
+	}
+	if (s->flags & TCP_FLAG_RST) {
+		tcp_rst_input(tp, s);
+		return false;
+	}
+	if (s->flags & TCP_FLAG_SYN) {
+		tcp_syn_input(tp);
+		return false;
+	}
+	return (s->flags & TCP_FLAG_ACK) != 0;
+}
+
+/* Synchronized states (RFC 9293 3.10.7.4). */
+void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (tp->state == TCP_SYN_SENT) {
+		tcp_synsent_input(tp, s);
+		return;
+	}
+	if (tp->state == TCP_CLOSE)
+		return;
+	if (!tcp_validate_incoming(tp, s))
+		return;
+	tcp_ts_update(tp, s);
+	if (tp->state == TCP_SYN_RECV && !tcp_synrecv_ack(tp, s))
+		return;
+	if (!tcp_ack(tp, s) || !tcp_fin_ack_transitions(tp))
+		return;
+	if (tcp_state_takes_data(tp->state))
+		tcp_data_queue(tp, s);
+	if (tp->state == TCP_CLOSE)
+		return;
+	tcp_fin_input(tp, s);
+	if (tp->state != TCP_CLOSE && tp->state != TCP_TIME_WAIT)
+		tcp_push(tp);
+}
+
+/* ---- TIME_WAIT ----------------------------------------------------------- */
+
+/*
+ * RFC 9293 3.10.7.4 in TIME_WAIT: a retransmitted FIN is acknowledged
+ * and restarts the 2 MSL wait; a RST is ignored (RFC 1337). A new SYN
+ * with a sequence number above RCV.NXT may reuse the pair (RFC 1122
+ * 4.2.2.13, RFC 6191 without timestamps): the old connection goes and the
+ * SYN is handed to the listener.
+ */
+void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (s->flags & TCP_FLAG_RST)
+		return;
+	if ((s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+		if (after(s->seq, tp->rcv_nxt)) {
+			struct tcp_sock *lp =
+			    tcp_lookup_listener(s->daddr, s->dport);
+			tcp_done(tp);
+			if (lp)
+				tcp_listen_input(lp, s);
+			return;
+		}
+		tcp_send_ack(tp);
+		return;
+	}
+	if ((s->flags & TCP_FLAG_FIN) && s->seq + s->seg_len == tp->rcv_nxt) {
+		tcp_send_ack(tp);
+		tp->tw_at_ms = tcp_now_ms() + TCP_TIMEWAIT_MS;
+		tcp_timer_update(tp);
+		return;
+	}
+	if (s->seg_len)
+		tcp_send_ack(tp);
+}

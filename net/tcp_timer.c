@@ -1,0 +1,185 @@
+/*
+ * tcp_timer.c - the timers of a connection (RFC 6298 retransmission with
+ * backoff and retry limits, RFC 1122 4.2.3.2 delayed ACK, TIME_WAIT,
+ * the orphaned FIN_WAIT_2 timeout), all on ONE timer_list per control
+ * block: each deadline is a field (0 = unset), the timer is armed for the
+ * earliest, and tcp_timer_fire checks every deadline against now.
+ *
+ *   tcp_timer_fire -> tcp_rto_expired (resend the head, back off, or
+ *   abort after the retry limit) | tcp_send_ack (delayed) | tcp_done
+ *   (TIME_WAIT or FIN_WAIT_2 over)
+ */
+#include <errno.h>
+#include <skiff/net/tcp.h>
+#include <skiff/time.h>
+
+static void tcp_timer_fire(struct timer_list *t);
+
+void tcp_timer_init(struct tcp_sock *tp)
+{
+	kernel_timer_setup(&tp->timer, tcp_timer_fire);
+}
+
+static u64 tcp_earliest(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return MIN(a, b);
+}
+
+void tcp_timer_update(struct tcp_sock *tp)
+{
+	u64 at = tcp_earliest(tcp_earliest(tp->rto_at_ms, tp->delack_at_ms),
+			      tcp_earliest(tp->tw_at_ms, tp->fin2_at_ms));
+	at = tcp_earliest(at, tp->keep_at_ms);
+	if (!at) {
+		del_timer(&tp->timer);
+		return;
+	}
+	/* Deadlines are in ms of ktime; a jiffy is a ms (HZ = 1000). */
+	mod_timer(&tp->timer, msecs_to_jiffies(at));
+}
+
+void tcp_rearm_rto(struct tcp_sock *tp)
+{
+	u32 rto_ms = (tcp_rtt_rto_us(&tp->rtt) + 999) / 1000;
+	tp->rto_at_ms = tcp_now_ms() + rto_ms;
+	tcp_timer_update(tp);
+}
+
+void tcp_delack_schedule(struct tcp_sock *tp)
+{
+	if (!tp->delack_at_ms) {
+		tp->delack_at_ms = tcp_now_ms() + TCP_DELACK_MS;
+		tcp_timer_update(tp);
+	}
+}
+
+static u32 tcp_retry_limit(const struct tcp_sock *tp)
+{
+	if (tp->state == TCP_SYN_SENT)
+		return TCP_SYN_RETRIES;
+	if (tp->state == TCP_SYN_RECV)
+		return TCP_SYNACK_RETRIES;
+	return TCP_RETRIES2;
+}
+
+/* RFC 6298 5.4-5.6: retransmit, double the RTO, restart the timer; past
+ * the limit, give up (RFC 1122 4.2.3.5 R2) with ETIMEDOUT. */
+static void tcp_rto_expired(struct tcp_sock *tp)
+{
+	tp->rto_at_ms = 0;
+	if (tp->snd_una == tp->snd_max && tp->sndq.len == 0)
+		return; /* everything acknowledged meanwhile */
+	if (tp->retransmits >= tcp_retry_limit(tp)) {
+		TCP_INC(TcpExtTCPAbortOnTimeout);
+		if (tp->state == TCP_SYN_SENT)
+			TCP_INC(TcpAttemptFails);
+		tp->err = -ETIMEDOUT;
+		tcp_done(tp);
+		return;
+	}
+	TCP_INC(TcpExtTCPTimeouts);
+	tp->retransmits++;
+	if (tp->state != TCP_SYN_SENT && tp->state != TCP_SYN_RECV) {
+		/* RFC 5681 3.1 / RFC 6582 4: cwnd to one segment (not for a
+		 * zero-window probe), then go back N from SND.UNA. */
+		u64 now_us = tcp_now_ms() * 1000;
+		if (tp->snd_wnd) {
+			tcp_cc_on_rto(&tp->cc, tcp_flight_pkts(tp), now_us);
+			/* Slow start from one segment right away: tcp_cong.c
+			 * grows cwnd only in Open/Disorder (Linux also grows
+			 * it in Loss). */
+			tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+		}
+		tp->in_recovery = false;
+		tp->recover = tp->snd_max;
+		tp->dupacks = 0;
+		tp->snd_nxt = tp->snd_una;
+		tp->cwnd_limited = true; /* the loss window is what limits */
+	}
+	tcp_retransmit_head(tp);
+	tcp_rtt_backoff(&tp->rtt);
+	tp->quickack = 0;
+	tcp_rearm_rto(tp);
+}
+
+/* A segment arrived: the connection is alive. */
+void tcp_keepalive_reset(struct tcp_sock *tp)
+{
+	tp->last_rcv_ms = tcp_now_ms();
+	tp->keep_probes = 0;
+	if (tp->keepalive && !tp->keep_at_ms) {
+		tp->keep_at_ms = tp->last_rcv_ms + tp->keep_idle_ms;
+		tcp_timer_update(tp);
+	}
+}
+
+/* RFC 1122 4.2.3.6: after keep_idle_ms of silence, probe every
+ * keep_intvl_ms; keep_cnt unanswered probes abort with ETIMEDOUT. Only
+ * when nothing is outstanding (else the RTO is watching). */
+static void tcp_keepalive_timer(struct tcp_sock *tp, u64 now)
+{
+	tp->keep_at_ms = 0;
+	if (!tp->keepalive ||
+	    (tp->state != TCP_ESTABLISHED && tp->state != TCP_CLOSE_WAIT))
+		return;
+	u64 idle_until = tp->last_rcv_ms + tp->keep_idle_ms;
+	if (now < idle_until || tp->snd_una != tp->snd_max) {
+		tp->keep_at_ms = MAX(idle_until, now + tp->keep_intvl_ms);
+		return;
+	}
+	if (tp->keep_probes >= tp->keep_cnt) {
+		tp->err = -ETIMEDOUT;
+		tcp_send_rst(tp);
+		tcp_done(tp);
+		return;
+	}
+	tp->keep_probes++;
+	tcp_send_keepalive(tp);
+	tp->keep_at_ms = now + tp->keep_intvl_ms;
+}
+
+/* Run every deadline that has passed; lock held, a reference taken. */
+static void tcp_timer_run(struct tcp_sock *tp, u64 now)
+{
+	if (tp->tw_at_ms && now >= tp->tw_at_ms) {
+		tp->tw_at_ms = 0;
+		tcp_done(tp);
+		return;
+	}
+	if (tp->fin2_at_ms && now >= tp->fin2_at_ms) {
+		tp->fin2_at_ms = 0;
+		if (tp->state == TCP_FIN_WAIT2) {
+			tcp_done(tp);
+			return;
+		}
+	}
+	if (tp->delack_at_ms && now >= tp->delack_at_ms) {
+		tp->delack_at_ms = 0;
+		TCP_INC(TcpExtDelayedACKs);
+		tcp_send_ack(tp);
+	}
+	if (tp->rto_at_ms && now >= tp->rto_at_ms)
+		tcp_rto_expired(tp);
+	if (tp->keep_at_ms && now >= tp->keep_at_ms && tp->state != TCP_CLOSE)
+		tcp_keepalive_timer(tp, now);
+	if (tp->state != TCP_CLOSE)
+		tcp_timer_update(tp);
+}
+
+static void tcp_timer_fire(struct timer_list *t)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, timer);
+	spin_lock_bh(&tcp_lock);
+	if (tp->dead) { /* freed meanwhile: the reaper waits for us */
+		spin_unlock_bh(&tcp_lock);
+		return;
+	}
+	tp->refs++;
+	tcp_timer_run(tp, tcp_now_ms());
+	tcp_sock_put(tp);
+	spin_unlock_bh(&tcp_lock);
+}

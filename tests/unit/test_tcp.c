@@ -1,0 +1,1416 @@
+/*
+ * test_tcp.c - TCP through the whole host-built stack, lwIP/smoltcp
+ * style: segments go in as frames from the peer (198.18.0.1) with the
+ * fake clock, and the segments that come out are parsed and checked
+ * field by field. Covers the handshake (passive and active), data both
+ * ways, delayed ACKs, every close path and TIME_WAIT (with reuse), RSTs
+ * to closed ports, RFC 5961 (exact RST, challenge ACKs), retransmission
+ * with backoff, Karn and the retry limit, zero-window probes, all 120
+ * arrival orders of five segments with overlaps, and sequence wrap.
+ */
+#include "ipv4_test.h"
+
+#include <skiff/net/socket.h>
+#include <skiff/net/tcp.h>
+
+#define LPORT 7
+#define ANY_SEQ 0x5eedf00du /* expect_seg: any sequence number */
+
+static u8 frame[4096];
+
+/* ---- the peer ------------------------------------------------------------ */
+
+struct peer_seg {
+	u8 flags;
+	u32 seq, ack;
+	u16 wnd;
+	struct tcp_opts opt;
+	const u8 *data;
+	u32 len;
+};
+
+/* Send one segment from PEER_IP:sport to OUR_IP:dport. */
+static void peer_send_to(u16 sport, u16 dport, const struct peer_seg *ps)
+{
+	u8 seg[2048];
+	struct tcp_hdr_info h = {.sport = sport,
+				 .dport = dport,
+				 .seq = ps->seq,
+				 .ack = ps->ack,
+				 .flags = ps->flags,
+				 .window = ps->wnd,
+				 .opt = ps->opt};
+	int hlen = tcp_hdr_emit(&h, seg, sizeof(seg));
+	assert_true(hlen >= 20);
+	if (ps->len)
+		memcpy(seg + hlen, ps->data, ps->len);
+	tcp_v4_csum_set(seg, (u32)hlen + ps->len, PEER_IP, OUR_IP);
+	struct iphdr_info ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, (u32)hlen + ps->len));
+}
+
+/* What we sent, parsed. */
+struct out_seg {
+	struct tcp_hdr_info h;
+	u8 data[2048];
+	u32 len;
+};
+
+/* The neighbour layer re-validates the peer when the clock moves: answer
+ * its ARP requests as the peer would (ipv4_test.h's reply). */
+static void answer_arp(void)
+{
+	static const u8 arp_reply[42] = {
+	    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x54, 0x00, 0xab, 0xcd,
+	    0xef, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02,
+	    0x52, 0x54, 0x00, 0xab, 0xcd, 0xef, 0xc6, 0x12, 0x00, 0x01, 0x52,
+	    0x54, 0x00, 0x12, 0x34, 0x56, 0xc6, 0x12, 0x00, 0x02,
+	};
+	ipt_rx(arp_reply, sizeof(arp_reply));
+}
+
+/* The next frame sent that is not ARP (ARP requests are answered). */
+static int pop_frame(u8 *f, size_t cap)
+{
+	for (;;) {
+		int n = host_fakedev_pop_tx(eth0, f, cap);
+		if (n < 0 || load_be16(f + 12) != ETH_P_ARP)
+			return n;
+		if (load_be16(f + 20) == 1)
+			answer_arp();
+	}
+}
+
+static bool pop_seg(struct out_seg *o)
+{
+	u8 f[4096];
+	int n = pop_frame(f, sizeof(f));
+	if (n < 0)
+		return false;
+	assert_int_equal(load_be16(f + 12), ETH_P_IP);
+	assert_int_equal(f[ETH_HLEN + 9], IPPROTO_TCP);
+	u32 ihl = (u32)(f[ETH_HLEN] & 0xf) * 4;
+	u32 tot = load_be16(f + ETH_HLEN + 2);
+	const u8 *seg = f + ETH_HLEN + ihl;
+	u32 seglen = tot - ihl;
+	assert_true(tcp_v4_csum_ok(seg, seglen, OUR_IP, PEER_IP));
+	int hlen = tcp_hdr_parse(seg, seglen, &o->h);
+	assert_true(hlen >= 20);
+	o->len = seglen - (u32)hlen;
+	memcpy(o->data, seg + hlen, o->len);
+	return true;
+}
+
+static void expect_seg(struct out_seg *o, u8 flags, u32 seq, u32 ack)
+{
+	assert_true(pop_seg(o));
+	assert_int_equal(o->h.flags, flags);
+	if (seq != ANY_SEQ)
+		assert_int_equal(o->h.seq, seq);
+	if (flags & TCP_FLAG_ACK)
+		assert_int_equal(o->h.ack, ack);
+}
+
+static void expect_none(void)
+{
+	u8 f[256];
+	int n = pop_frame(f, sizeof(f));
+	if (n >= 0)
+		fail_msg("unexpected frame: type %04x, TCP %u -> %u flags %02x "
+			 "seq %u ack %u",
+			 load_be16(f + 12), load_be16(f + 34),
+			 load_be16(f + 36), f[47], load_be32(f + 38),
+			 load_be32(f + 42));
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static void drain(void);
+static struct tcp_sock *listener;
+static u16 next_port = 40000;
+
+/* One established connection, as the tests see it. */
+struct conn {
+	u16 pport; /* the peer's port */
+	u32 pseq;  /* the peer's next sequence number */
+	u32 oseq;  /* our next sequence number (the peer's ACK) */
+	struct tcp_sock *tp;
+};
+
+static void tcp_stack_up(void)
+{
+	static bool up;
+	if (up)
+		return;
+	up = true;
+	ipt_stack_up();
+	tcp_init();
+	listener = tcp_sock_create();
+	assert_non_null(listener);
+	assert_int_equal(tcp_bind(listener, INADDR_ANY, LPORT), 0);
+	assert_int_equal(tcp_listen(listener, 16), 0);
+}
+
+static int setup(void **state)
+{
+	tcp_stack_up();
+	ipt_setup(state);
+	/* Learn the peer: any datagram to it starts ARP, answered here. */
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + 8);
+	assert_non_null(skb);
+	skb_reserve(skb, MAX_HEADER);
+	memset(skb_put(skb, 8), 0, 8);
+	struct ip_out out = {.daddr = PEER_IP, .protocol = SINK_PROTO};
+	ip_send_skb(skb, &out);
+	host_run_softirqs();
+	drain();
+	tcp_mib_reset();
+	return 0;
+}
+
+static void peer(struct conn *c, u8 flags, const void *data, u32 len)
+{
+	struct peer_seg ps = {.flags = flags,
+			      .seq = c->pseq,
+			      .ack = c->oseq,
+			      .wnd = 512, /* 64 KiB with the shift of 7 */
+			      .data = data,
+			      .len = len};
+	peer_send_to(c->pport, LPORT, &ps);
+	c->pseq += len + !!(flags & TCP_FLAG_FIN);
+}
+
+/* SYN with MSS 1460 and window scale 7 -> SYN-ACK -> ACK -> accept. */
+static void open_conn(struct conn *c, u32 peer_isn)
+{
+	struct out_seg o;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = peer_isn,
+			       .wnd = 64240,
+			       .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE,
+				       .mss = 1460,
+				       .wscale = 7}};
+	int err;
+
+	c->pport = next_port++;
+	peer_send_to(c->pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, peer_isn + 1);
+	assert_true(o.h.opt.present & TCP_OPT_MSS);
+	assert_int_equal(o.h.opt.mss, 1460);
+	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
+	c->pseq = peer_isn + 1;
+	c->oseq = o.h.seq + 1;
+	assert_null(tcp_accept(listener, &err));
+	assert_int_equal(err, -EAGAIN);
+	/* The ACK's window is scaled by 7: 512 << 7 = 64 KiB. */
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = c->pseq, .ack = c->oseq, .wnd = 512};
+	peer_send_to(c->pport, LPORT, &ack);
+	expect_none();
+	c->tp = tcp_accept(listener, &err);
+	assert_non_null(c->tp);
+	assert_int_equal(c->tp->state, TCP_ESTABLISHED);
+	assert_int_equal(c->tp->snd_wnd, 512u << 7);
+}
+
+/* Peer sends FIN, we ACK; app closes, FIN; peer ACKs: gone. */
+static void close_conn(struct conn *c)
+{
+	struct out_seg o;
+	peer(c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c->oseq, c->pseq);
+	assert_int_equal(c->tp->state, TCP_CLOSE_WAIT);
+	tcp_close(c->tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c->oseq, c->pseq);
+	c->oseq++;
+	peer(c, TCP_FLAG_ACK, NULL, 0);
+	expect_none();
+	c->tp = NULL;
+}
+
+static void drain(void)
+{
+	u8 f[2048];
+	while (pop_frame(f, sizeof(f)) >= 0)
+		;
+}
+
+/* ---- handshake ----------------------------------------------------------- */
+
+static void test_passive_open_and_close(void **state)
+{
+	struct conn c;
+	(void)state;
+	open_conn(&c, 1000);
+	assert_int_equal(tcp_mib_get(TMIB_TcpPassiveOpens), 1);
+	u8 buf[16];
+	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), -EAGAIN);
+	close_conn(&c);
+}
+
+static void test_rst_to_closed_port(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	/* SYN to a closed port: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 5000, .wnd = 100};
+	peer_send_to(40999, 9, &syn);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 5001);
+	/* An ACK to a closed port: <SEQ=SEG.ACK><CTL=RST>. */
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK, .seq = 1, .ack = 777};
+	peer_send_to(40999, 9, &ack);
+	expect_seg(&o, TCP_FLAG_RST, 777, 0);
+	/* A RST is never answered. */
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = 1};
+	peer_send_to(40999, 9, &rst);
+	expect_none();
+	assert_int_equal(tcp_mib_get(TMIB_TcpOutRsts), 2);
+}
+
+static void test_listener_answers_ack_with_rst(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK, .seq = 9, .ack = 1234};
+	peer_send_to(41000, LPORT, &ack);
+	expect_seg(&o, TCP_FLAG_RST, 1234, 0);
+}
+
+static void test_synack_retransmit_then_give_up(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 1000};
+	peer_send_to(41001, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 2);
+	u32 iss = o.h.seq;
+	/* No MSS option from the peer: 536 is assumed, no window scale. */
+	assert_false(o.h.opt.present & TCP_OPT_WSCALE);
+	u32 waits[] = {1000, 2000, 4000, 8000, 16000};
+	for (u32 i = 0; i < 5; i++) {
+		host_clock_advance_ms(waits[i] - 1);
+		expect_none();
+		host_clock_advance_ms(1);
+		expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, iss, 2);
+	}
+	host_clock_advance_ms(32000);
+	expect_none();
+	/* The child is gone: its ACK now meets only the listener. */
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK, .seq = 2, .ack = iss + 1};
+	peer_send_to(41001, LPORT, &ack);
+	expect_seg(&o, TCP_FLAG_RST, iss + 1, 0);
+}
+
+static void test_synrecv_bad_ack_gets_rst(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 1000};
+	peer_send_to(41002, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 2);
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = 2, .ack = o.h.seq + 5};
+	peer_send_to(41002, LPORT, &ack);
+	expect_seg(&o, TCP_FLAG_RST, o.h.seq + 5, 0);
+	/* RST at RCV.NXT removes the child. */
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = 2};
+	peer_send_to(41002, LPORT, &rst);
+	expect_none();
+	int err;
+	assert_null(tcp_accept(listener, &err));
+}
+
+static void test_active_open(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct tcp_sock *tp = tcp_sock_create();
+	assert_int_equal(tcp_connect(tp, PEER_IP, 8080), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	assert_true(o.h.opt.present & TCP_OPT_MSS);
+	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
+	assert_true(o.h.sport >= 32768);
+	assert_int_equal(tcp_mib_get(TMIB_TcpActiveOpens), 1);
+	u32 iss = o.h.seq;
+	assert_int_equal(tcp_poll(tp) & SOCK_EV_OUT, 0);
+	struct peer_seg sa = {.flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+			      .seq = 90000,
+			      .ack = iss + 1,
+			      .wnd = 1000,
+			      .opt = {.present = TCP_OPT_MSS, .mss = 1000}};
+	peer_send_to(8080, o.h.sport, &sa);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 90001);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_int_equal(tp->mss, 1000);
+	assert_true(tcp_poll(tp) & SOCK_EV_OUT);
+	/* Data out honours the peer's MSS. */
+	static u8 data[1500];
+	assert_int_equal(tcp_send(tp, data, sizeof(data)), 1500);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 90001);
+	assert_int_equal(o.len, 1000);
+	expect_none(); /* Nagle holds the 500-byte tail while 1000 is out */
+	tcp_close(tp, true);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, iss + 1001, 90001);
+}
+
+static void test_active_open_refused(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct tcp_sock *tp = tcp_sock_create();
+	assert_int_equal(tcp_connect(tp, PEER_IP, 8081), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	/* A RST with a wrong ACK is ignored... */
+	struct peer_seg bad = {.flags = TCP_FLAG_RST | TCP_FLAG_ACK,
+			       .ack = o.h.seq + 7};
+	peer_send_to(8081, o.h.sport, &bad);
+	assert_int_equal(tp->state, TCP_SYN_SENT);
+	drain();
+	/* ...the right one refuses. */
+	struct peer_seg rst = {.flags = TCP_FLAG_RST | TCP_FLAG_ACK,
+			       .ack = o.h.seq + 1};
+	peer_send_to(8081, o.h.sport, &rst);
+	assert_int_equal(tp->state, TCP_CLOSE);
+	u8 b;
+	assert_int_equal(tcp_recv(tp, &b, 1, false), -ECONNREFUSED);
+	assert_true(tcp_poll(tp) & SOCK_EV_ERR);
+	tcp_close(tp, false);
+}
+
+static void test_simultaneous_open(void **state)
+{
+	struct out_seg o;
+	(void)state;
+	struct tcp_sock *tp = tcp_sock_create();
+	assert_int_equal(tcp_connect(tp, PEER_IP, 8082), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	u32 iss = o.h.seq;
+	u16 sport = o.h.sport;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 300, .wnd = 2000};
+	peer_send_to(8082, sport, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, iss, 301);
+	assert_int_equal(tp->state, TCP_SYN_RECV);
+	struct peer_seg sa = {.flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+			      .seq = 300,
+			      .ack = iss + 1,
+			      .wnd = 2000};
+	(void)sa;
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = 301, .ack = iss + 1, .wnd = 2000};
+	peer_send_to(8082, sport, &ack);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	tcp_close(tp, true);
+	drain();
+}
+
+/* ---- data ---------------------------------------------------------------- */
+
+static void test_data_in_quickack_then_delayed(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 buf[64];
+	(void)state;
+	open_conn(&c, 2000);
+	/* Quick-ACK mode at the start: each segment ACKed at once. */
+	for (int i = 0; i < 8; i++) {
+		peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "abcd", 4);
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	}
+	/* Then delayed: one small segment waits for the 40 ms timer... */
+	peer(&c, TCP_FLAG_ACK, "x", 1);
+	expect_none();
+	host_clock_advance_ms(39);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtDelayedACKs), 1);
+	/* ...and the second segment is ACKed at once (RFC 5681 4.2). */
+	peer(&c, TCP_FLAG_ACK, "y", 1);
+	expect_none();
+	peer(&c, TCP_FLAG_ACK, "z", 1);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), 35);
+	assert_memory_equal(buf, "abcdabcd", 8);
+	assert_memory_equal(buf + 32, "xyz", 3);
+	close_conn(&c);
+}
+
+static void test_data_out_segmented_and_acked(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[4000];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 13);
+	open_conn(&c, 3000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), 4000);
+	u32 off = 0;
+	u32 sizes[] = {1460, 1460, 1080};
+	for (u32 i = 0; i < 3; i++) {
+		if (i == 2) {
+			/* Nagle held the small tail until the ACK. */
+			expect_none();
+			struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+					       .seq = c.pseq,
+					       .ack = c.oseq + off,
+					       .wnd = 512};
+			peer_send_to(c.pport, LPORT, &ack);
+		}
+		expect_seg(&o,
+			   i == 2 ? TCP_FLAG_ACK | TCP_FLAG_PSH : TCP_FLAG_ACK,
+			   c.oseq + off, c.pseq);
+		assert_int_equal(o.len, sizes[i]);
+		assert_memory_equal(o.data, data + off, sizes[i]);
+		off += sizes[i];
+	}
+	c.oseq += 4000;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(c.tp->snd_una, c.oseq);
+	assert_int_equal(c.tp->sndq.len, 0);
+	/* Nothing outstanding: no retransmission later. */
+	host_clock_advance_ms(5000);
+	expect_none();
+	close_conn(&c);
+}
+
+static void test_retransmit_backoff_karn(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 4000);
+	assert_int_equal(tcp_send(c.tp, "hello", 5), 5);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	/* RTO 1 s (no sample yet), then 2 s, then 4 s. */
+	u32 waits[] = {1000, 2000, 4000};
+	for (u32 i = 0; i < 3; i++) {
+		host_clock_advance_ms(waits[i] - 1);
+		expect_none();
+		host_clock_advance_ms(1);
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+		assert_int_equal(o.len, 5);
+		assert_memory_equal(o.data, "hello", 5);
+	}
+	assert_int_equal(tcp_mib_get(TMIB_TcpRetransSegs), 3);
+	/* Karn: the ACK of a retransmitted segment gives no RTT sample. */
+	c.oseq += 5;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(c.tp->rtt.samples, 0);
+	assert_int_equal(c.tp->rtt.backoff, 0);
+	/* A fresh segment is timed: 30 ms RTT -> RTO at the 200 ms floor. */
+	assert_int_equal(tcp_send(c.tp, "again", 5), 5);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	host_clock_advance_ms(30);
+	c.oseq += 5;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(c.tp->rtt.samples, 1);
+	assert_int_equal(tcp_rtt_rto_us(&c.tp->rtt), TCP_RTO_MIN_US);
+	close_conn(&c);
+}
+
+static void test_retry_limit_aborts(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 5000);
+	assert_int_equal(tcp_send(c.tp, "x", 1), 1);
+	drain();
+	host_clock_advance_ms(2000000); /* 15 backoffs: about 1087 s */
+	assert_int_equal(c.tp->state, TCP_CLOSE);
+	u8 b;
+	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -ETIMEDOUT);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPAbortOnTimeout), 1);
+	tcp_close(c.tp, false);
+	(void)o;
+	drain();
+}
+
+static void test_fast_retransmit_on_three_dupacks(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[3000];
+	(void)state;
+	open_conn(&c, 6000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), 3000);
+	drain();
+	for (int i = 0; i < 2; i++) {
+		peer(&c, TCP_FLAG_ACK, NULL, 0);
+		expect_none();
+	}
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1460);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+static void test_zero_window_probe(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 7000);
+	struct peer_seg zw = {
+	    .flags = TCP_FLAG_ACK, .seq = c.pseq, .ack = c.oseq, .wnd = 0};
+	peer_send_to(c.pport, LPORT, &zw);
+	assert_int_equal(tcp_send(c.tp, "abc", 3), 3);
+	expect_none();
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1); /* the probe: one byte */
+	/* The window opens with the probe's ACK: the rest goes out. */
+	struct peer_seg open = {.flags = TCP_FLAG_ACK,
+				.seq = c.pseq,
+				.ack = c.oseq + 1,
+				.wnd = 100};
+	peer_send_to(c.pport, LPORT, &open);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq + 1, c.pseq);
+	assert_int_equal(o.len, 2);
+	assert_memory_equal(o.data, "bc", 2);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Initial window: 10 segments (RFC 6928), then slow start. */
+static void test_cwnd_initial_window_and_slow_start(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[30 * 1460];
+	(void)state;
+	open_conn(&c, 18000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	for (int i = 0; i < 10; i++)
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq + (u32)i * 1460, c.pseq);
+	expect_none();
+	/* An ACK of two segments opens cwnd by two: four more go out. */
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+			       .seq = c.pseq,
+			       .ack = c.oseq + 2 * 1460,
+			       .wnd = 512};
+	peer_send_to(c.pport, LPORT, &ack);
+	for (int i = 10; i < 14; i++)
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq + (u32)i * 1460, c.pseq);
+	expect_none();
+	assert_int_equal(c.tp->cc.cwnd, 12);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* RTO: cwnd to 1, go back to SND.UNA; each ACK then releases more of
+ * the old flight (RFC 5681 3.1, RFC 6582 4). */
+static void test_rto_go_back_n(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[5 * 1460];
+	(void)state;
+	open_conn(&c, 19000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain(); /* all five lost */
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1460);
+	expect_none();
+	assert_int_equal(c.tp->cc.cwnd, 1);
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+			       .seq = c.pseq,
+			       .ack = c.oseq + 1460,
+			       .wnd = 512};
+	peer_send_to(c.pport, LPORT, &ack);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 2 * 1460, c.pseq);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* NewReno (RFC 6582): three dupacks retransmit the head and enter
+ * recovery; a partial ACK retransmits the next hole at once; the full
+ * ACK ends recovery with cwnd = ssthresh-ish. */
+static void test_newreno_partial_ack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[8 * 1460];
+	(void)state;
+	open_conn(&c, 20000);
+	tcp_cc_set_ops(&c.tp->cc, tcp_cong_find("reno"), 0);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain(); /* segments 0 and 3 lost, the rest arrived */
+	struct peer_seg dup = {
+	    .flags = TCP_FLAG_ACK, .seq = c.pseq, .ack = c.oseq, .wnd = 512};
+	peer_send_to(c.pport, LPORT, &dup);
+	peer_send_to(c.pport, LPORT, &dup);
+	expect_none();
+	peer_send_to(c.pport, LPORT, &dup);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(c.tp->cc.ssthresh, 4);
+	drain();
+	/* Partial ACK up to the second hole: resent at once. */
+	struct peer_seg part = {.flags = TCP_FLAG_ACK,
+				.seq = c.pseq,
+				.ack = c.oseq + 3 * 1460,
+				.wnd = 512};
+	peer_send_to(c.pport, LPORT, &part);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 3 * 1460, c.pseq);
+	assert_true(c.tp->in_recovery);
+	drain();
+	struct peer_seg full = {.flags = TCP_FLAG_ACK,
+				.seq = c.pseq,
+				.ack = c.oseq + 8 * 1460,
+				.wnd = 512};
+	peer_send_to(c.pport, LPORT, &full);
+	assert_false(c.tp->in_recovery);
+	assert_int_equal(c.tp->sndq.len, 0);
+	assert_true(c.tp->cc.cwnd <= c.tp->cc.ssthresh);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* A lossy path, like the netem run of issue 4 (which CI cannot do: no
+ * sch_netem): 256 KiB from us to a peer that loses 5% of segments and
+ * ACKs, holds back 25% of segments behind the next one (reordering) and
+ * duplicates 2%. The peer reassembles byte-exact and ACKs cumulatively;
+ * the clock moves 5 ms per round so retransmission timers run. */
+static u32 lossy_rand(void)
+{
+	static u32 x = 2463534242u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+struct lossy_peer {
+	u8 *got;
+	bool *have;
+	u32 base, nxt, total;
+	struct out_seg held;
+	bool holding;
+};
+
+static void lossy_deliver(struct conn *c, struct lossy_peer *p,
+			  const struct out_seg *o)
+{
+	u32 off = o->h.seq - p->base;
+	for (u32 i = 0; i < o->len && off + i < p->total; i++) {
+		p->got[off + i] = o->data[i];
+		p->have[off + i] = true;
+	}
+	while (p->nxt < p->total && p->have[p->nxt])
+		p->nxt++;
+	if (lossy_rand() % 100 < 5)
+		return; /* the ACK is lost */
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+			       .seq = c->pseq,
+			       .ack = p->base + p->nxt,
+			       .wnd = 512};
+	peer_send_to(c->pport, LPORT, &ack);
+}
+
+static void test_lossy_path_bulk_transfer(void **state)
+{
+	struct conn c;
+	static struct out_seg o;
+	static u8 data[256 * 1024], got[256 * 1024];
+	static bool have[256 * 1024];
+	struct lossy_peer p = {.got = got, .have = have, .total = sizeof(data)};
+	u32 sent = 0;
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(lossy_rand() >> 7);
+	open_conn(&c, 21000);
+	p.base = c.oseq;
+	for (u32 round = 0; round < 100000 && p.nxt < p.total; round++) {
+		if (sent < sizeof(data)) {
+			long n =
+			    tcp_send(c.tp, data + sent, sizeof(data) - sent);
+			if (n > 0)
+				sent += (u32)n;
+		}
+		while (pop_seg(&o)) {
+			u32 r = lossy_rand() % 100;
+			if (r < 5)
+				continue; /* lost */
+			if (r < 30 && !p.holding) {
+				p.held = o; /* reordered behind the next */
+				p.holding = true;
+				continue;
+			}
+			lossy_deliver(&c, &p, &o);
+			if (r >= 98)
+				lossy_deliver(&c, &p, &o); /* duplicated */
+			if (p.holding) {
+				p.holding = false;
+				lossy_deliver(&c, &p, &p.held);
+			}
+		}
+		host_clock_advance_ms(5);
+	}
+	assert_int_equal(p.nxt, p.total);
+	assert_memory_equal(got, data, sizeof(data));
+	assert_true(tcp_mib_get(TMIB_TcpRetransSegs) > 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Keepalive: idle 10 s, then probes <SEQ=SND.UNA-1> every 2 s; an answer
+ * resets the count; 3 unanswered probes abort with ETIMEDOUT and RST. */
+static void test_keepalive(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 b;
+	(void)state;
+	open_conn(&c, 22000);
+	assert_int_equal(tcp_set_keepalive(c.tp, true, 10, 2, 3), 0);
+	host_clock_advance_ms(9990);
+	expect_none();
+	host_clock_advance_ms(20);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq - 1, c.pseq);
+	assert_int_equal(o.len, 0);
+	peer(&c, TCP_FLAG_ACK, NULL, 0); /* the answer */
+	host_clock_advance_ms(9000);
+	expect_none();
+	host_clock_advance_ms(1100);
+	for (int i = 0; i < 3; i++) {
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq - 1, c.pseq);
+		host_clock_advance_ms(2010);
+	}
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->state, TCP_CLOSE);
+	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -ETIMEDOUT);
+	tcp_close(c.tp, false);
+	expect_none();
+}
+
+/* RFC 7323: timestamps negotiated on the handshake and then on every
+ * segment (TSecr = TS.Recent); PAWS drops an old TSval with an ACK; RTT
+ * comes from TSecr; 12 option bytes come off each segment's payload. */
+static void test_timestamps_paws_rtt(void **state)
+{
+	struct out_seg o;
+	int err;
+	static u8 data[3000];
+	(void)state;
+	u16 pport = next_port++;
+	struct peer_seg syn = {
+	    .flags = TCP_FLAG_SYN,
+	    .seq = 700,
+	    .wnd = 64240,
+	    .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE | TCP_OPT_TS,
+		    .mss = 1460,
+		    .wscale = 7,
+		    .tsval = 5000}};
+	peer_send_to(pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 701);
+	assert_true(o.h.opt.present & TCP_OPT_TS);
+	assert_int_equal(o.h.opt.tsecr, 5000);
+	u32 iss = o.h.seq, our_ts = o.h.opt.tsval;
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK,
+	    .seq = 701,
+	    .ack = iss + 1,
+	    .wnd = 512,
+	    .opt = {.present = TCP_OPT_TS, .tsval = 5001, .tsecr = our_ts}};
+	peer_send_to(pport, LPORT, &ack);
+	struct tcp_sock *tp = tcp_accept(listener, &err);
+	assert_non_null(tp);
+	assert_true(tp->ts_ok);
+	/* An old TSval: PAWS, an ACK back, nothing queued. */
+	struct peer_seg old = {
+	    .flags = TCP_FLAG_ACK,
+	    .seq = 701,
+	    .ack = iss + 1,
+	    .wnd = 512,
+	    .opt = {.present = TCP_OPT_TS, .tsval = 4000, .tsecr = our_ts},
+	    .data = (const u8 *)"old",
+	    .len = 3};
+	peer_send_to(pport, LPORT, &old);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 701);
+	assert_int_equal(tp->rcvq.len, 0);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtPAWSEstab), 1);
+	old.opt.tsval = 5002;
+	memcpy(&old.data, &(const u8 *){(const u8 *)"new"}, sizeof(old.data));
+	peer_send_to(pport, LPORT, &old);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 704);
+	assert_int_equal(o.h.opt.tsecr, 5002);
+	assert_int_equal(tp->rcvq.len, 3);
+	/* Our data: 1448-byte segments; the ACK 50 ms later gives RTT 50. */
+	assert_int_equal(tcp_send(tp, data, sizeof(data)), 3000);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 704);
+	assert_int_equal(o.len, 1448);
+	u32 sent_ts = o.h.opt.tsval;
+	drain();
+	host_clock_advance_ms(50);
+	struct peer_seg dack = {
+	    .flags = TCP_FLAG_ACK,
+	    .seq = 704,
+	    .ack = iss + 1 + 1448,
+	    .wnd = 512,
+	    .opt = {.present = TCP_OPT_TS, .tsval = 5003, .tsecr = sent_ts}};
+	peer_send_to(pport, LPORT, &dack);
+	assert_int_equal(tp->rtt.last_rtt_us / 1000, 50);
+	tcp_close(tp, true);
+	drain();
+}
+
+/* ---- reassembly ---------------------------------------------------------- */
+
+static void permute_next(int *a, int n, bool *done)
+{
+	int i = n - 2;
+	while (i >= 0 && a[i] >= a[i + 1])
+		i--;
+	if (i < 0) {
+		*done = true;
+		return;
+	}
+	int j = n - 1;
+	while (a[j] <= a[i])
+		j--;
+	int t = a[i];
+	a[i] = a[j];
+	a[j] = t;
+	for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+		t = a[l];
+		a[l] = a[r];
+		a[r] = t;
+	}
+}
+
+/* Five 100-byte segments in the given order (the last with FIN). */
+static void reassemble_order(const int *order, u32 peer_isn)
+{
+	struct conn c;
+	u8 data[500], got[600];
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 7 + 3);
+	open_conn(&c, peer_isn);
+	u32 base = c.pseq;
+	for (int k = 0; k < 5; k++) {
+		int i = order[k];
+		struct peer_seg ps = {.flags = TCP_FLAG_ACK |
+					       (i == 4 ? TCP_FLAG_FIN : 0),
+				      .seq = base + (u32)i * 100,
+				      .ack = c.oseq,
+				      .wnd = 65535,
+				      .data = data + i * 100,
+				      .len = 100};
+		peer_send_to(c.pport, LPORT, &ps);
+	}
+	drain();
+	assert_int_equal(c.tp->state, TCP_CLOSE_WAIT);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 500);
+	assert_memory_equal(got, data, 500);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 0);
+	assert_int_equal(c.tp->ofo_count, 0);
+	tcp_close(c.tp, false);
+	drain();
+	c.pseq = base + 501;
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_none();
+}
+
+static void test_reassembly_all_120_orders(void **state)
+{
+	int order[5] = {0, 1, 2, 3, 4};
+	bool done = false;
+	u32 n = 0;
+	(void)state;
+	while (!done) {
+		reassemble_order(order, 100000 + n * 1000);
+		n++;
+		permute_next(order, 5, &done);
+	}
+	assert_int_equal(n, 120);
+}
+
+static void test_reassembly_overlaps_and_wrap(void **state)
+{
+	struct conn c;
+	u8 data[1000], got[1000];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i ^ 0x5a);
+	/* The peer's sequence numbers wrap 2^32 in the middle. */
+	open_conn(&c, 0xffffffffu - 300);
+	u32 base = c.pseq;
+	struct {
+		u32 off, len;
+	} parts[] = {{600, 200}, {100, 300}, {350, 400}, {900, 100},
+		     {0, 150},	 {700, 250}, {50, 20}};
+	for (u32 k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+				      .seq = base + parts[k].off,
+				      .ack = c.oseq,
+				      .wnd = 65535,
+				      .data = data + parts[k].off,
+				      .len = parts[k].len};
+		peer_send_to(c.pport, LPORT, &ps);
+	}
+	assert_int_equal(c.tp->rcv_nxt, base + 1000);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 1000);
+	assert_memory_equal(got, data, 1000);
+	c.pseq = base + 1000;
+	drain();
+	close_conn(&c);
+}
+
+static void test_ofo_acks_duplicate(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 8000);
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq + 10,
+			      .ack = c.oseq,
+			      .wnd = 100,
+			      .data = (const u8 *)"0123456789",
+			      .len = 10};
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* dup ACK */
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPOFOQueue), 1);
+	peer(&c, TCP_FLAG_ACK, "abcdefghij", 10);
+	c.pseq += 10; /* the out-of-order part too */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* hole filled */
+	u8 got[32];
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 20);
+	assert_memory_equal(got, "abcdefghij0123456789", 20);
+	close_conn(&c);
+}
+
+/* ---- closing ------------------------------------------------------------- */
+
+static void test_active_close_time_wait(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 9000);
+	struct tcp_sock *tp = c.tp;
+	tcp_close(tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tp->state, TCP_FIN_WAIT1);
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(tp->state, TCP_FIN_WAIT2);
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tp->state, TCP_TIME_WAIT);
+	/* A retransmitted FIN is ACKed again. */
+	c.pseq--;
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	/* After 60 s (and the wheel's rounding of long timers) the pair is
+	 * free: a new ACK meets the listener. */
+	host_clock_advance_ms(61000);
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_RST, c.oseq, 0);
+}
+
+static void test_time_wait_reuse_by_new_syn(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 10000);
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq, c.pseq);
+	c.oseq++;
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	/* FIN_WAIT1 + FIN that also acks ours: straight to TIME_WAIT. */
+	struct peer_seg syn = {
+	    .flags = TCP_FLAG_SYN, .seq = c.pseq + 100000, .wnd = 1000};
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, c.pseq + 100001);
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = c.pseq + 100001};
+	peer_send_to(c.pport, LPORT, &rst);
+	expect_none();
+}
+
+static void test_simultaneous_close(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 11000);
+	struct tcp_sock *tp = c.tp;
+	tcp_close(tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq, c.pseq);
+	/* The peer's FIN crosses ours (it does not ACK our FIN). */
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 1, c.pseq);
+	assert_int_equal(tp->state, TCP_CLOSING);
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(tp->state, TCP_TIME_WAIT);
+	host_clock_advance_ms(61000);
+	expect_none();
+}
+
+static void test_half_close_data_after_fin(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 buf[16];
+	(void)state;
+	open_conn(&c, 12000);
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_true(tcp_poll(c.tp) & SOCK_EV_RDHUP);
+	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), 0);
+	/* CLOSE_WAIT still sends. */
+	assert_int_equal(tcp_send(c.tp, "bye", 3), 3);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	c.oseq += 3;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq, c.pseq);
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_none();
+}
+
+static void test_close_with_unread_data_resets(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 13000);
+	peer(&c, TCP_FLAG_ACK, "unread", 6);
+	drain();
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPAbortOnClose), 1);
+}
+
+static void test_fin_wait2_timeout(void **state)
+{
+	struct conn c;
+	(void)state;
+	open_conn(&c, 14000);
+	tcp_close(c.tp, false);
+	drain();
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	host_clock_advance_ms(60000);
+	struct out_seg o;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_RST, c.oseq, 0); /* gone */
+}
+
+/* ---- RFC 5961 ------------------------------------------------------------ */
+
+static void test_rst_exact_resets(void **state)
+{
+	struct conn c;
+	(void)state;
+	open_conn(&c, 15000);
+	peer(&c, TCP_FLAG_RST, NULL, 0);
+	expect_none();
+	assert_int_equal(c.tp->state, TCP_CLOSE);
+	u8 b;
+	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -ECONNRESET);
+	assert_int_equal(tcp_mib_get(TMIB_TcpEstabResets), 1);
+	tcp_close(c.tp, false);
+	expect_none();
+}
+
+static void test_rst_in_window_challenged(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 16000);
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = c.pseq + 1000};
+	peer_send_to(c.pport, LPORT, &rst);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->state, TCP_ESTABLISHED);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPChallengeACK), 1);
+	/* Outside the window: silently dropped. */
+	rst.seq = c.pseq + 10000000;
+	peer_send_to(c.pport, LPORT, &rst);
+	expect_none();
+	/* A SYN in ESTABLISHED: challenge ACK too, connection kept. */
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = c.pseq + 5};
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->state, TCP_ESTABLISHED);
+	close_conn(&c);
+}
+
+static void test_ack_out_of_range(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 17000);
+	/* ACK of data never sent: answered with an ACK, data dropped. */
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq,
+			      .ack = c.oseq + 100,
+			      .wnd = 100,
+			      .data = (const u8 *)"zz",
+			      .len = 2};
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->rcvq.len, 0);
+	/* Far in the past (before SND.UNA - MAX.SND.WND): challenge ACK. */
+	ps.ack = c.oseq - 0x40000000u;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPChallengeACK), 1);
+	assert_int_equal(c.tp->rcvq.len, 0);
+	/* Out-of-window data: an ACK, nothing queued. */
+	ps.ack = c.oseq;
+	ps.seq = c.pseq + 200000;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	close_conn(&c);
+}
+
+/* ---- malformed ----------------------------------------------------------- */
+
+static void test_bad_checksum_and_offset_dropped(void **state)
+{
+	(void)state;
+	u8 seg[40] = {0};
+	store_be16(seg, 41500);
+	store_be16(seg + 2, LPORT);
+	seg[12] = 5 << 4;
+	seg[13] = TCP_FLAG_SYN;
+	tcp_v4_csum_set(seg, 20, PEER_IP, OUR_IP);
+	seg[4] ^= 1; /* now the checksum is wrong */
+	struct iphdr_info ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, 20));
+	expect_none();
+	assert_int_equal(tcp_mib_get(TMIB_TcpInCsumErrors), 1);
+	/* Data offset past the segment. */
+	seg[4] ^= 1;
+	seg[12] = 15 << 4;
+	tcp_v4_csum_set(seg, 20, PEER_IP, OUR_IP);
+	ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, 20));
+	expect_none();
+	/* Too short for a header. */
+	ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, 12));
+	expect_none();
+	assert_int_equal(tcp_mib_get(TMIB_TcpInErrs), 3);
+}
+
+/* SYN queue full (backlog 2): the third SYN gets a SYN cookie (MSS only,
+ * no window scale); its ACK makes an established child from nothing; a
+ * forged ACK is refused with a RST. */
+static void test_backlog_and_syn_cookies(void **state)
+{
+	struct out_seg o;
+	int err;
+	(void)state;
+	struct tcp_sock *lp = tcp_sock_create();
+	assert_int_equal(tcp_bind(lp, OUR_IP, 2222), 0);
+	assert_int_equal(tcp_bind(tcp_sock_create(), OUR_IP, 2222),
+			 -EADDRINUSE);
+	assert_int_equal(tcp_listen(lp, 2), 0);
+	for (u16 i = 0; i < 3; i++) {
+		struct peer_seg syn = {
+		    .flags = TCP_FLAG_SYN,
+		    .seq = 1000u * i,
+		    .wnd = 100,
+		    .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE,
+			    .mss = 1460,
+			    .wscale = 7}};
+		peer_send_to((u16)(42000 + i), 2222, &syn);
+	}
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 1);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 1001);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 2001);
+	assert_int_equal(o.h.opt.present, TCP_OPT_MSS);
+	assert_int_equal(o.h.opt.mss, 1460);
+	u32 cookie = o.h.seq;
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesSent), 1);
+	/* A forged ACK: RST, counted as a failed cookie. */
+	struct peer_seg bad = {
+	    .flags = TCP_FLAG_ACK, .seq = 2001, .ack = cookie + 2, .wnd = 100};
+	peer_send_to(42002, 2222, &bad);
+	expect_seg(&o, TCP_FLAG_RST, cookie + 2, 0);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesFailed), 1);
+	/* The real ACK, with data: established and readable. */
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK | TCP_FLAG_PSH,
+			       .seq = 2001,
+			       .ack = cookie + 1,
+			       .wnd = 100,
+			       .data = (const u8 *)"hi",
+			       .len = 2};
+	peer_send_to(42002, 2222, &ack);
+	expect_seg(&o, TCP_FLAG_ACK, cookie + 1, 2003);
+	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesRecv), 1);
+	struct tcp_sock *tp = tcp_accept(lp, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_int_equal(tp->mss, 1460);
+	u8 buf[4];
+	assert_int_equal(tcp_recv(tp, buf, sizeof(buf), false), 2);
+	assert_memory_equal(buf, "hi", 2);
+	tcp_close(tp, true);
+	tcp_close(lp, false);
+	drain();
+}
+
+/* ---- the socket layer (proto_ops) --------------------------------------- */
+
+/* An echo server written against socket.h, as apps/echo does: a
+ * listening socket on 7007, accept, read, write back, close on EOF. */
+static void test_socket_api_echo(void **state)
+{
+	struct socket *ls, *cs = NULL;
+	struct out_seg o;
+	struct sock_event ev[4];
+	u8 buf[64];
+	(void)state;
+	assert_int_equal(sock_create(SOCK_STREAM, &ls), 0);
+	assert_int_equal(sock_bind(ls, INADDR_ANY, 7007), 0);
+	assert_int_equal(sock_listen(ls, 8), 0);
+	static struct sock_loop *loop; /* no destroy in socket.h: kept */
+	if (!loop)
+		loop = sock_loop_create();
+	assert_int_equal(sock_loop_add(loop, ls, SOCK_EV_IN, ls), 0);
+	assert_int_equal(sock_accept(ls, &cs, NULL, NULL), -EAGAIN);
+
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = 50,
+			       .wnd = 8000,
+			       .opt = {.present = TCP_OPT_MSS, .mss = 1400}};
+	peer_send_to(43000, 7007, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 51);
+	u32 iss = o.h.seq;
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = 51, .ack = iss + 1, .wnd = 8000};
+	peer_send_to(43000, 7007, &ack);
+	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
+	assert_ptr_equal(ev[0].cookie, ls);
+	u32 addr;
+	u16 port;
+	assert_int_equal(sock_accept(ls, &cs, &addr, &port), 0);
+	assert_int_equal(addr, PEER_IP);
+	assert_int_equal(port, 43000);
+	assert_int_equal(sock_loop_add(loop, cs, SOCK_EV_IN, cs), 0);
+	int one = 1;
+	assert_int_equal(
+	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_NODELAY, &one, 4), 0);
+	assert_int_equal(
+	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_CONGESTION, "reno", 4),
+	    0);
+	assert_int_equal(
+	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_CONGESTION, "bbr", 3),
+	    -ENOENT);
+	struct tcp_info_snapshot info;
+	size_t ilen = sizeof(info);
+	assert_int_equal(
+	    sock_getsockopt(cs, IPPROTO_TCP_LEVEL, TCP_INFO, &info, &ilen), 0);
+	assert_int_equal(info.state, TCP_ESTABLISHED);
+	assert_string_equal(info.cc_name, "reno");
+	assert_int_equal(info.snd_mss, 1400);
+	assert_int_equal(info.snd_cwnd, TCP_INIT_CWND);
+	assert_true(info.nodelay);
+
+	struct peer_seg data = {.flags = TCP_FLAG_ACK | TCP_FLAG_PSH,
+				.seq = 51,
+				.ack = iss + 1,
+				.wnd = 8000,
+				.data = (const u8 *)"ping",
+				.len = 4};
+	peer_send_to(43000, 7007, &data);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 55);
+	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
+	assert_ptr_equal(ev[0].sock, cs);
+	assert_true(ev[0].events & SOCK_EV_IN);
+	assert_int_equal(sock_recv(cs, buf, sizeof(buf), 0), 4);
+	assert_int_equal(sock_send(cs, buf, 4, 0), 4);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, iss + 1, 55);
+	assert_memory_equal(o.data, "ping", 4);
+
+	/* ss shows the listener and the connection. */
+	assert_int_equal(host_shell_run("ss -tan"), 0);
+	assert_non_null(strstr(host_shell_output(), "LISTEN"));
+	assert_non_null(strstr(host_shell_output(), "198.18.0.1:43000"));
+	assert_int_equal(host_shell_run("ss -tani"), 0);
+	assert_non_null(strstr(host_shell_output(), "reno "));
+	assert_non_null(strstr(host_shell_output(), "cwnd:10 "));
+
+	struct peer_seg fin = {.flags = TCP_FLAG_ACK | TCP_FLAG_FIN,
+			       .seq = 55,
+			       .ack = iss + 5,
+			       .wnd = 8000};
+	peer_send_to(43000, 7007, &fin);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 5, 56);
+	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
+	assert_true(ev[0].events & SOCK_EV_IN);
+	assert_true(sock_poll(cs) & SOCK_EV_RDHUP);
+	assert_int_equal(sock_recv(cs, buf, sizeof(buf), 0), 0);
+	assert_int_equal(sock_close(cs), 0);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_FIN, iss + 5, 56);
+	struct peer_seg last = {
+	    .flags = TCP_FLAG_ACK, .seq = 56, .ack = iss + 6, .wnd = 8000};
+	peer_send_to(43000, 7007, &last);
+	expect_none();
+	assert_int_equal(sock_close(ls), 0);
+	struct peer_seg syn2 = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 8000};
+	peer_send_to(43001, 7007, &syn2);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 2); /* closed now */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_passive_open_and_close, setup),
+	    cmocka_unit_test_setup(test_rst_to_closed_port, setup),
+	    cmocka_unit_test_setup(test_listener_answers_ack_with_rst, setup),
+	    cmocka_unit_test_setup(test_synack_retransmit_then_give_up, setup),
+	    cmocka_unit_test_setup(test_synrecv_bad_ack_gets_rst, setup),
+	    cmocka_unit_test_setup(test_active_open, setup),
+	    cmocka_unit_test_setup(test_active_open_refused, setup),
+	    cmocka_unit_test_setup(test_simultaneous_open, setup),
+	    cmocka_unit_test_setup(test_data_in_quickack_then_delayed, setup),
+	    cmocka_unit_test_setup(test_data_out_segmented_and_acked, setup),
+	    cmocka_unit_test_setup(test_retransmit_backoff_karn, setup),
+	    cmocka_unit_test_setup(test_retry_limit_aborts, setup),
+	    cmocka_unit_test_setup(test_fast_retransmit_on_three_dupacks,
+				   setup),
+	    cmocka_unit_test_setup(test_zero_window_probe, setup),
+	    cmocka_unit_test_setup(test_cwnd_initial_window_and_slow_start,
+				   setup),
+	    cmocka_unit_test_setup(test_rto_go_back_n, setup),
+	    cmocka_unit_test_setup(test_newreno_partial_ack, setup),
+	    cmocka_unit_test_setup(test_lossy_path_bulk_transfer, setup),
+	    cmocka_unit_test_setup(test_keepalive, setup),
+	    cmocka_unit_test_setup(test_timestamps_paws_rtt, setup),
+	    cmocka_unit_test_setup(test_reassembly_all_120_orders, setup),
+	    cmocka_unit_test_setup(test_reassembly_overlaps_and_wrap, setup),
+	    cmocka_unit_test_setup(test_ofo_acks_duplicate, setup),
+	    cmocka_unit_test_setup(test_active_close_time_wait, setup),
+	    cmocka_unit_test_setup(test_time_wait_reuse_by_new_syn, setup),
+	    cmocka_unit_test_setup(test_simultaneous_close, setup),
+	    cmocka_unit_test_setup(test_half_close_data_after_fin, setup),
+	    cmocka_unit_test_setup(test_close_with_unread_data_resets, setup),
+	    cmocka_unit_test_setup(test_fin_wait2_timeout, setup),
+	    cmocka_unit_test_setup(test_rst_exact_resets, setup),
+	    cmocka_unit_test_setup(test_rst_in_window_challenged, setup),
+	    cmocka_unit_test_setup(test_ack_out_of_range, setup),
+	    cmocka_unit_test_setup(test_bad_checksum_and_offset_dropped, setup),
+	    cmocka_unit_test_setup(test_backlog_and_syn_cookies, setup),
+	    cmocka_unit_test_setup(test_socket_api_echo, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

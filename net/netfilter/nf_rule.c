@@ -11,6 +11,7 @@
  */
 #include <skiff/net/ip.h>
 #include <skiff/net/netfilter.h>
+#include <skiff/strbuf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -760,79 +761,62 @@ int nf_split_words(char *line, char **argv, int max)
 /* ---- formatting -----------------------------------------------------------
  */
 
-struct sbuf {
-	char *p;
-	size_t n, len;
-};
-
-__printf(2, 3) static void put(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (b->len >= b->n)
-		return;
-	va_start(ap, fmt);
-	int w = vsnprintf(b->p + b->len, b->n - b->len, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		b->len += (size_t)w;
-}
-
 static const char *inv(const struct nf_rule *r, u16 flag)
 {
 	return (r->invert & flag) ? "! " : "";
 }
 
-static void put_prefix(struct sbuf *b, const char *opt, const char *neg,
+static void put_prefix(struct strbuf *b, const char *opt, const char *neg,
 		       u32 addr, u32 mask)
 {
 	int len = mask ? 32 - __builtin_ctz(mask) : 0;
 
-	put(b, " %s%s %u.%u.%u.%u/%d", neg, opt, addr >> 24, (addr >> 16) & 255,
-	    (addr >> 8) & 255, addr & 255, len);
+	strbuf_printf(b, " %s%s %u.%u.%u.%u/%d", neg, opt, addr >> 24,
+		      (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, len);
 }
 
-static void put_ports(struct sbuf *b, const char *opt, const char *neg, u16 lo,
-		      u16 hi)
+static void put_ports(struct strbuf *b, const char *opt, const char *neg,
+		      u16 lo, u16 hi)
 {
 	if (lo == hi)
-		put(b, " %s%s %u", neg, opt, lo);
+		strbuf_printf(b, " %s%s %u", neg, opt, lo);
 	else
-		put(b, " %s%s %u:%u", neg, opt, lo, hi);
+		strbuf_printf(b, " %s%s %u:%u", neg, opt, lo, hi);
 }
 
-static void put_flags(struct sbuf *b, const struct name_val *t, u32 v)
+static void put_flags(struct strbuf *b, const struct name_val *t, u32 v)
 {
 	bool first = true;
 
 	if (!v) {
-		put(b, "NONE");
+		strbuf_printf(b, "NONE");
 		return;
 	}
 	for (; t->name && t->val != 0x3f; t++) {
 		if (v & t->val) {
-			put(b, "%s%s", first ? "" : ",", t->name);
+			strbuf_printf(b, "%s%s", first ? "" : ",", t->name);
 			first = false;
 		}
 	}
 }
 
-static void format_matches(struct sbuf *b, const struct nf_rule *r)
+static void format_matches(struct strbuf *b, const struct nf_rule *r)
 {
 	if (r->match & NF_M_SRC)
 		put_prefix(b, "-s", inv(r, NF_M_SRC), r->src, r->src_mask);
 	if (r->match & NF_M_DST)
 		put_prefix(b, "-d", inv(r, NF_M_DST), r->dst, r->dst_mask);
 	if (r->match & NF_M_IN)
-		put(b, " %s-i %s", inv(r, NF_M_IN), r->in_dev);
+		strbuf_printf(b, " %s-i %s", inv(r, NF_M_IN), r->in_dev);
 	if (r->match & NF_M_OUT)
-		put(b, " %s-o %s", inv(r, NF_M_OUT), r->out_dev);
+		strbuf_printf(b, " %s-o %s", inv(r, NF_M_OUT), r->out_dev);
 	if (r->match & NF_M_PROTO) {
 		const char *name = name_of(proto_names, r->proto);
 		if (strcmp(name, "?"))
-			put(b, " %s-p %s", inv(r, NF_M_PROTO), name);
+			strbuf_printf(b, " %s-p %s", inv(r, NF_M_PROTO), name);
 		else
-			put(b, " %s-p %u", inv(r, NF_M_PROTO), r->proto);
+			strbuf_printf(b, " %s-p %u", inv(r, NF_M_PROTO),
+				      r->proto);
 	}
 	if (r->match & NF_M_SPORT)
 		put_ports(b, "--sport", inv(r, NF_M_SPORT), r->sport_lo,
@@ -841,36 +825,37 @@ static void format_matches(struct sbuf *b, const struct nf_rule *r)
 		put_ports(b, "--dport", inv(r, NF_M_DPORT), r->dport_lo,
 			  r->dport_hi);
 	if (r->match & NF_M_TCPFLAGS) {
-		put(b, " %s--tcp-flags ", inv(r, NF_M_TCPFLAGS));
+		strbuf_printf(b, " %s--tcp-flags ", inv(r, NF_M_TCPFLAGS));
 		put_flags(b, tcp_flag_names, r->tcp_mask);
-		put(b, " ");
+		strbuf_printf(b, " ");
 		put_flags(b, tcp_flag_names, r->tcp_val);
 	}
 	if (r->match & NF_M_ICMP) {
-		put(b, " %s--icmp-type %u", inv(r, NF_M_ICMP), r->icmp_type);
+		strbuf_printf(b, " %s--icmp-type %u", inv(r, NF_M_ICMP),
+			      r->icmp_type);
 		if (r->icmp_code != NF_ICMP_ANY_CODE)
-			put(b, "/%u", r->icmp_code);
+			strbuf_printf(b, "/%u", r->icmp_code);
 	}
 	if (r->match & NF_M_STATE) {
-		put(b, " %s--state ", inv(r, NF_M_STATE));
+		strbuf_printf(b, " %s--state ", inv(r, NF_M_STATE));
 		put_flags(b, state_names, r->ct_states);
 	}
 }
 
 void nf_format_rule(const struct nf_rule *r, char *buf, size_t n)
 {
-	struct sbuf b = {.p = buf, .n = n, .len = 0};
+	struct strbuf b = {.p = buf, .n = n, .len = 0};
 
 	if (!n)
 		return;
 	buf[0] = '\0';
 	format_matches(&b, r);
-	put(&b, " -j %s", nf_target_name(r->target));
+	strbuf_printf(&b, " -j %s", nf_target_name(r->target));
 	if (r->target == NF_T_REJECT)
-		put(&b, " --reject-with %s",
-		    name_of(reject_names, r->reject_with));
+		strbuf_printf(&b, " --reject-with %s",
+			      name_of(reject_names, r->reject_with));
 	if (r->target == NF_T_LOG && r->log_prefix[0])
-		put(&b, " --log-prefix \"%s\"", r->log_prefix);
+		strbuf_printf(&b, " --log-prefix \"%s\"", r->log_prefix);
 	/* Drop the leading blank. */
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));

@@ -17,6 +17,7 @@
  */
 #include <skiff/net/ip.h>
 #include <skiff/net/netfilter.h>
+#include <skiff/strbuf.h>
 #include <skiff/shell.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -373,34 +374,16 @@ static void fmt_addr(char *buf, size_t n, const struct nf_rule *r, bool src,
 		 (a >> 8) & 255, a & 255, len);
 }
 
-struct xbuf {
-	char *p;
-	size_t n, len;
-};
-
-__printf(2, 3) static void xput(struct xbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (b->len >= b->n)
-		return;
-	va_start(ap, fmt);
-	int w = vsnprintf(b->p + b->len, b->n - b->len, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		b->len += (size_t)w;
-}
-
 /* "dpt:22", "dpts:1000:2000", "dpt:!22" as iptables -L prints them. */
-static void xports(struct xbuf *b, const char *name, bool inv, u16 lo, u16 hi)
+static void xports(struct strbuf *b, const char *name, bool inv, u16 lo, u16 hi)
 {
 	if (lo == hi)
-		xput(b, " %s:%s%u", name, inv ? "!" : "", lo);
+		strbuf_printf(b, " %s:%s%u", name, inv ? "!" : "", lo);
 	else
-		xput(b, " %ss:%s%u:%u", name, inv ? "!" : "", lo, hi);
+		strbuf_printf(b, " %ss:%s%u:%u", name, inv ? "!" : "", lo, hi);
 }
 
-static void xstates(struct xbuf *b, u8 states)
+static void xstates(struct strbuf *b, u8 states)
 {
 	static const char *const names[] = {"NEW", "ESTABLISHED", "RELATED",
 					    "INVALID"};
@@ -408,7 +391,7 @@ static void xstates(struct xbuf *b, u8 states)
 
 	for (int i = 0; i < 4; i++) {
 		if (states & (1 << i)) {
-			xput(b, "%s%s", first ? "" : ",", names[i]);
+			strbuf_printf(b, "%s%s", first ? "" : ",", names[i]);
 			first = false;
 		}
 	}
@@ -419,28 +402,29 @@ static void xstates(struct xbuf *b, u8 states)
  * "reject-with tcp-reset". */
 static void fmt_extra(char *buf, size_t n, const struct nf_rule *r)
 {
-	struct xbuf b = {.p = buf, .n = n, .len = 0};
+	struct strbuf b = {.p = buf, .n = n, .len = 0};
 	char pbuf[8];
 	u16 m = r->match, inv = r->invert;
 
 	buf[0] = '\0';
 	if (m & (NF_M_SPORT | NF_M_DPORT | NF_M_TCPFLAGS))
-		xput(&b, " %s", proto_name(r, pbuf));
+		strbuf_printf(&b, " %s", proto_name(r, pbuf));
 	if (m & NF_M_SPORT)
 		xports(&b, "spt", inv & NF_M_SPORT, r->sport_lo, r->sport_hi);
 	if (m & NF_M_DPORT)
 		xports(&b, "dpt", inv & NF_M_DPORT, r->dport_lo, r->dport_hi);
 	if (m & NF_M_TCPFLAGS)
-		xput(&b, " flags:%s0x%02X/0x%02X",
-		     (inv & NF_M_TCPFLAGS) ? "!" : "", r->tcp_mask, r->tcp_val);
+		strbuf_printf(&b, " flags:%s0x%02X/0x%02X",
+			      (inv & NF_M_TCPFLAGS) ? "!" : "", r->tcp_mask,
+			      r->tcp_val);
 	if (m & NF_M_ICMP) {
-		xput(&b, " icmptype %s%u", (inv & NF_M_ICMP) ? "!" : "",
-		     r->icmp_type);
+		strbuf_printf(&b, " icmptype %s%u",
+			      (inv & NF_M_ICMP) ? "!" : "", r->icmp_type);
 		if (r->icmp_code != NF_ICMP_ANY_CODE)
-			xput(&b, " code %u", r->icmp_code);
+			strbuf_printf(&b, " code %u", r->icmp_code);
 	}
 	if (m & NF_M_STATE) {
-		xput(&b, " %sstate ", (inv & NF_M_STATE) ? "! " : "");
+		strbuf_printf(&b, " %sstate ", (inv & NF_M_STATE) ? "! " : "");
 		xstates(&b, r->ct_states);
 	}
 	if (r->target == NF_T_REJECT) {
@@ -448,10 +432,10 @@ static void fmt_extra(char *buf, size_t n, const struct nf_rule *r)
 		nf_format_rule(r, spec, sizeof(spec));
 		const char *w = strstr(spec, "--reject-with ");
 		if (w)
-			xput(&b, " reject-with %s", w + 14);
+			strbuf_printf(&b, " reject-with %s", w + 14);
 	}
 	if (r->target == NF_T_LOG && r->log_prefix[0])
-		xput(&b, " LOG prefix \"%s\"", r->log_prefix);
+		strbuf_printf(&b, " LOG prefix \"%s\"", r->log_prefix);
 	if (buf[0] == ' ')
 		memmove(buf, buf + 1, strlen(buf));
 }

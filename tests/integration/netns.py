@@ -95,6 +95,27 @@ class NetNS:
         """Run a Python snippet (scapy available) inside the namespace."""
         return self.run([PYTHON, "-c", code], timeout=timeout)
 
+    def udp_probe(self, addr, port, timeout=5):
+        """Send one datagram from a connected UDP socket and report what
+        came back: "reply", "port unreachable" (Linux turns the ICMP error
+        into ECONNREFUSED) or "timeout"."""
+        code = f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout({timeout})
+s.connect(("{addr}", {port}))
+s.send(b"probe")
+try:
+    s.recv(100)
+    print("reply")
+except ConnectionRefusedError:
+    print("port unreachable")
+except socket.timeout:
+    print("timeout")
+"""
+        p = self.python(code, timeout=timeout + 15)
+        return p.stdout.strip() or p.stderr.strip()
+
     def tap_stat(self, name):
         """A counter of the tap as Linux sees it, e.g. tx_packets."""
         p = self.run(["cat", f"/sys/class/net/{self.tap}/statistics/{name}"],

@@ -15,6 +15,7 @@ PKGS=(
   libcmocka-dev pkg-config
   # integration tests and peers
   iproute2 iputils-ping iputils-arping python3 python3-scapy socat netcat-openbsd
+  procps util-linux  # sysctl in test namespaces; setpriv for QEMU cleanup
   curl tshark nmap hping3 dnsmasq-base wrk apache2-utils
 )
 

@@ -53,7 +53,7 @@
 
 #define HTTPD_IN_BUF 4096	     /* bytes read per recv */
 #define HTTPD_BACKLOG 1024	     /* listen backlog */
-#define HTTPD_ROUNDS 16		     /* phase steps per connection per turn */
+#define HTTPD_ROUNDS 256	     /* phase steps per connection per turn */
 #define HTTPD_SEND_CHUNK (64 * 1024) /* bytes per send of a large body */
 #define HTTPD_COALESCE 1024	     /* bodies this small go with the header */
 #define HTTPD_LINGER_MS 2000
@@ -80,7 +80,8 @@ struct http_work {
 
 struct http_conn {
 	struct socket *s;
-	struct list_head tnode; /* on phases[phase], by deadline */
+	struct list_head tnode;	  /* on phases[phase], by deadline */
+	struct list_head pending; /* on httpd.pending: input buffered */
 	u64 deadline_ns;
 	u8 phase;	  /* enum phase */
 	bool close_after; /* this response ends the connection */
@@ -98,6 +99,10 @@ static struct {
 	struct socket *ls;
 	struct kcache *conn_cache, *work_cache;
 	struct list_head phases[PH_N];
+	/* Connections that ran out of rounds with requests still in their
+	 * buffer: the socket will not report them again (its data is read),
+	 * so the next turn runs them first. */
+	struct list_head pending;
 	u32 in_phase[PH_N];
 	u32 refused_inflight;
 	u64 log_window_ns; /* access log rate limit */
@@ -483,6 +488,7 @@ static void conn_free(struct http_conn *c, bool abort)
 	sock_close(c->s);
 	work_put(c);
 	list_del(&c->tnode);
+	list_del(&c->pending);
 	httpd.in_phase[c->phase]--;
 	httpd_stats.conns_idle = httpd.in_phase[PH_IDLE];
 	if (c->refused)
@@ -650,7 +656,24 @@ static void conn_run(struct http_conn *c, u32 events)
 		if (c->phase == before && (!c->w || c->w->in_off == before_off))
 			break;
 	}
+	if (c->phase == PH_HEADER && c->w && c->w->in_off < c->w->in_len &&
+	    list_empty(&c->pending))
+		list_add_tail(&c->pending, &httpd.pending);
 	sock_loop_mod(httpd.loop, c->s, phase_interest(c));
+}
+
+/* Once each for the connections pending now (a run may queue one again). */
+static void run_pending(void)
+{
+	u32 n = 0;
+	struct http_conn *c;
+	list_for_each_entry (c, &httpd.pending, pending)
+		n++;
+	while (n-- && !list_empty(&httpd.pending)) {
+		c = list_first_entry(&httpd.pending, struct http_conn, pending);
+		list_del_init(&c->pending);
+		conn_run(c, 0);
+	}
 }
 
 /* ---- accepting ----------------------------------------------------------- */
@@ -662,6 +685,7 @@ static struct http_conn *conn_new(struct socket *s, u32 addr, u16 port)
 		return NULL;
 	*c = (struct http_conn){.s = s, .peer = addr, .peer_port = port};
 	INIT_LIST_HEAD(&c->tnode);
+	INIT_LIST_HEAD(&c->pending);
 	c->phase = PH_IDLE;
 	c->deadline_ns = ktime_get_ns() + phase_timeout_ns(PH_IDLE);
 	list_add_tail(&c->tnode, &httpd.phases[PH_IDLE]);
@@ -764,6 +788,7 @@ static void httpd_events(struct sock_loop *l, struct sock_event *ev, int n,
 {
 	(void)l;
 	(void)arg;
+	run_pending();
 	for (int i = 0; i < n; i++) {
 		if (ev[i].sock == httpd.ls)
 			accept_all();
@@ -801,6 +826,7 @@ int httpd_start(u16 port)
 		return -EALREADY;
 	for (int i = 0; i < PH_N; i++)
 		INIT_LIST_HEAD(&httpd.phases[i]);
+	INIT_LIST_HEAD(&httpd.pending);
 	for (u32 i = 0; i < sizeof(httpd.pattern); i++)
 		httpd.pattern[i] = endpoint_bytes_at(i);
 	httpd.conn_cache =

@@ -21,24 +21,6 @@
 
 #include <string.h>
 
-/* ---- rings --------------------------------------------------------------- */
-
-u32 tcp_ring_free(const struct tcp_ring *r)
-{
-	return r->size - r->len;
-}
-
-/* Write len bytes at offset off past the ring's data (off + len must fit
- * in the free space). */
-static void tcp_ring_write_at(struct tcp_ring *r, u32 off, const u8 *src,
-			      u32 len)
-{
-	u32 pos = (r->head + r->len + off) % r->size;
-	u32 first = MIN(len, r->size - pos);
-	memcpy(r->buf + pos, src, first);
-	memcpy(r->buf, src + first, len - first);
-}
-
 /* ---- RFC 5961 challenge ACKs --------------------------------------------- */
 
 /* RFC 5961 7: a global limit on challenge ACKs per second. */
@@ -64,8 +46,13 @@ static void tcp_send_challenge_ack(struct tcp_sock *tp)
 
 /* ---- LISTEN -------------------------------------------------------------- */
 
-/* Our window scale shift: the smallest that lets the receive ring's size
- * be advertised (RFC 7323 2.3). */
+u32 tcp_rcvbuf_max(const struct tcp_sock *tp)
+{
+	return tp->rcvbuf_locked ? tp->rcvq.size : TCP_RING_MAX_BYTES;
+}
+
+/* Our window scale shift: the smallest that lets the largest receive
+ * buffer be advertised (RFC 7323 2.3). */
 static u8 tcp_choose_wscale(u32 buf)
 {
 	u8 shift = 0;
@@ -85,7 +72,7 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (s->opt.present & TCP_OPT_WSCALE) {
 		tp->ws_ok = true;
 		tp->snd_wscale = s->opt.wscale;
-		tp->rcv_wscale = tcp_choose_wscale(tp->rcvq.size);
+		tp->rcv_wscale = tcp_choose_wscale(tcp_rcvbuf_max(tp));
 	} else {
 		tp->ws_ok = false;
 		tp->snd_wscale = tp->rcv_wscale = 0;
@@ -118,7 +105,7 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 		return false;
 	}
 	TCP_INC(TcpExtSyncookiesRecv);
-	if (lp->accept_q_len >= lp->backlog) {
+	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return true; /* dropped: the peer retransmits */
@@ -144,12 +131,15 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 
 static void tcp_listen_syn(struct tcp_sock *lp, const struct tcp_seg *s)
 {
-	if (lp->accept_q_len >= lp->backlog) {
+	/* Under TCP memory pressure new connections are refused by dropping
+	 * their SYN (counted; the peer retries after its RTO). */
+	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return;
 	}
 	if (lp->syn_q_len >= lp->backlog) {
+		TCP_INC(TcpExtTCPReqQFullDoCookies);
 		tcp_syn_cookie_answer(lp, s);
 		return;
 	}
@@ -288,6 +278,7 @@ static void tcp_rst_input(struct tcp_sock *tp, const struct tcp_seg *s)
 /* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
 static void tcp_syn_input(struct tcp_sock *tp)
 {
+	TCP_INC(TcpExtTCPSYNChallenge);
 	tcp_send_challenge_ack(tp);
 }
 
@@ -296,9 +287,7 @@ static void tcp_syn_input(struct tcp_sock *tp)
 /* Drop n acknowledged bytes from the send ring. */
 static void tcp_sndq_drop(struct tcp_sock *tp, u32 n)
 {
-	n = MIN(n, tp->sndq.len);
-	tp->sndq.head = (tp->sndq.head + n) % tp->sndq.size;
-	tp->sndq.len -= n;
+	tcp_ring_drop(&tp->sndq, n);
 }
 
 /* RFC 9293 3.10.7.4, fifth, the window update rule (SND.WL1/WL2). */
@@ -378,6 +367,8 @@ static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s)
 	    after(tp->snd_una, tp->recover)) {
 		tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 					   tcp_now_ms() * 1000);
+		TCP_INC(TcpExtTCPRenoRecovery);
+		TCP_INC(TcpExtTCPFastRetrans);
 		tp->in_recovery = true;
 		tp->recover = tp->snd_max;
 		tcp_retransmit_head(tp);
@@ -540,6 +531,31 @@ static void tcp_ack_policy(struct tcp_sock *tp, u32 len)
 	tcp_delack_schedule(tp);
 }
 
+/* Under memory pressure the out-of-order data goes (Linux's
+ * tcp_prune_ofo_queue): the peer still has it and resends. */
+static void tcp_prune_ofo(struct tcp_sock *tp)
+{
+	TCP_INC(TcpExtOfoPruned);
+	tp->ofo_count = 0;
+	tp->ofo_fin = false;
+	tcp_ring_trim_span(&tp->rcvq);
+}
+
+/* Data beyond RCV.NXT: kept at its offset, the range recorded; dropped
+ * (counted) under pressure, without memory or past TCP_OFO_RANGES. The
+ * ACK goes at once (RFC 5681 4.2). */
+static void tcp_data_queue_ofo(struct tcp_sock *tp, u32 seq, const u8 *data,
+			       u32 len)
+{
+	if (tcp_mem_under_pressure() ||
+	    tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len) < 0 ||
+	    !tcp_ofo_insert(tp, seq, seq + len))
+		TCP_INC(TcpExtTCPOFODrop);
+	else
+		TCP_INC(TcpExtTCPOFOQueue);
+	tcp_send_ack(tp);
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
@@ -559,13 +575,14 @@ static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_done(tp);
 		return;
 	}
-	tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len);
+	if (tcp_mem_under_pressure() && tp->ofo_count)
+		tcp_prune_ofo(tp);
 	if (seq != tp->rcv_nxt) {
-		if (!tcp_ofo_insert(tp, seq, seq + len))
-			TCP_INC(TcpExtTCPOFODrop);
-		else
-			TCP_INC(TcpExtTCPOFOQueue);
-		tcp_send_ack(tp); /* RFC 5681 4.2: out of order, ACK at once */
+		tcp_data_queue_ofo(tp, seq, data, len);
+		return;
+	}
+	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
+		TCP_INC(TcpExtTCPRcvQDrop); /* no memory: the peer resends */
 		return;
 	}
 	bool had_hole = tp->ofo_count != 0;
@@ -694,6 +711,8 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (!tcp_validate_incoming(tp, s))
 		return;
 	tcp_ts_update(tp, s);
+	if (s->seg_len == 0)
+		TCP_INC(TcpExtTCPPureAcks);
 	if (tp->state == TCP_SYN_RECV && !tcp_synrecv_ack(tp, s))
 		return;
 	if (!tcp_ack(tp, s) || !tcp_fin_ack_transitions(tp))

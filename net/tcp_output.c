@@ -16,10 +16,15 @@
 
 #include <string.h>
 
-/* Free space in the receive ring beyond RCV.NXT's in-order bytes. */
+/* Free space in the receive ring beyond RCV.NXT's in-order bytes; under
+ * TCP memory pressure no more than a few segments beyond RCV.NXT (the
+ * right edge already advertised is kept, see tcp_select_window). */
 u32 tcp_rcv_window(struct tcp_sock *tp)
 {
-	return tcp_ring_free(&tp->rcvq);
+	u32 free = tcp_ring_free(&tp->rcvq);
+	if (tcp_mem_under_pressure())
+		free = MIN(free, TCP_PRESSURE_WND_SEGS * (u32)tp->mss);
+	return free;
 }
 
 /* The window field: free space, scaled (never shrinking the right edge
@@ -68,16 +73,6 @@ static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
 		h->opt.present |= TCP_OPT_WSCALE;
 		h->opt.wscale = tp->rcv_wscale;
 	}
-}
-
-/* Copy len bytes at offset off of ring r into dst. */
-static void tcp_ring_copy_out(const struct tcp_ring *r, u32 off, u8 *dst,
-			      u32 len)
-{
-	u32 pos = (r->head + off) % r->size;
-	u32 first = MIN(len, r->size - pos);
-	memcpy(dst, r->buf + pos, first);
-	memcpy(dst + first, r->buf, len - first);
 }
 
 /* Send one segment: seq, flags, and len bytes of payload from the send
@@ -149,8 +144,9 @@ void tcp_send_rst_for(const struct tcp_seg *s)
 	if (s->flags & TCP_FLAG_ACK)
 		seq = s->ack; /* <SEQ=SEG.ACK><CTL=RST> */
 	else {
-		flags |= TCP_FLAG_ACK; /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
-					*/
+		flags |=
+		    TCP_FLAG_ACK; /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+				   */
 		fake.rcv_nxt = s->seq + s->seg_len;
 	}
 	fake.rcvq.size = 1; /* window 0 */
@@ -166,7 +162,6 @@ void tcp_send_rst_for(const struct tcp_seg *s)
  * cookie cannot carry the peer's shift, as in Linux). */
 void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 {
-	static u8 no_buf[1];
 	struct tcp_sock fake = {0};
 	fake.state = TCP_SYN_RECV;
 	fake.saddr = s->daddr;
@@ -175,7 +170,6 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 	fake.dport = s->sport;
 	fake.rcv_nxt = s->seq + 1;
 	fake.rcv_wnd_sent = fake.rcv_nxt;
-	fake.rcvq.buf = no_buf;
 	fake.rcvq.size = TCP_DEFAULT_BUF;
 	fake.mss = TCP_DEFAULT_MSS;
 	TCP_INC(TcpExtSyncookiesSent);

@@ -223,6 +223,8 @@ static void tcp_sock_free(struct tcp_sock *tp)
 {
 	tcp_ring_release(&tp->sndq);
 	tcp_ring_release(&tp->rcvq);
+	free(tp->sack);
+	tp->sack = NULL;
 	del_timer(&tp->timer);
 	tcp_unhash(tp);
 	list_del(&tp->all);
@@ -293,6 +295,8 @@ void tcp_done(struct tcp_sock *tp)
 	tcp_set_state(tp, TCP_CLOSE);
 	tcp_unhash(tp);
 	tcp_ring_release(&tp->sndq); /* nothing is sent any more */
+	free(tp->sack);
+	tp->sack = NULL;
 	tcp_wake(tp);
 	if (tp->orphan && !tp->sock)
 		tcp_sock_put(tp);

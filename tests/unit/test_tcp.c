@@ -180,16 +180,18 @@ static void peer(struct conn *c, u8 flags, const void *data, u32 len)
 	c->pseq += len + !!(flags & TCP_FLAG_FIN);
 }
 
-/* SYN with MSS 1460 and window scale 7 -> SYN-ACK -> ACK -> accept. */
-static void open_conn(struct conn *c, u32 peer_isn)
+/* SYN with MSS 1460, window scale 7 and the options in `more` ->
+ * SYN-ACK (answering them) -> ACK -> accept. */
+static void open_conn_opts(struct conn *c, u32 peer_isn, u32 more)
 {
 	struct out_seg o;
-	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
-			       .seq = peer_isn,
-			       .wnd = 64240,
-			       .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE,
-				       .mss = 1460,
-				       .wscale = 7}};
+	struct peer_seg syn = {
+	    .flags = TCP_FLAG_SYN,
+	    .seq = peer_isn,
+	    .wnd = 64240,
+	    .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE | more,
+		    .mss = 1460,
+		    .wscale = 7}};
 	int err;
 
 	c->pport = next_port++;
@@ -198,6 +200,8 @@ static void open_conn(struct conn *c, u32 peer_isn)
 	assert_true(o.h.opt.present & TCP_OPT_MSS);
 	assert_int_equal(o.h.opt.mss, 1460);
 	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
+	assert_int_equal(o.h.opt.present & TCP_OPT_SACK_PERM,
+			 more & TCP_OPT_SACK_PERM);
 	c->pseq = peer_isn + 1;
 	c->oseq = o.h.seq + 1;
 	assert_null(tcp_accept(listener, &err));
@@ -211,6 +215,11 @@ static void open_conn(struct conn *c, u32 peer_isn)
 	assert_non_null(c->tp);
 	assert_int_equal(c->tp->state, TCP_ESTABLISHED);
 	assert_int_equal(c->tp->snd_wnd, 512u << 7);
+}
+
+static void open_conn(struct conn *c, u32 peer_isn)
+{
+	open_conn_opts(c, peer_isn, 0);
 }
 
 /* Peer sends FIN, we ACK; app closes, FIN; peer ACKs: gone. */
@@ -1268,6 +1277,187 @@ static void test_backlog_and_syn_cookies(void **state)
 	drain();
 }
 
+/* ---- SACK ---------------------------------------------------------------- */
+
+static void expect_sack(const struct out_seg *o, u32 n,
+			const struct tcp_sack_block *want)
+{
+	assert_true(o->h.opt.present & TCP_OPT_SACK);
+	assert_int_equal(o->h.opt.nr_sack, n);
+	for (u32 i = 0; i < n; i++) {
+		assert_int_equal(o->h.opt.sack[i].start, want[i].start);
+		assert_int_equal(o->h.opt.sack[i].end, want[i].end);
+	}
+}
+
+static void peer_at(struct conn *c, u32 off, const char *data, u32 len)
+{
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq + off,
+			      .ack = c->oseq,
+			      .wnd = 512,
+			      .data = (const u8 *)data,
+			      .len = len};
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+/*
+ * The receiver's SACK option (RFC 2018 4): every ACK of out-of-order data
+ * lists the range holding the latest segment first, then the other
+ * recent ones. D-SACK (RFC 2883 4): a duplicate below RCV.NXT or inside
+ * a held range is reported first, once.
+ */
+static void test_sack_blocks_and_dsack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 got[64];
+	(void)state;
+	open_conn_opts(&c, 29000, TCP_OPT_SACK_PERM);
+	assert_true(c.tp->sack_ok);
+	u32 b = c.pseq;
+	peer_at(&c, 10, "bbbbbbbbbb", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 1, (struct tcp_sack_block[]){{b + 10, b + 20}});
+	peer_at(&c, 30, "dddddddddd", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(
+	    &o, 2,
+	    (struct tcp_sack_block[]){{b + 30, b + 40}, {b + 10, b + 20}});
+	peer_at(&c, 50, "ffffffffff", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 3,
+		    (struct tcp_sack_block[]){
+			{b + 50, b + 60}, {b + 30, b + 40}, {b + 10, b + 20}});
+	/* The middle range again: first now; a D-SACK for the duplicate. */
+	peer_at(&c, 30, "dddddddddd", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 4,
+		    (struct tcp_sack_block[]){{b + 30, b + 40},
+					      {b + 30, b + 40},
+					      {b + 50, b + 60},
+					      {b + 10, b + 20}});
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKOfoSent), 1);
+	/* The first hole fills: two ranges merge into RCV.NXT. */
+	peer_at(&c, 0, "aaaaaaaaaa", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b + 20);
+	expect_sack(
+	    &o, 2,
+	    (struct tcp_sack_block[]){{b + 30, b + 40}, {b + 50, b + 60}});
+	/* An old duplicate: D-SACK of it, then no more once reported. */
+	peer_at(&c, 0, "aaaaaaaaaa", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b + 20);
+	expect_sack(&o, 3,
+		    (struct tcp_sack_block[]){
+			{b, b + 10}, {b + 30, b + 40}, {b + 50, b + 60}});
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKOldSent), 1);
+	peer_at(&c, 20, "cccccccccc", 10);
+	peer_at(&c, 40, "eeeeeeeeee", 10);
+	drain();
+	assert_int_equal(c.tp->rcv_nxt, b + 60);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 60);
+	assert_memory_equal(got,
+			    "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee"
+			    "ffffffffff",
+			    60);
+	c.pseq = b + 60;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	close_conn(&c);
+}
+
+static void peer_sack(struct conn *c, u32 base, u32 n,
+		      const struct tcp_sack_block *segs)
+{
+	struct peer_seg ps = {
+	    .flags = TCP_FLAG_ACK,
+	    .seq = c->pseq,
+	    .ack = base,
+	    .wnd = 512,
+	    .opt = {.present = TCP_OPT_SACK, .nr_sack = (u8)n}};
+	for (u32 i = 0; i < n; i++) {
+		ps.opt.sack[i].start = base + segs[i].start * 1460;
+		ps.opt.sack[i].end = base + segs[i].end * 1460;
+	}
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+/*
+ * SACK-based recovery (RFC 6675), NewReno's numbers: 8 segments out,
+ * 0 and 3 lost. The third SACK makes segment 0 lost (3 segments SACKed
+ * above it): recovery, ssthresh = cwnd = 4, segment 0 resent, and the
+ * pipe (5 segments) allows nothing more. When 3 is lost too (IsLost),
+ * it is resent as the pipe drains; nothing past the highest SACKed byte
+ * is. The full ACK ends recovery and frees the scoreboard.
+ */
+static void test_sack_recovery(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[8 * 1460];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 11);
+	open_conn_opts(&c, 30000, TCP_OPT_SACK_PERM);
+	tcp_cc_set_ops(&c.tp->cc, tcp_cong_find("reno"), 0);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain();
+	u32 base = c.oseq;
+	peer_sack(&c, base, 1, (struct tcp_sack_block[]){{1, 2}});
+	peer_sack(&c, base, 1, (struct tcp_sack_block[]){{1, 3}});
+	expect_none();
+	assert_non_null(c.tp->sack);
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 5}, {1, 3}});
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_memory_equal(o.data, data, 1460);
+	expect_none();
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(c.tp->cc.cwnd, 4);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRenoRecovery), 0);
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 6}, {1, 3}});
+	expect_none();
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 7}, {1, 3}});
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1460, c.pseq);
+	assert_memory_equal(o.data, data + 3 * 1460, 1460);
+	expect_none();
+	/* Segment 0 arrived: a partial ACK, nothing to resend. */
+	peer_sack(&c, base + 1460, 1, (struct tcp_sack_block[]){{3, 6}});
+	expect_none();
+	c.oseq = base + sizeof(data);
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_false(c.tp->in_recovery);
+	assert_null(c.tp->sack);
+	assert_int_equal(c.tp->sndq.len, 0);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 2);
+	close_conn(&c);
+}
+
+/* A D-SACK from the peer (a spurious retransmission) is counted. */
+static void test_dsack_received(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 31000, TCP_OPT_SACK_PERM);
+	assert_int_equal(tcp_send(c.tp, "hello", 5), 5);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* RTO resend */
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq,
+			      .ack = c.oseq + 5,
+			      .wnd = 512,
+			      .opt = {.present = TCP_OPT_SACK,
+				      .nr_sack = 1,
+				      .sack = {{c.oseq, c.oseq + 5}}}};
+	peer_send_to(c.pport, LPORT, &ps);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKRecv), 1);
+	assert_null(c.tp->sack);
+	c.oseq += 5;
+	close_conn(&c);
+}
+
 /* ---- memory ------------------------------------------------------------- */
 
 /* An established connection holds buffer chunks only while it holds
@@ -1641,6 +1831,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_checksum_and_offset_dropped, setup),
 	    cmocka_unit_test_setup(test_backlog_and_syn_cookies, setup),
 	    cmocka_unit_test_setup(test_socket_api_echo, setup),
+	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
+	    cmocka_unit_test_setup(test_sack_recovery, setup),
+	    cmocka_unit_test_setup(test_dsack_received, setup),
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),

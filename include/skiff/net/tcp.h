@@ -45,6 +45,7 @@
 #include <skiff/net/tcp_cong.h>
 #include <skiff/net/tcp_ring.h>
 #include <skiff/net/tcp_rtt.h>
+#include <skiff/net/tcp_sack.h>
 #include <skiff/net/tcp_seq.h>
 #include <skiff/net/tcp_wire.h>
 
@@ -70,6 +71,7 @@ enum tcp_state {
 #define TCP_MIN_BUF (2 * TCP_CHUNK_BYTES) /* smallest SO_*BUF accepted */
 #define TCP_PRESSURE_WND_SEGS 4 /* window growth under memory pressure */
 #define TCP_OFO_RANGES 8	/* out-of-order ranges held at once */
+#define TCP_SACK_RECENT 4	/* recent out-of-order segments, for SACK */
 #define TCP_RETRIES2 15		/* data retransmissions, then abort */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
@@ -119,12 +121,16 @@ struct tcp_sock {
 	u32 fin_seq;
 	bool ws_ok;	   /* both sides sent window scale (RFC 7323 2.2) */
 	bool ts_ok;	   /* both sides sent timestamps (RFC 7323 3.2) */
+	bool sack_ok;	   /* both sides sent SACK-permitted (RFC 2018 2) */
 	u32 ts_recent;	   /* TS.Recent: the peer's TSval to echo */
 	u32 last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
 	u32 max_window;	   /* largest window the peer offered (RFC 5961 5.2) */
 	u32 dupacks;
-	struct tcp_cc cc;  /* congestion control (tcp_cong.h) */
-	bool in_recovery;  /* NewReno fast recovery (RFC 6582) */
+	struct tcp_cc cc; /* congestion control (tcp_cong.h) */
+	bool in_recovery; /* fast recovery: RFC 6675 with SACK, else 6582 */
+	/* The SACK scoreboard (tcp_sack.h), allocated when the first SACK
+	 * block arrives and freed when nothing is outstanding. */
+	struct tcp_sack_board *sack;
 	bool cwnd_limited; /* the last push stopped at cwnd */
 	u32 recover;	   /* SND.MAX when recovery or loss began */
 	/* receive sequence variables */
@@ -144,6 +150,13 @@ struct tcp_sock {
 	u64 rcvq_time_ms;
 	struct tcp_ofo_range ofo[TCP_OFO_RANGES];
 	u32 ofo_count;
+	/* SACK blocks we send (RFC 2018 4): starts of the last out-of-order
+	 * segments, most recent first; and a D-SACK (RFC 2883) to report
+	 * once, first, on the next ACK. */
+	u32 ofo_recent[TCP_SACK_RECENT];
+	u8 ofo_recent_n;
+	bool dsack_pending;
+	struct tcp_sack_block dsack;
 
 	struct tcp_rtt rtt; /* RFC 6298 estimator (tcp_rtt.h) */
 	u32 retransmits;    /* consecutive RTO expiries */
@@ -270,6 +283,10 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie);
 void tcp_send_rst(struct tcp_sock *tp); /* abort a connection */
 void tcp_push(struct tcp_sock *tp);	/* send what the windows allow */
 void tcp_retransmit_head(struct tcp_sock *tp);
+/* RFC 6675 5 step C: while cwnd - pipe >= 1 SMSS, send what NextSeg
+ * picks (retransmissions, new data, the rescue). */
+void tcp_sack_xmit(struct tcp_sock *tp);
+void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
 u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
 

@@ -82,6 +82,8 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_PANIC), "panic=halt");
 	assert_string_equal(shown(&c, CFG_FILTER), "filter=");
 	assert_string_equal(shown(&c, CFG_SMP), "smp=all");
+	assert_int_equal(c.tcp_mem_mb, 0);
+	assert_string_equal(shown(&c, CFG_TCP_MEM), "tcp.mem=auto");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -93,7 +95,8 @@ static const char good_line[] =
     "filter=\"-A INPUT -p tcp --dport 22 -j DROP\" "
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
-    "http.write_timeout=20 http.body_max=4096 http.pcap=on";
+    "http.write_timeout=20 http.body_max=4096 http.pcap=on "
+    "tcp.mem=256";
 
 static void test_good_line(void **state)
 {
@@ -134,6 +137,7 @@ static void test_good_line(void **state)
 	assert_int_equal(c.http_write_timeout, 20);
 	assert_int_equal(c.http_body_max, 4096);
 	assert_true(c.http_pcap);
+	assert_int_equal(c.tcp_mem_mb, 256);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -240,6 +244,9 @@ static const struct bad_case bad_cases[] = {
     {CFG_TCP_CC, "tcp.cc=bbr"},
     {CFG_SMP, "smp=0"},
     {CFG_SMP, "smp=257"},
+    {CFG_TCP_MEM, "tcp.mem=3"},
+    {CFG_TCP_MEM, "tcp.mem=65537"},
+    {CFG_TCP_MEM, "tcp.mem=lots"},
     {CFG_FILTER, "filter=\"   \""},
     {CFG_FILTER, "filter=\"a\tb\""},
     {CFG_ROUTE, "route=10.0.0.1/8,1.2.3.4"},

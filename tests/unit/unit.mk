@@ -118,3 +118,5 @@ UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 # The HTTP request parser (apps/httpd/), pure: tested alone.
 UNIT_SRCS_http_parse := apps/httpd/http_parse.c
+# TCP's chunked rings and memory limit (tcp_ring.c counts in the TCP MIB).
+UNIT_SRCS_tcp_ring := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

@@ -294,6 +294,8 @@ def test_http_virtio(t):
         boot(t, ns, "virtio")
         page = check_get_head(ns)
         check_ranges(ns, page)
+        r, _ = one(ns, "GET /debug/pcap HTTP/1.1\r\nHost: s\r\n\r\n")
+        assert r["status"] == 404, r  # http.pcap is off by default
         check_pipeline(ns)
         check_downloads(ns)
 
@@ -365,3 +367,38 @@ def test_http_www_override(t):
             assert r["status"] == 200 and r["body"] == "docs index\n", r
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@time_limit(240)
+def test_http_debug_pcap(t):
+    """`capture start icmp`, five pings, `capture stop`: /debug/pcap (with
+    http.pcap=on) is a pcap file tshark reads, holding exactly those
+    echo requests and replies. (Without http.pcap it is 404: see
+    test_http_virtio.)"""
+    with NetNS() as ns:
+        vm, _ = boot(t, ns, "e1000", extra="http.pcap=on")
+        out = vm.cmd("capture start icmp")
+        assert "error" not in out.lower(), out
+        p = ns.run(["ping", "-c", "5", "-i", "0.2", "-W", "2", GUEST_ADDR],
+                   timeout=30)
+        assert " 0% packet loss" in p.stdout, p.stdout
+        vm.cmd("capture stop")
+        path = os.path.join(tempfile.mkdtemp(prefix="skiff-pcap-"), "c.pcap")
+        try:
+            p = ns.run(["curl", "-sS", "-D", "-", "-o", path, "--max-time",
+                        "30", f"http://{GUEST_ADDR}/debug/pcap"], timeout=60)
+            assert p.returncode == 0 and " 200 " in p.stdout.split("\n")[0], \
+                p.stdout + p.stderr
+            assert "application/vnd.tcpdump.pcap" in p.stdout, p.stdout
+            p = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields",
+                                "-e", "ip.src", "-e", "ip.dst",
+                                "-e", "icmp.type"],
+                               capture_output=True, text=True, timeout=60)
+            assert p.returncode == 0, p.stderr
+            rows = [tuple(line.split("\t")) for line in p.stdout.splitlines()]
+            host = "198.18.0.1"
+            assert rows.count((host, GUEST_ADDR, "8")) == 5, rows
+            assert rows.count((GUEST_ADDR, host, "0")) == 5, rows
+            assert len(rows) == 10, rows
+        finally:
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)

@@ -39,6 +39,11 @@ void shell_write(const char *s, size_t n)
 	console_write(s, n);
 }
 
+size_t shell_out_room(void)
+{
+	return uart_tx_room();
+}
+
 /* Output longer than the stack buffer: format again into the heap. */
 static void printf_long(const char *small, int n, const char *fmt, va_list ap)
 {

@@ -37,6 +37,9 @@ struct shell_cmd {
 
 __printf(1, 2) int shell_printf(const char *fmt, ...);
 void shell_write(const char *s, size_t n);
+/* Bytes the console takes now without waiting for the serial line; a
+ * command printing a stream (tcpdump, log -f) skips what does not fit. */
+size_t shell_out_room(void);
 void shell_init(void);
 /* Take pending input bytes, edit the line, run complete commands. Called
  * from the boot CPU's idle loop. */

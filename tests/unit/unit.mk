@@ -119,3 +119,4 @@ UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 # Packet capture (diag): the pure filter and formatter, alone.
 UNIT_SRCS_capture_filter := net/capture_filter.c
 UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c
+UNIT_SRCS_capture := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

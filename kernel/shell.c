@@ -18,6 +18,10 @@
 #include <skiff/console.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
+#include <skiff/softirq.h>
+#include <skiff/time.h>
+#include <skiff/net/socket.h>
+#include <asm/cpu.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -387,6 +391,16 @@ void shell_poll(void)
 		if (act(a))
 			return;
 	}
+}
+
+void shell_wait_us(u64 us)
+{
+	u64 end = ktime_get_ns() + us * 1000;
+	do {
+		do_softirq();
+		apps_poll();
+		cpu_relax();
+	} while (ktime_get_ns() < end);
 }
 
 bool shell_key_pressed(void)

@@ -180,7 +180,7 @@ static void live_loop(struct live_run *run, const struct cap_args *a)
 		if (capture_pop(CAPTURE_LIVE, &r, data, sizeof(data)))
 			live_print(run, a, &r, data);
 		else
-			udelay(LIVE_POLL_US);
+			shell_wait_us(LIVE_POLL_US);
 	}
 }
 

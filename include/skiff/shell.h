@@ -47,6 +47,10 @@ void shell_poll(void);
 /* For long-running commands: true once the operator pressed a key (any
  * key stops `top`, `log -f`; Ctrl-C stops everything). Consumes it. */
 bool shell_key_pressed(void);
+/* For long-running commands: pause about `us` microseconds while the
+ * rest of the idle loop's work goes on (softirqs, and the apps pinned to
+ * this CPU, such as echo), so a command that waits never stalls them. */
+void shell_wait_us(u64 us);
 /* Print a line that arrives on its own (not from a command), from any
  * context, without tearing the line being typed: the shell prints it on a
  * fresh line and redraws the prompt. Before the shell runs: printed now. */

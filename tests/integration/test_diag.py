@@ -238,3 +238,96 @@ def test_ss_nstat_neigh(t):
         m = re.search(rf"^{re.escape(HOST_ADDR)} dev eth0 lladdr "
                       rf"([0-9a-f:]{{17}}) (\w+)", out, re.M)
         assert m and m.group(1) == tap_mac, f"want {tap_mac}:\n{out}"
+
+
+# ---- the console under a flood -------------------------------------------
+
+TCP_FLOOD = """
+import socket, sys, time, selectors
+end = time.monotonic() + float(sys.argv[1])
+sel = selectors.DefaultSelector()
+chunk = bytes(range(256)) * 64
+socks = []
+for i in range(4):
+    s = socket.create_connection(("%s", 7), timeout=10)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    socks.append(s)
+sent = got = 0
+while time.monotonic() < end:
+    for key, ev in sel.select(timeout=0.5):
+        s = key.fileobj
+        if ev & selectors.EVENT_WRITE and sent - got < 1 << 20:
+            try:
+                sent += s.send(chunk)
+            except BlockingIOError:
+                pass
+        if ev & selectors.EVENT_READ:
+            try:
+                got += len(s.recv(65536))
+            except BlockingIOError:
+                pass
+print("tcp bytes sent", sent, "echoed", got, flush=True)
+""" % GUEST_ADDR
+
+
+def start_flood(ns, seconds):
+    """A ping flood and TCP echo traffic for about `seconds`, both bounded
+    (ping by -c and -w, the TCP client by its own clock)."""
+    wrap = ["ip", "netns", "exec", ns.name]
+    pinger = subprocess.Popen(
+        wrap + ["ping", "-n", "-q", "-f", "-c", "200000", "-w", str(seconds),
+                GUEST_ADDR],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tcp = subprocess.Popen(
+        wrap + [PYTHON, "-c", TCP_FLOOD, str(seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return [pinger, tcp]
+
+
+def stop_flood(procs):
+    outs = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate(timeout=10)
+        outs.append(out)
+    return outs
+
+
+@time_limit(500)
+def test_shell_answers_during_flood(t):
+    with NetNS() as ns:
+        vm, _ = boot(t, ns)
+        vm.cmd("nstat")
+        procs = start_flood(ns, 45)
+        try:
+            time.sleep(3)  # let the flood build up
+            slow = []
+            for line in ("uptime", "nstat IcmpInEchos", "ss -tan", "help",
+                         "ip -s link", "softnet", "uptime"):
+                out, took = run_cmd_timed(vm, line)
+                if took > ANSWER_S:
+                    slow.append((line, round(took, 1)))
+            assert not slow, f"commands slower than {ANSWER_S} s: {slow}"
+            # tcpdump keeps up or says what it could not print; either way
+            # it ends after -c and the shell answers again.
+            out, took = run_cmd_timed(vm, "tcpdump -n -c 300 icmp")
+            m = re.search(r"(\d+) packets captured\n(\d+) packets received "
+                          r"by filter\n(\d+) packets dropped by kernel\n"
+                          r"(\d+) lines not printed", out)
+            assert m and int(m.group(1)) == 300, out[-600:]
+            printed = len(TCPDUMP_LINE.findall(out))
+            assert printed + int(m.group(4)) == 300, (printed, m.groups())
+            out, took = run_cmd_timed(vm, "uptime")
+            assert took <= ANSWER_S, f"uptime after tcpdump: {took:.1f} s"
+        finally:
+            outs = stop_flood(procs)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", outs[0])
+        assert m and int(m.group(2)) > 0, f"ping -f: {outs[0]}"
+        m = re.search(r"tcp bytes sent (\d+) echoed (\d+)", outs[1])
+        assert m and int(m.group(2)) > 0, f"TCP flood: {outs[1]}"
+        delta = nstat_values(vm.cmd("nstat IcmpInEchos"))
+        assert delta.get("IcmpInEchos", 0) > 0, delta

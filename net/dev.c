@@ -33,6 +33,7 @@
 #include <skiff/shell.h>
 #include <skiff/softirq.h>
 #include <skiff/time.h>
+#include <skiff/trace.h>
 
 #include <skiff/net/netcore.h>
 
@@ -185,6 +186,7 @@ int dev_open(struct net_device *dev)
 		return err;
 	}
 	dev->flags |= IFF_UP;
+	trace(TRACE_DRIVERS, "%s open", dev->name);
 	if (dev->carrier)
 		dev->flags |= IFF_RUNNING;
 	return 0;
@@ -195,6 +197,7 @@ void dev_close(struct net_device *dev)
 	if (!(dev->flags & IFF_UP))
 		return;
 	dev->flags &= ~(IFF_UP | IFF_RUNNING);
+	trace(TRACE_DRIVERS, "%s close", dev->name);
 	qdisc_reset(dev);
 	neigh_flush(dev); /* Linux's neigh_ifdown: addresses may change */
 	if (dev->ops->ndo_stop)
@@ -343,6 +346,8 @@ static int napi_poll_one(struct napi_struct *napi, struct list_head *repoll)
 		work = napi->weight;
 	}
 	napi->polled_frames += (u64)work;
+	trace(TRACE_DRIVERS, "%s napi poll %d/%d", napi->dev->name, work,
+	      napi->weight);
 	if (work == napi->weight) {
 		napi->budget_exhausted++;
 		/* Still scheduled (the driver did not complete): again. */

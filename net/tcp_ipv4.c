@@ -25,6 +25,7 @@
 #include <skiff/softirq.h>
 #include <skiff/printk.h>
 #include <skiff/skbuff.h>
+#include <skiff/trace.h>
 #include <skiff/time.h>
 
 #include <stdlib.h>
@@ -261,6 +262,7 @@ void tcp_sock_put(struct tcp_sock *tp)
 
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state st)
 {
+	trace_tcp_state(tp, st);
 	if (tp->state == TCP_TIME_WAIT && tcp_tw_count)
 		tcp_tw_count--;
 	if (st == TCP_TIME_WAIT)

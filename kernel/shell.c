@@ -18,6 +18,11 @@
 #include <skiff/console.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
+#include <skiff/softirq.h>
+#include <skiff/time.h>
+#include <skiff/net/socket.h>
+#include <asm/cpu.h>
+#include <skiff/percpu.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +42,11 @@ static bool shell_busy;	 /* a command is running: no nested polling */
 void shell_write(const char *s, size_t n)
 {
 	console_write(s, n);
+}
+
+size_t shell_out_room(void)
+{
+	return uart_tx_room();
 }
 
 /* Output longer than the stack buffer: format again into the heap. */
@@ -382,6 +392,35 @@ void shell_poll(void)
 		if (act(a))
 			return;
 	}
+}
+
+/* Until the next interrupt (a tick at the latest), unless work is
+ * pending; the time counts as idle, as in cpu_idle_loop. */
+static void wait_halt(struct cpu *c)
+{
+	u64 t = ktime_get_ns();
+	local_irq_disable();
+	if (!c->softirq_pending) {
+		c->halted = true;
+		safe_halt();
+		c->halted = false;
+		c->idle_ns += ktime_get_ns() - t;
+	} else {
+		local_irq_enable();
+	}
+}
+
+void shell_wait_us(u64 us)
+{
+	u64 end = ktime_get_ns() + us * 1000;
+	struct cpu *c = this_cpu();
+	do {
+		do_softirq();
+		u64 ta = ktime_get_ns();
+		apps_poll();
+		c->app_ns += ktime_get_ns() - ta;
+		wait_halt(c);
+	} while (ktime_get_ns() < end);
 }
 
 bool shell_key_pressed(void)

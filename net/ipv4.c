@@ -21,6 +21,7 @@
 #include <skiff/net/nf_hooks.h>
 #include <skiff/net/snmp.h>
 #include <skiff/time.h>
+#include <skiff/trace.h>
 #include <errno.h>
 #include <string.h>
 
@@ -221,6 +222,9 @@ int ip_rcv(struct sk_buff *skb, struct net_device *dev)
 	 * is tot_len bytes (RFC 1122 3.2.1 / Linux pskb_trim_rcsum). */
 	skb_trim(skb, h.tot_len);
 	ip_fill_cb(skb, &h);
+	trace(TRACE_IP, "rcv %s %u.%u.%u.%u > %u.%u.%u.%u proto %u len %u",
+	      dev->name, TRACE_IP4(h.saddr), TRACE_IP4(h.daddr), h.protocol,
+	      h.tot_len);
 	if (!nf_hook_ipv4(NF_INET_PRE_ROUTING, skb, dev, NULL))
 		return 0;
 	return ip_rcv_finish(skb, dev);

@@ -26,6 +26,7 @@
 #include <skiff/softirq.h>
 #include <skiff/printk.h>
 #include <skiff/skbuff.h>
+#include <skiff/trace.h>
 #include <skiff/time.h>
 
 #include <stdlib.h>
@@ -252,6 +253,7 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state st)
 	else if (!tcp_state_counts_estab(tp->state) &&
 		 tcp_state_counts_estab(st))
 		TCP_INC(TcpCurrEstab);
+	trace_tcp_state(tp, st);
 	if (tp->state == TCP_TIME_WAIT && tcp_tw_count)
 		tcp_tw_count--;
 	if (st == TCP_TIME_WAIT)

@@ -66,7 +66,8 @@ static u8 tcp_choose_wscale(u32 buf)
 static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
-	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)(1500 - 40));
+	u16 ours = tp->adv_mss ? tp->adv_mss : TCP_DEFAULT_MSS;
+	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)ours); /* RFC 9293 3.7.1 */
 	tp->ts_ok = (s->opt.present & TCP_OPT_TS) != 0;
 	tp->sack_ok = (s->opt.present & TCP_OPT_SACK_PERM) != 0;
 	if (tp->ts_ok)
@@ -85,7 +86,7 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 static void tcp_syn_cookie_answer(struct tcp_sock *lp, const struct tcp_seg *s)
 {
 	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
-	mss = (u16)MIN(mss, 1460u);
+	mss = MIN(mss, tcp_route_mss(s->daddr, s->saddr));
 	u32 cookie = tcp_syncookie_make(s->saddr, s->sport, s->daddr, s->dport,
 					s->seq, &mss, ktime_get_ns());
 	lp->last_cookie_ms = tcp_now_ms();
@@ -118,7 +119,7 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->irs = s->seq - 1;
 	tp->rcv_nxt = s->seq;
 	tp->rcv_wnd_sent = tp->rcv_nxt + tcp_ring_free(&tp->rcvq);
-	tp->mss = mss;
+	tp->mss = MIN(mss, tp->adv_mss);
 	tp->iss = s->ack - 1;
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->snd_max = tp->iss + 1;
@@ -810,7 +811,7 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (!tcp_seq_acceptable(tp, s)) {
 		if (!(s->flags & TCP_FLAG_RST)) {
 			tcp_note_dsack(tp, s); /* an old duplicate */
-			tcp_send_ack(tp); /* <SEQ=SND.NXT><ACK=RCV.NXT> */
+			tcp_send_ack(tp);      /* <SEQ=SND.NXT><ACK=RCV.NXT> */
 		}
 		return false;
 	}

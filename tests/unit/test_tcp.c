@@ -11,6 +11,7 @@
 #include "ipv4_test.h"
 
 #include <skiff/net/socket.h>
+#include <skiff/net/route.h>
 #include <skiff/net/tcp.h>
 
 #define LPORT 7
@@ -1458,6 +1459,140 @@ static void test_dsack_received(void **state)
 	close_conn(&c);
 }
 
+/* ---- MSS, path MTU, ICMP ------------------------------------------------- */
+
+/* The MSS we offer is the route's MTU less 40; the one we use is the
+ * smaller of that and the peer's, 536 when the peer sends none. */
+static void test_mss_from_route_mtu(void **state)
+{
+	struct out_seg o;
+	int err;
+	(void)state;
+	assert_int_equal(dev_set_mtu(eth0, 1400), 0);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = 100,
+			       .wnd = 64240,
+			       .opt = {.present = TCP_OPT_MSS, .mss = 1460}};
+	peer_send_to(45000, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(o.h.opt.mss, 1360);
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = 101, .ack = o.h.seq + 1, .wnd = 1000};
+	peer_send_to(45000, LPORT, &ack);
+	struct tcp_sock *tp = tcp_accept(listener, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->mss, 1360);
+	tcp_close(tp, true);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(dev_set_mtu(eth0, 1500), 0);
+	/* No MSS option: 536 (RFC 9293 3.7.1). */
+	syn.opt.present = 0;
+	peer_send_to(45001, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(o.h.opt.mss, 1460);
+	ack.ack = o.h.seq + 1;
+	peer_send_to(45001, LPORT, &ack);
+	tp = tcp_accept(listener, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->mss, 536);
+	tcp_close(tp, true);
+	drain();
+}
+
+/* An ICMP error from the peer quoting our segment (sport -> dport, seq). */
+static void icmp_about(u8 type, u8 code, u32 rest, u16 sport, u16 dport,
+		       u32 seq)
+{
+	u8 body[28] = {0};
+	struct iphdr_info qh = {.version = 4,
+				.ihl_bytes = IP_HLEN,
+				.tot_len = 1500,
+				.ttl = 64,
+				.protocol = IPPROTO_TCP,
+				.saddr = OUR_IP,
+				.daddr = PEER_IP};
+	ip_hdr_emit(&qh, body);
+	store_be16(body + 20, sport);
+	store_be16(body + 22, dport);
+	store_be32(body + 24, seq);
+	struct icmphdr_info ih = {.type = type, .code = code, .rest = rest};
+	ipt_rx(frame, ipt_icmp_frame(frame, &ih, body, sizeof(body)));
+}
+
+/* "Fragmentation needed" (RFC 1191) is believed only when the quoted
+ * sequence number is in flight (RFC 5927 5.2): a forged one changes
+ * nothing (not even the path MTU cache); a valid one lowers the MSS and
+ * the outstanding data goes again in smaller segments. */
+static void test_icmp_frag_needed_validated(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[2920];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 5 + 1);
+	open_conn(&c, 32000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain();
+	icmp_about(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, LPORT, c.pport,
+		   c.oseq + 100000);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtOutOfWindowIcmps), 1);
+	assert_int_equal(c.tp->mss, 1460);
+	assert_int_equal(ip_pmtu_get(PEER_IP), 0);
+	icmp_about(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, LPORT, c.pport,
+		   c.oseq);
+	assert_int_equal(c.tp->mss, 960);
+	assert_int_equal(ip_pmtu_get(PEER_IP), 1000);
+	for (u32 i = 0; i < 3; i++) {
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq + i * 960, c.pseq);
+		assert_int_equal(o.len, 960);
+		assert_memory_equal(o.data, data + i * 960, 960);
+	}
+	expect_none(); /* Nagle holds the last 40 bytes */
+	tcp_close(c.tp, true);
+	drain();
+	host_clock_advance_ms(10 * 60 * 1000 + 1000); /* the PMTU expires */
+	drain();
+	assert_int_equal(ip_pmtu_get(PEER_IP), 0);
+}
+
+/* Other ICMP errors: in SYN_SENT a destination unreachable ends the
+ * attempt with its errno; on an established connection it is soft
+ * (kept for a timeout to report), never a reset. */
+static void test_icmp_soft_and_hard_errors(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 b;
+	(void)state;
+	open_conn(&c, 33000);
+	assert_int_equal(tcp_send(c.tp, "x", 1), 1);
+	drain();
+	icmp_about(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, LPORT, c.pport,
+		   c.oseq);
+	assert_int_equal(c.tp->state, TCP_ESTABLISHED);
+	assert_int_equal(c.tp->soft_err, -ECONNREFUSED);
+	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -EAGAIN);
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	close_conn(&c);
+
+	struct tcp_sock *tp = tcp_sock_create();
+	assert_int_equal(tcp_connect(tp, PEER_IP, 8095), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	icmp_about(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, o.h.sport, 8095,
+		   o.h.seq + 7);
+	assert_int_equal(tp->state, TCP_SYN_SENT); /* not our sequence */
+	icmp_about(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, o.h.sport, 8095,
+		   o.h.seq);
+	assert_int_equal(tp->state, TCP_CLOSE);
+	assert_int_equal(tcp_recv(tp, &b, 1, false), -EHOSTUNREACH);
+	assert_int_equal(snmp_get(MIB_TcpAttemptFails), 1);
+	tcp_close(tp, false);
+	expect_none();
+}
+
 /* ---- memory ------------------------------------------------------------- */
 
 /* An established connection holds buffer chunks only while it holds
@@ -1834,6 +1969,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
 	    cmocka_unit_test_setup(test_sack_recovery, setup),
 	    cmocka_unit_test_setup(test_dsack_received, setup),
+	    cmocka_unit_test_setup(test_mss_from_route_mtu, setup),
+	    cmocka_unit_test_setup(test_icmp_frag_needed_validated, setup),
+	    cmocka_unit_test_setup(test_icmp_soft_and_hard_errors, setup),
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),

@@ -115,7 +115,8 @@ struct tcp_sock {
 	u32 snd_max;	 /* highest sequence number sent + 1 */
 	u8 snd_wscale;	 /* the peer's shift, applied to its window */
 	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
-	u16 mss;	 /* bytes of payload per segment we send */
+	u16 mss;	 /* payload per segment we send: min(peer, path) */
+	u16 adv_mss;	 /* the MSS we offer: route MTU - 40 */
 	bool fin_queued; /* the app closed the send side */
 	bool fin_sent;	 /* our FIN went out at fin_seq */
 	u32 fin_seq;
@@ -187,6 +188,7 @@ struct tcp_sock {
 	bool nodelay;	   /* TCP_NODELAY: no Nagle */
 	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
 	int err;	   /* pending error for the app (negative errno) */
+	int soft_err;	   /* last soft ICMP error, reported on timeout */
 	u32 refs;
 	bool dead; /* freed: waiting for the reaper (tcp_ipv4.c) */
 	struct list_head reap;
@@ -254,6 +256,7 @@ static inline u32 tcp_ts_now(void)
 	return (u32)tcp_now_ms();
 }
 u32 tcp_send_mss(const struct tcp_sock *tp); /* payload per segment */
+u16 tcp_route_mss(u32 saddr, u32 daddr);     /* route MTU - 40, or 536 */
 void tcp_hash_established(struct tcp_sock *tp);
 void tcp_unhash(struct tcp_sock *tp);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state st);

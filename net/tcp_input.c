@@ -680,6 +680,24 @@ static void tcp_note_dsack(struct tcp_sock *tp, const struct tcp_seg *s)
 	}
 }
 
+/*
+ * RFC 9293 3.10.7.4, sixth, with RFC 6093: the urgent pointer only moves
+ * RCV.UP (shown by TCP_INFO); urgent bytes stay inline in the stream
+ * (RFC 6093 5, as SO_OOBINLINE), so no byte is taken out of band and the
+ * pointer is never used to index data: a pointer of 0, or one past this
+ * segment or past the window, is harmless.
+ */
+static void tcp_urg_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!(s->flags & TCP_FLAG_URG))
+		return;
+	u32 up = s->seq + s->urg_ptr;
+	if (!tp->urg_seen || after(up, tp->rcv_up)) {
+		tp->rcv_up = up;
+		tp->urg_seen = true;
+	}
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
@@ -844,8 +862,10 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 		return;
 	if (!tcp_ack(tp, s) || !tcp_fin_ack_transitions(tp))
 		return;
-	if (tcp_state_takes_data(tp->state))
+	if (tcp_state_takes_data(tp->state)) {
+		tcp_urg_input(tp, s);
 		tcp_data_queue(tp, s);
+	}
 	if (tp->state == TCP_CLOSE)
 		return;
 	tcp_fin_input(tp, s);
@@ -858,16 +878,26 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 /*
  * RFC 9293 3.10.7.4 in TIME_WAIT: a retransmitted FIN is acknowledged
  * and restarts the 2 MSL wait; a RST is ignored (RFC 1337). A new SYN
- * with a sequence number above RCV.NXT may reuse the pair (RFC 1122
- * 4.2.2.13, RFC 6191 without timestamps): the old connection goes and the
- * SYN is handed to the listener.
+ * may reuse the pair (tcp_tw_reuse_ok): the old connection goes and the
+ * SYN is handed to the listener; an old one is answered with an ACK.
  */
+/* RFC 6191 2: when the old connection used timestamps and the SYN
+ * carries one, a newer TSval is what makes the SYN safe (whatever its
+ * sequence number); without timestamps, a sequence number above RCV.NXT
+ * (RFC 1122 4.2.2.13). */
+static bool tcp_tw_reuse_ok(const struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (tp->ts_ok && (s->opt.present & TCP_OPT_TS))
+		return after(s->opt.tsval, tp->ts_recent);
+	return after(s->seq, tp->rcv_nxt);
+}
+
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (s->flags & TCP_FLAG_RST)
 		return;
 	if ((s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
-		if (after(s->seq, tp->rcv_nxt)) {
+		if (tcp_tw_reuse_ok(tp, s)) {
 			struct tcp_sock *lp =
 			    tcp_lookup_listener(s->daddr, s->dport);
 			tcp_done(tp);

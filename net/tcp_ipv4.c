@@ -374,6 +374,7 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s)
 	s->ack = h.ack;
 	s->flags = h.flags & 0x3f;
 	s->wnd = h.window;
+	s->urg_ptr = h.urg_ptr;
 	s->opt = h.opt;
 	s->data = skb->data + hlen;
 	s->len = skb->len - (u32)hlen;

@@ -1593,6 +1593,122 @@ static void test_icmp_soft_and_hard_errors(void **state)
 	expect_none();
 }
 
+/* ---- urgent data, TIME_WAIT reuse --------------------------------------- */
+
+/* RFC 6093: urgent bytes stay inline; a pointer of 0 or far past the
+ * segment reads nothing beyond it; RCV.UP only moves forward. */
+static void test_urgent_data_inline(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 got[32];
+	(void)state;
+	open_conn(&c, 34000);
+	u32 base = c.pseq;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK | TCP_FLAG_URG,
+			      .seq = c.pseq,
+			      .ack = c.oseq,
+			      .wnd = 512,
+			      .data = (const u8 *)"abc",
+			      .len = 3};
+	u8 seg[64];
+	/* urg_ptr is not in peer_seg: emit the header by hand. */
+	struct tcp_hdr_info h = {.sport = c.pport,
+				 .dport = LPORT,
+				 .seq = ps.seq,
+				 .ack = ps.ack,
+				 .flags = ps.flags,
+				 .window = ps.wnd,
+				 .urg_ptr = 0xffff};
+	int hlen = tcp_hdr_emit(&h, seg, sizeof(seg));
+	memcpy(seg + hlen, "abc", 3);
+	tcp_v4_csum_set(seg, (u32)hlen + 3, PEER_IP, OUR_IP);
+	struct iphdr_info ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, (u32)hlen + 3));
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, base + 3);
+	struct tcp_info_snapshot info;
+	tcp_get_info(c.tp, &info);
+	assert_true(info.urg_seen);
+	assert_int_equal(info.rcv_up, base + 0xffff);
+	/* Pointer 0: harmless, RCV.UP does not move back. */
+	h.seq = base + 3;
+	h.urg_ptr = 0;
+	hlen = tcp_hdr_emit(&h, seg, sizeof(seg));
+	memcpy(seg + hlen, "def", 3);
+	tcp_v4_csum_set(seg, (u32)hlen + 3, PEER_IP, OUR_IP);
+	ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, (u32)hlen + 3));
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, base + 6);
+	tcp_get_info(c.tp, &info);
+	assert_int_equal(info.rcv_up, base + 0xffff);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 6);
+	assert_memory_equal(got, "abcdef", 6);
+	c.pseq = base + 6;
+	close_conn(&c);
+}
+
+/* A connection with timestamps (TSval from 1000) left in TIME_WAIT. */
+static void time_wait_with_ts(struct conn *c, u32 peer_isn)
+{
+	struct out_seg o;
+	int err;
+	c->pport = next_port++;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = peer_isn,
+			       .wnd = 64240,
+			       .opt = {.present = TCP_OPT_MSS | TCP_OPT_TS,
+				       .mss = 1460,
+				       .tsval = 1000}};
+	peer_send_to(c->pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, peer_isn + 1);
+	c->pseq = peer_isn + 1;
+	c->oseq = o.h.seq + 1;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq,
+			      .ack = c->oseq,
+			      .wnd = 1000,
+			      .opt = {.present = TCP_OPT_TS, .tsval = 1001}};
+	peer_send_to(c->pport, LPORT, &ps);
+	c->tp = tcp_accept(listener, &err);
+	assert_non_null(c->tp);
+	tcp_close(c->tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c->oseq, c->pseq);
+	c->oseq++;
+	ps.flags = TCP_FLAG_FIN | TCP_FLAG_ACK;
+	ps.ack = c->oseq;
+	ps.opt.tsval = 1002;
+	peer_send_to(c->pport, LPORT, &ps);
+	c->pseq++;
+	expect_seg(&o, TCP_FLAG_ACK, c->oseq, c->pseq);
+	assert_int_equal(c->tp->state, TCP_TIME_WAIT);
+}
+
+/* RFC 6191: with timestamps, a reusing SYN needs a newer TSval (its
+ * sequence number does not matter); an older TSval gets an ACK even
+ * with a higher sequence number. */
+static void test_time_wait_reuse_rfc6191(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	time_wait_with_ts(&c, 35000);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = c.pseq + 100000,
+			       .wnd = 1000,
+			       .opt = {.present = TCP_OPT_TS, .tsval = 900}};
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* old: refused */
+	assert_int_equal(c.tp->state, TCP_TIME_WAIT);
+	syn.seq = c.pseq - 50000; /* lower, but a newer TSval */
+	syn.opt.tsval = 2000;
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, c.pseq - 49999);
+	assert_int_equal(o.h.opt.tsecr, 2000);
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = c.pseq - 49999};
+	peer_send_to(c.pport, LPORT, &rst);
+	expect_none();
+}
+
 /* ---- memory ------------------------------------------------------------- */
 
 /* An established connection holds buffer chunks only while it holds
@@ -1972,6 +2088,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_mss_from_route_mtu, setup),
 	    cmocka_unit_test_setup(test_icmp_frag_needed_validated, setup),
 	    cmocka_unit_test_setup(test_icmp_soft_and_hard_errors, setup),
+	    cmocka_unit_test_setup(test_urgent_data_inline, setup),
+	    cmocka_unit_test_setup(test_time_wait_reuse_rfc6191, setup),
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),

@@ -97,6 +97,7 @@ struct tcp_seg {
 	u32 seq, ack;
 	u8 flags;
 	u16 wnd;	     /* unscaled, as on the wire */
+	u16 urg_ptr;	     /* SEG.UP, meaningful with TCP_FLAG_URG */
 	struct tcp_opts opt; /* parsed options (tcp_wire.h) */
 	const u8 *data;	     /* payload */
 	u32 len;	     /* payload bytes */
@@ -142,6 +143,8 @@ struct tcp_sock {
 	bool ofo_fin;	  /* a FIN beyond RCV.NXT is waiting at ofo_fin_seq */
 	u32 ofo_fin_seq;
 	bool rd_shutdown;
+	bool urg_seen; /* rcv_up is set */
+	u32 rcv_up;    /* RCV.UP (RFC 9293 3.3.1): urgent data stays inline */
 
 	struct tcp_ring sndq; /* from SND.UNA: sent, then unsent bytes */
 	struct tcp_ring rcvq; /* in-order unread bytes, then ofo space */
@@ -215,6 +218,8 @@ struct tcp_info_snapshot {
 	u32 unacked_bytes, unread_bytes;
 	u32 snd_buf, rcv_buf; /* SO_SNDBUF / SO_RCVBUF now (auto-tuned) */
 	u32 mem_bytes;	      /* buffer chunks held, both directions */
+	bool urg_seen;	      /* an urgent pointer arrived (data is inline) */
+	u32 rcv_up;	      /* RCV.UP, the latest urgent pointer */
 	char cc_name[16];
 };
 void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);

@@ -1709,6 +1709,46 @@ static void test_time_wait_reuse_rfc6191(void **state)
 	expect_none();
 }
 
+/* sock_send_ref: static memory goes out byte-exact without being copied
+ * into the send buffer (only the lead-in and tail chunks are), and an
+ * RTO resends it from the same memory. UDP does not offer it. */
+static void test_send_ref_static_memory(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 page[12000];
+	(void)state;
+	for (u32 i = 0; i < sizeof(page); i++)
+		page[i] = (u8)(i * 7 + i / 256);
+	open_conn(&c, 36000);
+	c.tp->nodelay = true; /* the 320-byte tail goes at once */
+	assert_int_equal(tcp_send_ref(c.tp, page, sizeof(page)), sizeof(page));
+	assert_true(c.tp->sndq.next >= 4);
+	assert_true(tcp_ring_mem(&c.tp->sndq) <= 2 * TCP_CHUNK_BYTES);
+	u32 off = 0;
+	while (off < sizeof(page)) {
+		assert_true(pop_seg(&o));
+		assert_int_equal(o.h.seq, c.oseq + off);
+		assert_true(o.len > 0);
+		assert_memory_equal(o.data, page + off, o.len);
+		off += o.len;
+	}
+	expect_none();
+	host_clock_advance_ms(1000); /* all lost: the head again */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_memory_equal(o.data, page, 1460);
+	c.oseq += sizeof(page);
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(c.tp->sndq.nchunks, 0);
+	drain();
+	struct socket *u;
+	assert_int_equal(sock_create(SOCK_DGRAM, &u), 0);
+	assert_int_equal(sock_send_ref(u, page, 10, 0), -EOPNOTSUPP);
+	assert_int_equal(sock_close(u), 0);
+	close_conn(&c);
+}
+
 /* ---- memory ------------------------------------------------------------- */
 
 /* An established connection holds buffer chunks only while it holds
@@ -2090,6 +2130,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_icmp_soft_and_hard_errors, setup),
 	    cmocka_unit_test_setup(test_urgent_data_inline, setup),
 	    cmocka_unit_test_setup(test_time_wait_reuse_rfc6191, setup),
+	    cmocka_unit_test_setup(test_send_ref_static_memory, setup),
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),

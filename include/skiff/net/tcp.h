@@ -237,6 +237,9 @@ int tcp_listen(struct tcp_sock *tp, int backlog);
 struct tcp_sock *tcp_accept(struct tcp_sock *tp, int *err);
 int tcp_connect(struct tcp_sock *tp, u32 addr, u16 port);
 long tcp_send(struct tcp_sock *tp, const void *buf, size_t len);
+/* As tcp_send, but buf lives forever: whole chunks are referenced, not
+ * copied (tcp_ring_append_ref), retransmissions included. */
+long tcp_send_ref(struct tcp_sock *tp, const void *buf, size_t len);
 long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek);
 int tcp_shutdown_wr(struct tcp_sock *tp);
 int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,

@@ -73,8 +73,9 @@ struct http_work {
 	char hdr[HTTPD_HDR_MAX + HTTPD_COALESCE];
 	const u8 *body; /* NULL for /bytes/N (generated) */
 	u64 body_off, body_len;
-	char *dyn;	/* malloc'ed body (status, metrics, pcap), or NULL */
-	char small[96]; /* a short error body */
+	bool body_static; /* body lives forever (site, pattern): no copy */
+	char *dyn;	  /* malloc'ed body (status, metrics, pcap), or NULL */
+	char small[96];	  /* a short error body */
 	u16 status;
 };
 
@@ -210,6 +211,7 @@ static void hdr_begin(struct http_conn *c, u16 status)
 	w->hdr_len = w->hdr_off = 0;
 	w->body = NULL;
 	w->body_off = w->body_len = 0;
+	w->body_static = false;
 	hdr_printf(w, "HTTP/1.1 %u %s\r\nServer: Skiff\r\nDate: %s\r\n", status,
 		   http_reason(status), http_date_now());
 }
@@ -243,6 +245,7 @@ static void set_body(struct http_conn *c, const void *body, u64 len, bool head)
 	}
 	w->body = body;
 	w->body_len = len;
+	w->body_static = body != w->dyn; /* the site: the image or boot pages */
 }
 
 /* A short text/plain answer, mostly errors. */
@@ -383,6 +386,7 @@ static void serve_bytes(struct http_conn *c, u64 n)
 	hdr_end(c);
 	if (w->p.req.method != HTTP_M_HEAD)
 		w->body_len = n; /* body NULL: the pattern */
+	w->body_static = true;
 }
 
 static int pcap_body(struct dynbuf *b);
@@ -557,7 +561,11 @@ static int conn_write(struct http_conn *c)
 		u64 left = w->body_len - w->body_off;
 		const u8 *p = w->body ? w->body + w->body_off
 				      : httpd.pattern + (w->body_off & 15);
-		long n = sock_send(c->s, p, MIN(left, HTTPD_SEND_CHUNK), 0);
+		size_t k = MIN(left, HTTPD_SEND_CHUNK);
+		long n =
+		    w->body_static ? sock_send_ref(c->s, p, k, 0) : -EOPNOTSUPP;
+		if (n == -EOPNOTSUPP)
+			n = sock_send(c->s, p, k, 0);
 		if (n < 0) {
 			ret = n == -EAGAIN ? 0 : -1;
 			goto out;

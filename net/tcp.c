@@ -463,6 +463,8 @@ void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info)
 	info->snd_buf = tp->sndq.size;
 	info->rcv_buf = tp->rcvq.size;
 	info->mem_bytes = tcp_ring_mem(&tp->sndq) + tcp_ring_mem(&tp->rcvq);
+	info->urg_seen = tp->urg_seen;
+	info->rcv_up = tp->rcv_up;
 	info->unacked_bytes = tp->snd_max - tp->snd_una;
 	info->unread_bytes = tp->rcvq.len;
 	if (tp->cc.ops)

@@ -171,7 +171,7 @@ static struct tcp_sock *tcp_sock_alloc(void)
 {
 	if (!tcp_sock_cache)
 		tcp_sock_cache =
-		    kcache_create("tcp_sock", sizeof(struct tcp_sock), 64);
+		    kcache_create("tcp_sock", sizeof(struct tcp_sock), 8);
 	struct tcp_sock *tp =
 	    tcp_sock_cache ? kcache_alloc(tcp_sock_cache) : NULL;
 	if (!tp)

@@ -331,3 +331,72 @@ def test_shell_answers_during_flood(t):
         assert m and int(m.group(2)) > 0, f"TCP flood: {outs[1]}"
         delta = nstat_values(vm.cmd("nstat IcmpInEchos"))
         assert delta.get("IcmpInEchos", 0) > 0, delta
+
+
+# ---- the shell: completion, help, errors (no NIC needed) ------------------
+
+def complete_line(vm, typed, want_echo):
+    """Type `typed` (ending in a Tab), expect the line to read want_echo,
+    then clear it with Ctrl-U and get a fresh prompt."""
+    at = vm.mark()
+    vm.send(typed)
+    vm.wait_for(re.escape(want_echo), 20, start=at)
+    vm.send("\x15")  # Ctrl-U
+    vm.resync()
+
+
+def test_tab_completion(t):
+    vm = t.shared_vm()
+    complete_line(vm, "ip a\t", "ip addr ")
+    complete_line(vm, "help captu\t", "help capture ")
+    complete_line(vm, "trace on ti\t", "trace on timers ")
+    complete_line(vm, "log -l wa\t", "log -l warn ")
+    complete_line(vm, "tcpdump -n -c 5 ic\t", "tcpdump -n -c 5 icmp ")
+    complete_line(vm, "slab\t", "slabinfo ")
+    # Several candidates: the common part, then the list below the line.
+    at = vm.mark()
+    vm.send("capture s\t")
+    m = vm.wait_for(r"start  stop  status  \n", 20, start=at)
+    vm.wait_for(re.escape("skiff> capture st"), 20, start=m.end())
+    vm.send("\x15")
+    vm.resync()
+    # What completion offers is what the command takes.
+    assert vm.cmd("ip addr") == vm.cmd("ip a")
+
+
+def help_commands(vm):
+    out = vm.cmd("help")
+    names = re.findall(r"^  (\S+)\s{2,}\S", out, re.M)
+    assert len(names) >= 30, out
+    return names
+
+
+def test_help_every_command(t):
+    vm = t.shared_vm()
+    for name in help_commands(vm):
+        out = vm.cmd(f"help {name}")
+        lines = out.splitlines()
+        assert lines and lines[0].startswith(f"usage: {name}"), \
+            f"`help {name}`:\n{out}"
+        assert len(lines) >= 2 and lines[-1].strip(), f"`help {name}`:\n{out}"
+    out = vm.cmd("help frobnicate")
+    assert out == "help: no command 'frobnicate' (try 'help')", out
+
+
+# Wrong arguments: one line naming the command, never a crash or a hang.
+BAD_ARGS = ["tcpdump -x", "tcpdump -c zero", "tcpdump port", "capture",
+            "capture frob", "capture start -b 1", "capture start -i nosuch",
+            "trace on bogus", "trace sideways", "log -l loud", "log -q",
+            "top -d 0", "top -x 1", "irq now", "timers x", "slabinfo x",
+            "ss -q", "nstat -q", "ethtool", "help a b", "uptime x"]
+
+
+def test_errors_name_the_command(t):
+    vm = t.shared_vm()
+    for line in BAD_ARGS:
+        cmd = line.split()[0]
+        out = vm.cmd(line)
+        first = out.splitlines()[0] if out else ""
+        assert first.startswith(f"{cmd}: "), f"`{line}` printed:\n{out}"
+    out = vm.cmd("uptime")  # the shell still works
+    assert "up " in out, out

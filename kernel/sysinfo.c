@@ -204,10 +204,13 @@ static int parse_level(const char *s)
 	return -1;
 }
 
-/* log -f: a line the console cannot take now is skipped and counted. */
+/* log -f: lines at the console's level were printed there already; a
+ * line the console cannot take now is skipped and counted. */
 static void follow_line(void *ctx, const char *text, size_t len, int lvl)
 {
 	u64 *skipped = ctx;
+	if (lvl >= console_loglevel)
+		return;
 	if (shell_out_room() < len + 2)
 		(*skipped)++;
 	else

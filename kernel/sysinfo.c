@@ -23,6 +23,8 @@
 
 static int cmd_version(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf("Skiff %s (build %s)\n", skiff_version, skiff_build);
 	shell_printf("firmware: %s\n", boot_info->firmware);
 	return 0;
@@ -31,6 +33,8 @@ SHELL_CMD("version", cmd_version, "version", "kernel version and build");
 
 static int cmd_uptime(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	u64 ns = ktime_get_ns(), s = ns / NSEC_PER_SEC;
 	shell_printf("up %llu.%03llu s (%llud %02llu:%02llu:%02llu), %u CPUs\n",
 		     (unsigned long long)s,
@@ -45,6 +49,8 @@ SHELL_CMD("uptime", cmd_uptime, "uptime", "time since boot");
 
 static int cmd_config(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	static char buf[CFG_MAX_FILTERS * (CFG_FILTER_LEN + 8) + 64];
 	for (unsigned i = 0;; i++) {
 		int src = config_format_key(&kcfg, i, buf, sizeof(buf));
@@ -88,6 +94,8 @@ SHELL_CMD("set", cmd_set, "set key=value",
 
 static int cmd_cpus(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf(
 	    "CPU APIC  ONLINE   BUSY%%      IRQS    SOFTIRQS   TICKS\n");
 	for (u32 i = 0; i < NR_CPUS; i++) {
@@ -123,6 +131,8 @@ static void print_cache(void *ctx, const struct kmem_cache *c)
 
 static int cmd_mem(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	struct mm_stats s;
 	struct paging_stats p;
 	mm_get_stats(&s);
@@ -194,10 +204,13 @@ static int parse_level(const char *s)
 	return -1;
 }
 
-/* log -f: a line the console cannot take now is skipped and counted. */
+/* log -f: lines at the console's level were printed there already; a
+ * line the console cannot take now is skipped and counted. */
 static void follow_line(void *ctx, const char *text, size_t len, int lvl)
 {
 	u64 *skipped = ctx;
+	if (lvl >= console_loglevel)
+		return;
 	if (shell_out_room() < len + 2)
 		(*skipped)++;
 	else
@@ -254,6 +267,8 @@ SHELL_CMD("log", cmd_log, "log [-f] [-l debug|info|warn|error] [-n N]",
 
 static int cmd_locks(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf("%-20s %14s %12s %14s\n", "CLASS", "ACQUIRED", "CONTENDED",
 		     "SPINS");
 	for (struct lock_class *c = lock_classes(); c; c = c->next)
@@ -269,6 +284,8 @@ SHELL_CMD("locks", cmd_locks, "locks", "spinlock classes and contention");
 
 static int cmd_softirqs(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf("%-10s", "");
 	for (u32 i = 0; i < NR_CPUS; i++)
 		if (cpus[i] && cpus[i]->online)
@@ -297,6 +314,8 @@ SHELL_CMD("softirqs", cmd_softirqs, "softirqs",
 
 static int cmd_reboot(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf("rebooting\n");
 	machine_reboot();
 }
@@ -304,6 +323,8 @@ SHELL_CMD("reboot", cmd_reboot, "reboot", "reset the machine");
 
 static int cmd_poweroff(int argc, char **argv)
 {
+	if (argc != 1)
+		return -EINVAL;
 	shell_printf("powering off\n");
 	machine_poweroff();
 }

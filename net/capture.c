@@ -95,6 +95,10 @@ static void ring_put(struct cap_session *s, const struct sk_buff *skb,
 	    .outgoing = outgoing,
 	};
 	u32 need = rec_bytes(r.caplen);
+	if (need > s->size) { /* a frame bigger than the whole ring */
+		s->dropped++;
+		return;
+	}
 	while (s->head + need - s->tail > s->size)
 		ring_drop_oldest(s);
 	ring_write(s, s->head, &r, REC_HDR);

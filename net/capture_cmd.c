@@ -59,12 +59,34 @@ static bool parse_u64(const char *s, u64 min, u64 max, u64 *out)
 	return true;
 }
 
-/* One option at argv[*i]; -EINVAL names nothing (usage), 1 = printed. */
+/* -c N (tcpdump), -s SNAPLEN, -b KIB: a number in range, or a message. */
+static int number_opt(const char *cmd, struct cap_args *a, const char *opt,
+		      const char *val)
+{
+	u64 v = 0;
+	bool ok;
+	if (strcmp(opt, "-c") == 0) {
+		ok = parse_u64(val, 1, 1000000000, &a->count);
+	} else if (strcmp(opt, "-s") == 0) {
+		ok = parse_u64(val, 0, CAPTURE_SNAPLEN_MAX, &v);
+		a->o.snaplen = v ? (u32)MAX(v, 14u) : CAPTURE_SNAPLEN_MAX;
+	} else {
+		ok = parse_u64(val, CAPTURE_RING_MIN >> 10,
+			       CAPTURE_RING_MAX >> 10, &v);
+		a->o.ring_bytes = (u32)(v << 10);
+	}
+	if (ok)
+		return 0;
+	shell_printf("%s: bad value '%s' for %s\n", cmd, val, opt);
+	return SHELL_ERR_SHOWN;
+}
+
+/* The option at argv[*i] (and its value); -EINVAL prints the usage. */
 static int parse_opt(const char *cmd, struct cap_args *a, int argc, char **argv,
 		     int *i)
 {
 	const char *opt = argv[*i];
-	u64 v;
+	bool live = strcmp(cmd, "tcpdump") == 0;
 	if (strcmp(opt, "-n") == 0 || strcmp(opt, "-nn") == 0) {
 		a->fmt_flags |= CAPFMT_NUMERIC;
 		return 0;
@@ -76,23 +98,10 @@ static int parse_opt(const char *cmd, struct cap_args *a, int argc, char **argv,
 		a->dev = val;
 		return 0;
 	}
-	bool ok = false;
-	if (strcmp(opt, "-c") == 0 && strcmp(cmd, "tcpdump") == 0)
-		ok = parse_u64(val, 1, 1000000000, &a->count);
-	else if (strcmp(opt, "-s") == 0 && (ok = parse_u64(val, 0, 65535, &v)))
-		a->o.snaplen = v ? (u32)MAX(v, 14u) : CAPTURE_SNAPLEN_MAX;
-	else if (strcmp(opt, "-b") == 0 &&
-		 (ok = parse_u64(val, CAPTURE_RING_MIN >> 10,
-				 CAPTURE_RING_MAX >> 10, &v)))
-		a->o.ring_bytes = (u32)(v << 10);
-	else if (strcmp(opt, "-c") != 0 && strcmp(opt, "-s") != 0 &&
-		 strcmp(opt, "-b") != 0)
-		return -EINVAL;
-	if (!ok) {
-		shell_printf("%s: bad value '%s' for %s\n", cmd, val, opt);
-		return SHELL_ERR_SHOWN;
-	}
-	return 0;
+	if ((live && strcmp(opt, "-c") == 0) ||
+	    (!live && (strcmp(opt, "-s") == 0 || strcmp(opt, "-b") == 0)))
+		return number_opt(cmd, a, opt, val);
+	return -EINVAL;
 }
 
 static int parse_args(const char *cmd, struct cap_args *a, int argc,

@@ -124,3 +124,5 @@ UNIT_SRCS_tcp_ring := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 UNIT_SRCS_capture_filter := net/capture_filter.c
 UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c
 UNIT_SRCS_capture := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_shell_complete := kernel/shell_complete.c
+UNIT_SRCS_trace := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

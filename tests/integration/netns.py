@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
@@ -219,11 +220,104 @@ except socket.timeout:
         p = self.python(code, timeout=timeout + 15)
         return p.stdout.strip() or p.stderr.strip()
 
+    def snmp(self):
+        """The namespace's own MIB counters (/proc/net/snmp and netstat)
+        named as nstat names them: TcpActiveOpens, TcpExtTCPSynRetrans,
+        IpInAddrErrors..."""
+        out = {}
+        for f in ("snmp", "netstat"):
+            text = self.run(["cat", f"/proc/net/{f}"], check=True).stdout
+            lines = [ln.split() for ln in text.splitlines()]
+            for head, vals in zip(lines[::2], lines[1::2]):
+                group = head[0].rstrip(":")
+                for k, v in zip(head[1:], vals[1:]):
+                    out[group + k] = int(v)
+        return out
+
     def tap_stat(self, name):
         """A counter of the tap as Linux sees it, e.g. tx_packets."""
         p = self.run(["cat", f"/sys/class/net/{self.tap}/statistics/{name}"],
                      check=True)
         return int(p.stdout.strip())
+
+
+class Capture:
+    """tshark on the namespace's tap, one row (a dict of `fields`) per
+    packet that matches the capture filter `bpf`; bounded by `duration`
+    seconds and at most `count` packets.
+
+        with Capture(ns, "tcp dst port 7", ["tcp.flags"]) as cap:
+            ...                      # tshark is capturing already
+        rows = cap.rows              # after the with block
+    """
+
+    def __init__(self, ns, bpf, fields, count=None, duration=120):
+        self.argv = ["ip", "netns", "exec", ns.name, "tshark", "-i", ns.tap,
+                     "-n", "-l", "-a", f"duration:{duration}", "-f", bpf,
+                     "-T", "fields", "-E", "separator=|",
+                     "-E", "occurrence=a"]
+        if count:
+            self.argv += ["-c", str(count)]
+        for f in fields:
+            self.argv += ["-e", f]
+        self.fields = fields
+        self.proc = None
+        self.rows = []
+        self.stderr = ""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        try:
+            self.stderr = self._wait_capturing()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _wait_capturing(self, timeout=30):
+        """tshark says "Capturing on 'tap0'" on stderr once it listens."""
+        fd = self.proc.stderr.fileno()
+        seen = b""
+        end = time.monotonic() + timeout
+        while b"Capturing on" not in seen:
+            left = end - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise NetNSError("tshark did not start capturing:\n" +
+                                 seen.decode(errors="replace"))
+            if select.select([fd], [], [], min(left, 0.5))[0]:
+                seen += os.read(fd, 4096)
+        return seen.decode(errors="replace")
+
+    def wait(self, timeout=60):
+        """Wait for tshark to end by itself (count or duration)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        return self.stop()
+
+    def stop(self):
+        """Stop tshark (SIGINT to its PID, then SIGKILL); return the rows."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return self.rows
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        self.stderr += err.decode(errors="replace")
+        n = len(self.fields)
+        self.rows = [dict(zip(self.fields, line.split("|")))
+                     for line in out.decode(errors="replace").splitlines()
+                     if line.count("|") == n - 1]
+        return self.rows
 
 
 def _read(path):

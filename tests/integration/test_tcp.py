@@ -27,13 +27,9 @@ Linux, 198.18.0.2 is Skiff). From the Linux side:
   IpInAddrErrors; nothing leaves the namespace.
 """
 
-import os
 import re
-import select
-import subprocess
-import time
 
-from netns import GUEST_ADDR, HOST_ADDR, PYTHON, NetNS, READY_RE
+from netns import GUEST_ADDR, HOST_ADDR, PYTHON, Capture, NetNS, READY_RE
 from skiff_qemu import time_limit
 
 ECHO_PORT = 7
@@ -159,45 +155,14 @@ def tshark_synack(ns):
     fields = ["tcp.flags.ack", "tcp.option_kind", "tcp.options.mss_val",
               "tcp.options.timestamp.tsval", "tcp.options.timestamp.tsecr",
               "tcp.options.wscale.shift"]
-    argv = ["ip", "netns", "exec", ns.name, "tshark", "-i", ns.tap, "-n",
-            "-l", "-c", "2", "-a", "duration:40", "-f",
-            f"tcp port {ECHO_PORT} and tcp[tcpflags] & tcp-syn != 0",
-            "-T", "fields", "-E", "separator=|", "-E", "occurrence=a"]
-    for f in fields:
-        argv += ["-e", f]
-    cap = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
-    try:
-        err = _wait_capturing(cap)
+    bpf = f"tcp port {ECHO_PORT} and tcp[tcpflags] & tcp-syn != 0"
+    with Capture(ns, bpf, fields, count=2, duration=40) as cap:
         p = ns.run([PYTHON, "-c", SHORT], timeout=40)
         assert "echo b'hello skiff'" in p.stdout, p.stdout + p.stderr
-        out, more = cap.communicate(timeout=45)
-        out, err = out.decode(errors="replace"), (err + more).decode(
-            errors="replace")
-    finally:
-        if cap.poll() is None:
-            cap.kill()
-            cap.wait()
-    rows = [dict(zip(fields, line.split("|")))
-            for line in out.splitlines() if line.count("|") == 5]
-    assert len(rows) == 2, f"tshark:\n{out}{err}"
+        rows = cap.wait(30)
+    assert len(rows) == 2, f"tshark: {rows}\n{cap.stderr}"
     syn, synack = sorted(rows, key=lambda r: r["tcp.flags.ack"])
     return syn, synack
-
-
-def _wait_capturing(cap):
-    """tshark says "Capturing on 'tap0'" on stderr once it listens."""
-    fd = cap.stderr.fileno()
-    seen = b""
-    end = time.monotonic() + 30
-    while b"Capturing on" not in seen:
-        left = end - time.monotonic()
-        if left <= 0 or cap.poll() is not None:
-            raise AssertionError(f"tshark did not start capturing:\n"
-                                 f"{seen.decode(errors='replace')}")
-        if select.select([fd], [], [], min(left, 0.5))[0]:
-            seen += os.read(fd, 4096)
-    return seen
 
 
 def check_synack_tshark(ns):
@@ -439,16 +404,6 @@ print("client ok %d of 5 in %.1f s; flood active %s; SYNs %d before the "
 """
 
 
-def proc_snmp(ns, name):
-    """A counter from the namespace's own /proc/net/snmp (e.g. Ip
-    InAddrErrors)."""
-    text = ns.run(["cat", "/proc/net/snmp"], check=True).stdout
-    lines = [ln.split() for ln in text.splitlines()]
-    group, field = name.split(":")
-    heads = [ln for ln in lines if ln[0] == group + ":"]
-    return int(heads[1][heads[0].index(field)])
-
-
 @time_limit(300)
 def test_tcp_syn_flood(t):
     with NetNS() as ns:
@@ -464,7 +419,7 @@ def test_tcp_syn_flood(t):
             fwd = ns.run(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout
             assert fwd.strip() == "0", fwd
             before = nstat(vm)
-            addr_errors = proc_snmp(ns, "Ip:InAddrErrors")
+            addr_errors = ns.snmp()["IpInAddrErrors"]
             code = FLOOD.format(guest=GUEST_ADDR, mac=mac, tap=ns.tap,
                                 port=ECHO_PORT)
             p = ns.run([PYTHON, "-c", code], timeout=150)
@@ -477,7 +432,7 @@ def test_tcp_syn_flood(t):
                 before.get("TcpExtSyncookiesSent", 0)
             assert sent > 0, \
                 f"TcpExtSyncookiesSent did not rise ({p.stdout.strip()})"
-            dropped = proc_snmp(ns, "Ip:InAddrErrors") - addr_errors
+            dropped = ns.snmp()["IpInAddrErrors"] - addr_errors
             assert dropped > 0, "no SYN-ACK reached the namespace"
             print(f"    {p.stdout.strip()}; SyncookiesSent +{sent}; "
                   f"SYN-ACKs dropped by Linux (InAddrErrors) {dropped}")

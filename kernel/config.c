@@ -518,6 +518,26 @@ static void format_smp(const struct cfg_key *k, const struct skiff_config *c,
 		format_num(k, c, sb);
 }
 
+/* tcp.mem=auto (0) or a number of MiB. */
+static int parse_tcp_mem(const struct cfg_key *k, struct skiff_config *c,
+			 const char *v, size_t len)
+{
+	if (word_is(v, len, "auto")) {
+		c->tcp_mem_mb = 0;
+		return 0;
+	}
+	return parse_num(k, c, v, len);
+}
+
+static void format_tcp_mem(const struct cfg_key *k,
+			   const struct skiff_config *c, struct sbuf *sb)
+{
+	if (c->tcp_mem_mb == 0)
+		sb_puts(sb, "auto");
+	else
+		format_num(k, c, sb);
+}
+
 /* Append "name=value" for each of count values, quoting as needed. */
 static void format_list(const struct cfg_key *k, struct sbuf *sb,
 			const char *items, size_t stride, unsigned count)
@@ -658,6 +678,9 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
 		    .choices = cc_words, .want = "cubic|newreno"},
     [CFG_SMP] = {"smp", parse_smp, format_smp, FIELD(smp), .min = 1, .max = 256,
 		 .want = "1..256 or all"},
+    [CFG_TCP_MEM] = {"tcp.mem", parse_tcp_mem, format_tcp_mem,
+		     FIELD(tcp_mem_mb), .min = 4, .max = 65536,
+		     .want = "auto or 4..65536 (MiB)"},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */

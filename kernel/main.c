@@ -20,6 +20,8 @@
 #include <skiff/mm.h>
 #include <skiff/net/net.h>
 #include <skiff/net/netfilter.h>
+#include <skiff/net/tcp_cong.h>
+#include <skiff/net/tcp_ring.h>
 #include <skiff/pci.h>
 #include <skiff/panic.h>
 #include <skiff/percpu.h>
@@ -53,6 +55,8 @@ void config_apply_runtime(void)
 {
 	console_loglevel = kcfg.log_level;
 	panic_reboot = kcfg.panic_reboot;
+	tcp_mem_set_limit((u64)kcfg.tcp_mem_mb << 20);
+	tcp_cong_set_default(kcfg.tcp_cc); /* new connections only */
 }
 
 static void config_load(const struct boot_info *bi)

@@ -2,8 +2,10 @@
  * tcp.c - the user requests of RFC 9293 3.10 (OPEN, SEND, RECEIVE, CLOSE,
  * ABORT, STATUS) on a control block, for the socket layer to wrap.
  *
- *   tcp_send -> copy into the send ring -> tcp_push
- *   tcp_recv -> copy out of the receive ring -> a window update ACK if
+ *   tcp_send -> grow the send buffer with cwnd (tcp_sndbuf_expand) ->
+ *               copy into the send ring -> tcp_push
+ *   tcp_recv -> copy out of the receive ring -> auto-tune the receive
+ *               buffer (tcp_rcv_space_adjust) -> a window update ACK if
  *               the window opened by enough (RFC 1122 4.2.3.3)
  *   tcp_close -> FIN (tcp_push sends it after the data) or RST when
  *               unread data is discarded (RFC 2525 2.17) or on abort
@@ -20,30 +22,29 @@
 #include <stdio.h>
 #include <string.h>
 
-static void tcp_ring_append(struct tcp_ring *r, const u8 *src, u32 len)
-{
-	u32 pos = (r->head + r->len) % r->size;
-	u32 first = MIN(len, r->size - pos);
-	memcpy(r->buf + pos, src, first);
-	memcpy(r->buf, src + first, len - first);
-	r->len += len;
-}
-
-static void tcp_ring_read(struct tcp_ring *r, u8 *dst, u32 len, bool peek)
-{
-	u32 first = MIN(len, r->size - r->head);
-	memcpy(dst, r->buf + r->head, first);
-	memcpy(dst + first, r->buf, len - first);
-	if (!peek) {
-		r->head = (r->head + len) % r->size;
-		r->len -= len;
-	}
-}
-
 static bool tcp_can_send(const struct tcp_sock *tp)
 {
 	return (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT) &&
 	       !tp->fin_queued;
+}
+
+static u32 tcp_buf_round(u64 bytes)
+{
+	u64 b =
+	    (bytes + TCP_CHUNK_BYTES - 1) / TCP_CHUNK_BYTES * TCP_CHUNK_BYTES;
+	return (u32)MIN(MAX(b, (u64)TCP_MIN_BUF), (u64)TCP_RING_MAX_BYTES);
+}
+
+/* Send buffer auto-tuning (Linux's tcp_sndbuf_expand): room for two
+ * congestion windows, so the app can stay ahead of ACK clocking. Not
+ * under memory pressure or once SO_SNDBUF was set. */
+static void tcp_sndbuf_expand(struct tcp_sock *tp)
+{
+	if (tp->sndbuf_locked || tcp_mem_under_pressure())
+		return;
+	u32 want = tcp_buf_round(2ull * tp->cc.cwnd * tcp_send_mss(tp));
+	if (want > tp->sndq.size)
+		tcp_ring_resize(&tp->sndq, want);
 }
 
 long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
@@ -58,11 +59,12 @@ long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
 		ret = tp->state == TCP_CLOSE && !tp->fin_queued ? -ENOTCONN
 								: -EPIPE;
 	else {
-		u32 n = (u32)MIN(len, (size_t)tcp_ring_free(&tp->sndq));
+		tcp_sndbuf_expand(tp);
+		u32 n = (u32)MIN(len, (size_t)tcp_ring_room(&tp->sndq));
+		n = tcp_ring_append(&tp->sndq, buf, n);
 		if (n == 0)
 			ret = -EAGAIN;
 		else {
-			tcp_ring_append(&tp->sndq, buf, n);
 			tcp_push(tp);
 			ret = n;
 		}
@@ -78,11 +80,37 @@ static void tcp_rcv_space_update(struct tcp_sock *tp)
 	if (tp->state == TCP_CLOSE || tp->state == TCP_LISTEN ||
 	    tp->state == TCP_SYN_SENT || tp->state == TCP_TIME_WAIT)
 		return;
-	u32 right = tp->rcv_nxt + tcp_ring_free(&tp->rcvq);
+	u32 right = tp->rcv_nxt + tcp_rcv_window(tp);
 	u32 known = tp->rcv_wnd_sent;
 	if (after(right, known) &&
 	    right - known >= MIN((u32)tp->mss, tp->rcvq.size / 2))
 		tcp_send_ack(tp);
+}
+
+/*
+ * Receive buffer auto-tuning (Linux's tcp_rcv_space_adjust, simplified):
+ * once per RTT (100 ms before there is an estimate), if the app read more
+ * than half the buffer in that time, the window may be what limits the
+ * peer: make the buffer four times what was read, up to the ring's
+ * maximum. Not under memory pressure or once SO_RCVBUF was set. The
+ * window scale was chosen for the maximum on the SYN.
+ */
+static void tcp_rcv_space_adjust(struct tcp_sock *tp, u32 copied)
+{
+	u64 now = tcp_now_ms();
+	u32 rtt_ms = tp->rtt.srtt_us ? MAX(tp->rtt.srtt_us / 1000, 1u) : 100;
+	tp->rcvq_copied += copied;
+	if (now - tp->rcvq_time_ms < rtt_ms)
+		return;
+	if (!tp->rcvbuf_locked && !tcp_mem_under_pressure() &&
+	    2 * tp->rcvq_copied > tp->rcvq.size) {
+		u32 want = tcp_buf_round(4ull * tp->rcvq_copied);
+		if (want > tp->rcvq.size)
+			tcp_ring_resize(&tp->rcvq,
+					MIN(want, tcp_rcvbuf_max(tp)));
+	}
+	tp->rcvq_copied = 0;
+	tp->rcvq_time_ms = now;
 }
 
 long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek)
@@ -92,9 +120,12 @@ long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek)
 	u32 avail = tp->rcvq.len;
 	if (avail && len) {
 		u32 n = (u32)MIN(len, (size_t)avail);
-		tcp_ring_read(&tp->rcvq, buf, n, peek);
-		if (!peek)
+		tcp_ring_copy_out(&tp->rcvq, 0, buf, n);
+		if (!peek) {
+			tcp_ring_drop(&tp->rcvq, n);
+			tcp_rcv_space_adjust(tp, n);
 			tcp_rcv_space_update(tp);
+		}
 		ret = n;
 	} else if (len == 0)
 		ret = 0;
@@ -224,7 +255,7 @@ int tcp_connect(struct tcp_sock *tp, u32 addr, u16 port)
 		tcp_cc_init(&tp->cc, tcp_cong_default(), tcp_now_ms() * 1000);
 		tp->rcv_wscale = 0;
 		while (tp->rcv_wscale < TCP_MAX_WSCALE &&
-		       (tp->rcvq.size >> tp->rcv_wscale) > 65535)
+		       (tcp_rcvbuf_max(tp) >> tp->rcv_wscale) > 65535)
 			tp->rcv_wscale++;
 		tcp_set_state(tp, TCP_SYN_SENT);
 		tcp_hash_established(tp);
@@ -276,7 +307,7 @@ u32 tcp_poll(struct tcp_sock *tp)
 			ev |= SOCK_EV_IN;
 		if (tp->fin_rcvd)
 			ev |= SOCK_EV_RDHUP;
-		if (tcp_can_send(tp) && tcp_ring_free(&tp->sndq))
+		if (tcp_can_send(tp) && tcp_ring_room(&tp->sndq))
 			ev |= SOCK_EV_OUT;
 		if (tp->err)
 			ev |= SOCK_EV_ERR;
@@ -429,6 +460,9 @@ void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info)
 	info->snd_ssthresh = tp->cc.ssthresh;
 	info->snd_wnd = tp->snd_wnd;
 	info->rcv_space = tcp_ring_free(&tp->rcvq);
+	info->snd_buf = tp->sndq.size;
+	info->rcv_buf = tp->rcvq.size;
+	info->mem_bytes = tcp_ring_mem(&tp->sndq) + tcp_ring_mem(&tp->rcvq);
 	info->unacked_bytes = tp->snd_max - tp->snd_una;
 	info->unread_bytes = tp->rcvq.len;
 	if (tp->cc.ops)
@@ -451,6 +485,28 @@ static int tcp_set_congestion(struct tcp_sock *tp, const void *val, size_t len)
 	tcp_cc_set_ops(&tp->cc, ops, tcp_now_ms() * 1000);
 	spin_unlock_bh(&tcp_lock);
 	return 0;
+}
+
+/* SO_SNDBUF / SO_RCVBUF: the limit in bytes (rounded up to whole
+ * chunks, TCP_MIN_BUF..TCP_RING_MAX_BYTES, never below what is held
+ * now); auto-tuning stops for that direction, as in Linux. Set before
+ * listen/connect, SO_RCVBUF also fixes the window scale offered. */
+static int tcp_set_buf(struct tcp_sock *tp, bool snd, int v)
+{
+	if (v <= 0)
+		return -EINVAL;
+	spin_lock_bh(&tcp_lock);
+	struct tcp_ring *r = snd ? &tp->sndq : &tp->rcvq;
+	u32 size = MAX(tcp_buf_round((u64)v), tcp_buf_round(r->span));
+	int err = tcp_ring_resize(r, size);
+	if (err == 0 && snd)
+		tp->sndbuf_locked = true;
+	else if (err == 0)
+		tp->rcvbuf_locked = true;
+	if (snd)
+		tcp_wake(tp);
+	spin_unlock_bh(&tcp_lock);
+	return err;
 }
 
 static int tcp_int_opt(const void *val, size_t len, int *out)
@@ -480,6 +536,8 @@ static int tcp_op_setsockopt(struct socket *s, int level, int opt,
 		return err;
 	if (level == SOL_SOCKET && opt == SO_REUSEADDR)
 		return 0; /* TIME_WAIT never blocks a bind here */
+	if (level == SOL_SOCKET && (opt == SO_SNDBUF || opt == SO_RCVBUF))
+		return tcp_set_buf(tp, opt == SO_SNDBUF, v);
 	if (level == SOL_SOCKET && opt == SO_KEEPALIVE)
 		return tcp_set_keepalive(tp, v != 0, 0, 0, 0);
 	if (level == IPPROTO_TCP_LEVEL && opt == TCP_KEEPIDLE)
@@ -588,16 +646,17 @@ static void tcp_diag_info(struct socket *s)
 {
 	struct tcp_info_snapshot in;
 	tcp_get_info(tcp_sk(s), &in);
-	shell_printf("\t %s %s%s%swscale:%u,%u rto:%u rtt:%u.%03u/%u.%03u "
-		     "mss:%u cwnd:%u ssthresh:%u snd_wnd:%u rcv_space:%u "
-		     "unacked:%u retrans:%u/%u\n",
-		     in.cc_name, in.ts_ok ? "ts " : "",
-		     in.nodelay ? "nodelay " : "", in.ws_ok ? "" : "nows ",
-		     in.snd_wscale, in.rcv_wscale, in.rto_us / 1000,
-		     in.srtt_us / 1000, in.srtt_us % 1000, in.rttvar_us / 1000,
-		     in.rttvar_us % 1000, in.snd_mss, in.snd_cwnd,
-		     in.snd_ssthresh, in.snd_wnd, in.rcv_space,
-		     in.unacked_bytes, in.retransmits, in.total_retrans);
+	shell_printf(
+	    "\t %s %s%s%swscale:%u,%u rto:%u rtt:%u.%03u/%u.%03u "
+	    "mss:%u cwnd:%u ssthresh:%u snd_wnd:%u rcv_space:%u "
+	    "unacked:%u retrans:%u/%u skmem:(r%u,rb%u,t%u,tb%u,m%u)\n",
+	    in.cc_name, in.ts_ok ? "ts " : "", in.nodelay ? "nodelay " : "",
+	    in.ws_ok ? "" : "nows ", in.snd_wscale, in.rcv_wscale,
+	    in.rto_us / 1000, in.srtt_us / 1000, in.srtt_us % 1000,
+	    in.rttvar_us / 1000, in.rttvar_us % 1000, in.snd_mss, in.snd_cwnd,
+	    in.snd_ssthresh, in.snd_wnd, in.rcv_space, in.unacked_bytes,
+	    in.retransmits, in.total_retrans, in.unread_bytes, in.rcv_buf,
+	    in.unacked_bytes, in.snd_buf, in.mem_bytes);
 }
 
 static const struct proto_ops tcp_ops = {

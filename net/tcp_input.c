@@ -19,25 +19,8 @@
 #include <skiff/time.h>
 #include <skiff/net/socket.h>
 
+#include <stdlib.h>
 #include <string.h>
-
-/* ---- rings --------------------------------------------------------------- */
-
-u32 tcp_ring_free(const struct tcp_ring *r)
-{
-	return r->size - r->len;
-}
-
-/* Write len bytes at offset off past the ring's data (off + len must fit
- * in the free space). */
-static void tcp_ring_write_at(struct tcp_ring *r, u32 off, const u8 *src,
-			      u32 len)
-{
-	u32 pos = (r->head + r->len + off) % r->size;
-	u32 first = MIN(len, r->size - pos);
-	memcpy(r->buf + pos, src, first);
-	memcpy(r->buf, src + first, len - first);
-}
 
 /* ---- RFC 5961 challenge ACKs --------------------------------------------- */
 
@@ -64,8 +47,13 @@ static void tcp_send_challenge_ack(struct tcp_sock *tp)
 
 /* ---- LISTEN -------------------------------------------------------------- */
 
-/* Our window scale shift: the smallest that lets the receive ring's size
- * be advertised (RFC 7323 2.3). */
+u32 tcp_rcvbuf_max(const struct tcp_sock *tp)
+{
+	return tp->rcvbuf_locked ? tp->rcvq.size : TCP_RING_MAX_BYTES;
+}
+
+/* Our window scale shift: the smallest that lets the largest receive
+ * buffer be advertised (RFC 7323 2.3). */
 static u8 tcp_choose_wscale(u32 buf)
 {
 	u8 shift = 0;
@@ -80,12 +68,13 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
 	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)(1500 - 40));
 	tp->ts_ok = (s->opt.present & TCP_OPT_TS) != 0;
+	tp->sack_ok = (s->opt.present & TCP_OPT_SACK_PERM) != 0;
 	if (tp->ts_ok)
 		tp->ts_recent = s->opt.tsval;
 	if (s->opt.present & TCP_OPT_WSCALE) {
 		tp->ws_ok = true;
 		tp->snd_wscale = s->opt.wscale;
-		tp->rcv_wscale = tcp_choose_wscale(tp->rcvq.size);
+		tp->rcv_wscale = tcp_choose_wscale(tcp_rcvbuf_max(tp));
 	} else {
 		tp->ws_ok = false;
 		tp->snd_wscale = tp->rcv_wscale = 0;
@@ -118,7 +107,7 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 		return false;
 	}
 	TCP_INC(TcpExtSyncookiesRecv);
-	if (lp->accept_q_len >= lp->backlog) {
+	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return true; /* dropped: the peer retransmits */
@@ -144,12 +133,15 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 
 static void tcp_listen_syn(struct tcp_sock *lp, const struct tcp_seg *s)
 {
-	if (lp->accept_q_len >= lp->backlog) {
+	/* Under TCP memory pressure new connections are refused by dropping
+	 * their SYN (counted; the peer retries after its RTO). */
+	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return;
 	}
 	if (lp->syn_q_len >= lp->backlog) {
+		TCP_INC(TcpExtTCPReqQFullDoCookies);
 		tcp_syn_cookie_answer(lp, s);
 		return;
 	}
@@ -288,6 +280,7 @@ static void tcp_rst_input(struct tcp_sock *tp, const struct tcp_seg *s)
 /* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
 static void tcp_syn_input(struct tcp_sock *tp)
 {
+	TCP_INC(TcpExtTCPSYNChallenge);
 	tcp_send_challenge_ack(tp);
 }
 
@@ -296,9 +289,7 @@ static void tcp_syn_input(struct tcp_sock *tp)
 /* Drop n acknowledged bytes from the send ring. */
 static void tcp_sndq_drop(struct tcp_sock *tp, u32 n)
 {
-	n = MIN(n, tp->sndq.len);
-	tp->sndq.head = (tp->sndq.head + n) % tp->sndq.size;
-	tp->sndq.len -= n;
+	tcp_ring_drop(&tp->sndq, n);
 }
 
 /* RFC 9293 3.10.7.4, fifth, the window update rule (SND.WL1/WL2). */
@@ -318,6 +309,11 @@ static bool tcp_our_fin_acked(const struct tcp_sock *tp)
 	return tp->fin_sent && after(tp->snd_una, tp->fin_seq);
 }
 
+static bool tcp_sack_recovering(const struct tcp_sock *tp)
+{
+	return tp->in_recovery && tp->sack && tp->sack->in_recovery;
+}
+
 /* Congestion control on an ACK of new data (RFC 5681, RFC 6582). */
 static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 {
@@ -326,13 +322,15 @@ static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 	if (tp->in_recovery) {
 		if (!before(tp->snd_una, tp->recover)) {
 			tp->in_recovery = false; /* full ACK: 3.2 step 3 */
+			if (tp->sack)
+				tcp_sack_exit_recovery(tp->sack);
 			tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp),
 					     now_us);
-		} else {
+		} else if (!tcp_sack_recovering(tp)) {
 			/* Partial ACK: the next hole is lost too. */
 			tcp_newreno_partial_ack(&tp->cc, pkts);
 			tcp_retransmit_head(tp);
-		}
+		} /* with SACK the pipe drives sending (tcp_sack_xmit) */
 		return;
 	}
 	if (tp->cc.ca_state == TCP_CA_Loss && !before(tp->snd_una, tp->recover))
@@ -359,29 +357,96 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 	tp->rto_at_ms = 0;
 	if (tp->snd_una != tp->snd_max)
 		tcp_rearm_rto(tp);
+	else if (tp->sack && !tp->in_recovery) {
+		free(tp->sack); /* nothing outstanding: no scoreboard */
+		tp->sack = NULL;
+	}
 	tcp_wake(tp); /* send space */
 }
 
-/* RFC 5681 3.2: the third duplicate ACK retransmits the head at once. */
-static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s)
+/* A duplicate ACK: RFC 5681 2 (no data, same ACK and window, data
+ * outstanding), or with SACK one that SACKs new data (RFC 6675 2). */
+static bool tcp_is_dupack(const struct tcp_sock *tp, const struct tcp_seg *s,
+			  u32 newly_sacked)
 {
-	if (s->len || s->ack != tp->snd_una || tp->snd_una == tp->snd_max ||
-	    ((u32)s->wnd << tp->snd_wscale) != tp->snd_wnd)
+	if (s->ack != tp->snd_una || tp->snd_una == tp->snd_max)
+		return false;
+	if (newly_sacked)
+		return true;
+	return !s->len && ((u32)s->wnd << tp->snd_wscale) == tp->snd_wnd;
+}
+
+static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
+{
+	tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
+				   tcp_now_ms() * 1000);
+	TCP_INC(TcpExtTCPRenoRecovery);
+	TCP_INC(TcpExtTCPFastRetrans);
+	tp->in_recovery = true;
+	tp->recover = tp->snd_max;
+	tcp_retransmit_head(tp);
+}
+
+/* RFC 6675 5 step 4: ssthresh and cwnd from the algorithm (cwnd =
+ * ssthresh), RecoveryPoint = HighData, the head resent, then as much as
+ * the pipe allows. */
+static void tcp_enter_sack_recovery(struct tcp_sock *tp)
+{
+	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
+			      tcp_now_ms() * 1000);
+	TCP_INC(TcpExtTCPSackRecovery);
+	TCP_INC(TcpExtTCPFastRetrans);
+	tcp_sack_enter_recovery(tp->sack);
+	tp->in_recovery = true;
+	tp->recover = tp->snd_max;
+	tcp_sack_retransmit_head(tp);
+	tcp_sack_xmit(tp);
+}
+
+/* RFC 5681 3.2 / RFC 6675 5: the third duplicate ACK (or, with SACK,
+ * the head counted lost by IsLost) starts fast recovery, but not again
+ * for losses of the same window (RFC 6582 3.2 step 2). */
+static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
+		       u32 newly_sacked)
+{
+	if (!tcp_is_dupack(tp, s, newly_sacked))
 		return;
 	tp->dupacks++;
 	if (tp->in_recovery) {
-		tcp_newreno_dupack(&tp->cc); /* RFC 5681 3.2 step 4 */
+		if (!tcp_sack_recovering(tp))
+			tcp_newreno_dupack(&tp->cc); /* RFC 5681 3.2 step 4 */
 		return;
 	}
-	/* RFC 6582 3.2 step 2: not again for losses of the same window. */
-	if (tp->dupacks == TCP_DUPTHRESH_PKTS &&
-	    after(tp->snd_una, tp->recover)) {
-		tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
-					   tcp_now_ms() * 1000);
-		tp->in_recovery = true;
-		tp->recover = tp->snd_max;
-		tcp_retransmit_head(tp);
+	if (!after(tp->snd_una, tp->recover))
+		return;
+	if (tp->sack && (tp->dupacks >= TCP_DUPTHRESH_PKTS ||
+			 tcp_sack_is_lost(tp->sack, tp->snd_una)))
+		tcp_enter_sack_recovery(tp);
+	else if (!tp->sack && tp->dupacks == TCP_DUPTHRESH_PKTS)
+		tcp_enter_newreno_recovery(tp);
+}
+
+/* RFC 2018 5 / RFC 6675 5: the scoreboard learns the ACK and its SACK
+ * blocks (made when the first block arrives). Returns the bytes newly
+ * SACKed; a D-SACK (RFC 2883) is counted. */
+static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	bool blocks = tp->sack_ok && (s->opt.present & TCP_OPT_SACK);
+	struct tcp_sack_result res;
+	if (!tp->sack && !blocks)
+		return 0;
+	if (!tp->sack) {
+		tp->sack = malloc(sizeof(*tp->sack));
+		if (!tp->sack)
+			return 0;
+		tcp_sack_init(tp->sack, tp->snd_una, tcp_send_mss(tp));
+		tcp_sack_on_send(tp->sack, tp->snd_max);
 	}
+	tcp_sack_update(tp->sack, s->ack, s->opt.sack,
+			blocks ? s->opt.nr_sack : 0, &res);
+	if (res.dsack)
+		TCP_INC(TcpExtTCPDSACKRecv);
+	return res.newly_sacked_bytes;
 }
 
 /*
@@ -400,13 +465,16 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_send_challenge_ack(tp);
 		return false;
 	}
+	u32 newly_sacked = tcp_sack_on_ack(tp, s);
 	if (after(s->ack, tp->snd_una)) {
 		tcp_window_update(tp, s);
 		tcp_ack_new(tp, s->ack);
 	} else {
-		tcp_dupack(tp, s);
+		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
+	if (tcp_sack_recovering(tp))
+		tcp_sack_xmit(tp);
 	return true;
 }
 
@@ -499,6 +567,8 @@ static void tcp_ofo_advance(struct tcp_sock *tp)
 			(tp->ofo_count - 1) * sizeof(tp->ofo[0]));
 		tp->ofo_count--;
 	}
+	if (tp->ofo_count == 0)
+		tp->ofo_recent_n = 0;
 }
 
 /* Trim the payload to [RCV.NXT, RCV.NXT + free space): the part before
@@ -540,12 +610,82 @@ static void tcp_ack_policy(struct tcp_sock *tp, u32 len)
 	tcp_delack_schedule(tp);
 }
 
+static void tcp_sack_note_recent(struct tcp_sock *tp, u32 seq);
+static void tcp_note_dsack(struct tcp_sock *tp, const struct tcp_seg *s);
+
+/* Under memory pressure the out-of-order data goes (Linux's
+ * tcp_prune_ofo_queue): the peer still has it and resends. */
+static void tcp_prune_ofo(struct tcp_sock *tp)
+{
+	TCP_INC(TcpExtOfoPruned);
+	tp->ofo_count = 0;
+	tp->ofo_recent_n = 0;
+	tp->ofo_fin = false;
+	tcp_ring_trim_span(&tp->rcvq);
+}
+
+/* Data beyond RCV.NXT: kept at its offset, the range recorded; dropped
+ * (counted) under pressure, without memory or past TCP_OFO_RANGES. The
+ * ACK goes at once (RFC 5681 4.2). */
+static void tcp_data_queue_ofo(struct tcp_sock *tp, u32 seq, const u8 *data,
+			       u32 len)
+{
+	if (tcp_mem_under_pressure() ||
+	    tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len) < 0 ||
+	    !tcp_ofo_insert(tp, seq, seq + len))
+		TCP_INC(TcpExtTCPOFODrop);
+	else {
+		TCP_INC(TcpExtTCPOFOQueue);
+		tcp_sack_note_recent(tp, seq);
+	}
+	tcp_send_ack(tp);
+}
+
+/* RFC 2018 4: remember which out-of-order segment came last (its range
+ * goes first in the SACK option). */
+static void tcp_sack_note_recent(struct tcp_sock *tp, u32 seq)
+{
+	u8 n = MIN(tp->ofo_recent_n, (u8)(TCP_SACK_RECENT - 1));
+	memmove(&tp->ofo_recent[1], &tp->ofo_recent[0],
+		n * sizeof(tp->ofo_recent[0]));
+	tp->ofo_recent[0] = seq;
+	tp->ofo_recent_n = n + 1;
+}
+
+/* RFC 2883 4: a segment all of whose bytes we hold already (below
+ * RCV.NXT, or inside one out-of-order range) is reported once in a
+ * D-SACK block: [start, end) of the duplicate part. */
+static void tcp_note_dsack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	u32 seq = s->seq + !!(s->flags & TCP_FLAG_SYN);
+	if (!tp->sack_ok || s->len == 0)
+		return;
+	if (before(seq, tp->rcv_nxt)) {
+		tp->dsack.start = seq;
+		tp->dsack.end = seq_min(seq + s->len, tp->rcv_nxt);
+		tp->dsack_pending = true;
+		TCP_INC(TcpExtTCPDSACKOldSent);
+		return;
+	}
+	for (u32 i = 0; i < tp->ofo_count; i++) {
+		if (!before(seq, tp->ofo[i].start_seq) &&
+		    !after(seq + s->len, tp->ofo[i].end_seq)) {
+			tp->dsack.start = seq;
+			tp->dsack.end = seq + s->len;
+			tp->dsack_pending = true;
+			TCP_INC(TcpExtTCPDSACKOfoSent);
+			return;
+		}
+	}
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	u32 seq, len;
 	const u8 *data;
+	tcp_note_dsack(tp, s);
 	tcp_trim(tp, s, &seq, &data, &len);
 	if (len == 0) {
 		if (s->len)
@@ -559,13 +699,14 @@ static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_done(tp);
 		return;
 	}
-	tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len);
+	if (tcp_mem_under_pressure() && tp->ofo_count)
+		tcp_prune_ofo(tp);
 	if (seq != tp->rcv_nxt) {
-		if (!tcp_ofo_insert(tp, seq, seq + len))
-			TCP_INC(TcpExtTCPOFODrop);
-		else
-			TCP_INC(TcpExtTCPOFOQueue);
-		tcp_send_ack(tp); /* RFC 5681 4.2: out of order, ACK at once */
+		tcp_data_queue_ofo(tp, seq, data, len);
+		return;
+	}
+	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
+		TCP_INC(TcpExtTCPRcvQDrop); /* no memory: the peer resends */
 		return;
 	}
 	bool had_hole = tp->ofo_count != 0;
@@ -667,8 +808,10 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (tcp_paws_reject(tp, s))
 		return false;
 	if (!tcp_seq_acceptable(tp, s)) {
-		if (!(s->flags & TCP_FLAG_RST))
+		if (!(s->flags & TCP_FLAG_RST)) {
+			tcp_note_dsack(tp, s); /* an old duplicate */
 			tcp_send_ack(tp); /* <SEQ=SND.NXT><ACK=RCV.NXT> */
+		}
 		return false;
 	}
 	if (s->flags & TCP_FLAG_RST) {
@@ -694,6 +837,8 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (!tcp_validate_incoming(tp, s))
 		return;
 	tcp_ts_update(tp, s);
+	if (s->seg_len == 0)
+		TCP_INC(TcpExtTCPPureAcks);
 	if (tp->state == TCP_SYN_RECV && !tcp_synrecv_ack(tp, s))
 		return;
 	if (!tcp_ack(tp, s) || !tcp_fin_ack_transitions(tp))

@@ -22,6 +22,7 @@
 #include <skiff/net/snmp.h>
 #include <skiff/net/tcp_isn.h>
 #include <skiff/net/tcp.h>
+#include <skiff/mm.h>
 #include <skiff/softirq.h>
 #include <skiff/printk.h>
 #include <skiff/skbuff.h>
@@ -30,11 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TCP_EHASH_SIZE 1024
+#define TCP_EHASH_SIZE 16384 /* 100,000 connections: ~6 per chain */
 #define TCP_LHASH_SIZE 64
 
 DEFINE_SPINLOCK(tcp_lock, "tcp");
-u64 tcp_mib[TCP_MIB_MAX];
 void (*tcp_wake_hook)(struct tcp_sock *tp);
 
 static struct list_head tcp_ehash[TCP_EHASH_SIZE];
@@ -42,25 +42,6 @@ static struct list_head tcp_lhash[TCP_LHASH_SIZE];
 static LIST_HEAD(tcp_all);
 static struct tcp_port_alloc tcp_ports;
 static u32 tcp_tw_count;
-
-static const char *const tcp_mib_names[TCP_MIB_MAX] = {
-#define TCP_MIB_NAME(name) #name,
-    TCP_MIB_LIST(TCP_MIB_NAME)
-#undef TCP_MIB_NAME
-};
-
-u64 tcp_mib_get(enum tcp_mib f)
-{
-	return f < TCP_MIB_MAX ? tcp_mib[f] : 0;
-}
-const char *tcp_mib_name(enum tcp_mib f)
-{
-	return f < TCP_MIB_MAX ? tcp_mib_names[f] : "?";
-}
-void tcp_mib_reset(void)
-{
-	memset(tcp_mib, 0, sizeof(tcp_mib));
-}
 
 const char *tcp_state_name(enum tcp_state s)
 {
@@ -180,25 +161,22 @@ static u16 tcp_pick_port(u32 saddr, u32 daddr, u16 dport)
 
 /* ---- control blocks ----------------------------------------------------- */
 
-static bool tcp_ring_alloc(struct tcp_ring *r, u32 size)
-{
-	r->buf = malloc(size);
-	r->size = size;
-	r->head = r->len = 0;
-	return r->buf != NULL;
-}
+static struct kcache *tcp_sock_cache;
 
+/* A control block from its slab cache; no buffer memory yet (the rings
+ * take chunks as data comes). */
 static struct tcp_sock *tcp_sock_alloc(void)
 {
-	struct tcp_sock *tp = calloc(1, sizeof(*tp));
+	if (!tcp_sock_cache)
+		tcp_sock_cache =
+		    kcache_create("tcp_sock", sizeof(struct tcp_sock), 64);
+	struct tcp_sock *tp =
+	    tcp_sock_cache ? kcache_alloc(tcp_sock_cache) : NULL;
 	if (!tp)
 		return NULL;
-	if (!tcp_ring_alloc(&tp->sndq, TCP_DEFAULT_BUF) ||
-	    !tcp_ring_alloc(&tp->rcvq, TCP_DEFAULT_BUF)) {
-		free(tp->sndq.buf);
-		free(tp);
-		return NULL;
-	}
+	memset(tp, 0, sizeof(*tp));
+	tcp_ring_init(&tp->sndq, TCP_DEFAULT_BUF);
+	tcp_ring_init(&tp->rcvq, TCP_DEFAULT_BUF);
 	tp->state = TCP_CLOSE;
 	tp->mss = TCP_DEFAULT_MSS;
 	tcp_rtt_init(&tp->rtt);
@@ -237,14 +215,16 @@ static void tcp_reap(unsigned long unused __unused)
 		    list_first_entry(&dead, struct tcp_sock, reap);
 		list_del(&tp->reap);
 		del_timer_sync(&tp->timer);
-		free(tp->sndq.buf);
-		free(tp->rcvq.buf);
-		free(tp);
+		kcache_free(tcp_sock_cache, tp);
 	}
 }
 
 static void tcp_sock_free(struct tcp_sock *tp)
 {
+	tcp_ring_release(&tp->sndq);
+	tcp_ring_release(&tp->rcvq);
+	free(tp->sack);
+	tp->sack = NULL;
 	del_timer(&tp->timer);
 	tcp_unhash(tp);
 	list_del(&tp->all);
@@ -259,8 +239,19 @@ void tcp_sock_put(struct tcp_sock *tp)
 		tcp_sock_free(tp);
 }
 
+static bool tcp_state_counts_estab(enum tcp_state st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT;
+}
+
+/* RFC 4022 tcpCurrEstab: connections in ESTABLISHED or CLOSE_WAIT. */
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state st)
 {
+	if (tcp_state_counts_estab(tp->state) && !tcp_state_counts_estab(st))
+		snmp_add(MIB_TcpCurrEstab, (u64)-1);
+	else if (!tcp_state_counts_estab(tp->state) &&
+		 tcp_state_counts_estab(st))
+		TCP_INC(TcpCurrEstab);
 	if (tp->state == TCP_TIME_WAIT && tcp_tw_count)
 		tcp_tw_count--;
 	if (st == TCP_TIME_WAIT)
@@ -303,6 +294,9 @@ void tcp_done(struct tcp_sock *tp)
 		tcp_child_unlink(tp);
 	tcp_set_state(tp, TCP_CLOSE);
 	tcp_unhash(tp);
+	tcp_ring_release(&tp->sndq); /* nothing is sent any more */
+	free(tp->sack);
+	tp->sack = NULL;
 	tcp_wake(tp);
 	if (tp->orphan && !tp->sock)
 		tcp_sock_put(tp);
@@ -349,6 +343,10 @@ struct tcp_sock *tcp_child_create(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->keep_intvl_ms = lp->keep_intvl_ms;
 	tp->keep_cnt = lp->keep_cnt;
 	tp->nodelay = lp->nodelay;
+	tp->sndq.size = lp->sndq.size; /* SO_SNDBUF / SO_RCVBUF inherited */
+	tp->rcvq.size = lp->rcvq.size;
+	tp->sndbuf_locked = lp->sndbuf_locked;
+	tp->rcvbuf_locked = lp->rcvbuf_locked;
 	tp->orphan = false;
 	list_add_tail(&tp->child, &lp->syn_q);
 	lp->syn_q_len++;
@@ -562,4 +560,8 @@ void tcp_init(void)
 	tcp_port_alloc_init(&tcp_ports, 32768, 60999);
 	inet_add_protocol(IPPROTO_TCP, &tcp_protocol);
 	tcp_socket_register();
+	pr_info("tcp: %u established buckets, memory limit %llu MiB, %s\n",
+		TCP_EHASH_SIZE,
+		(unsigned long long)(tcp_mem_limit_bytes() >> 20),
+		tcp_cong_default()->name);
 }

@@ -16,10 +16,15 @@
 
 #include <string.h>
 
-/* Free space in the receive ring beyond RCV.NXT's in-order bytes. */
+/* Free space in the receive ring beyond RCV.NXT's in-order bytes; under
+ * TCP memory pressure no more than a few segments beyond RCV.NXT (the
+ * right edge already advertised is kept, see tcp_select_window). */
 u32 tcp_rcv_window(struct tcp_sock *tp)
 {
-	return tcp_ring_free(&tp->rcvq);
+	u32 free = tcp_ring_free(&tp->rcvq);
+	if (tcp_mem_under_pressure())
+		free = MIN(free, TCP_PRESSURE_WND_SEGS * (u32)tp->mss);
+	return free;
 }
 
 /* The window field: free space, scaled (never shrinking the right edge
@@ -47,9 +52,61 @@ static u16 tcp_select_window(struct tcp_sock *tp, bool syn)
 	return (u16)MIN(wnd, 65535u);
 }
 
+/* The out-of-order range holding seq, or NULL. */
+static const struct tcp_ofo_range *tcp_ofo_find(const struct tcp_sock *tp,
+						u32 seq)
+{
+	for (u32 i = 0; i < tp->ofo_count; i++)
+		if (!before(seq, tp->ofo[i].start_seq) &&
+		    before(seq, tp->ofo[i].end_seq))
+			return &tp->ofo[i];
+	return NULL;
+}
+
+/* Add r unless listed (from index `from`: after a D-SACK, which may
+ * equal the range holding it, RFC 2883 4). */
+static bool tcp_sack_add(struct tcp_opts *o, u8 from,
+			 const struct tcp_ofo_range *r)
+{
+	for (u8 i = from; i < o->nr_sack; i++)
+		if (o->sack[i].start == r->start_seq &&
+		    o->sack[i].end == r->end_seq)
+			return false;
+	o->sack[o->nr_sack].start = r->start_seq;
+	o->sack[o->nr_sack].end = r->end_seq;
+	o->nr_sack++;
+	return true;
+}
+
+/*
+ * SACK blocks (RFC 2018 4): a D-SACK first when one is pending (RFC 2883
+ * 4), then the range holding the most recently received segment, then
+ * the ranges of the other recent ones, then the rest from the highest.
+ * tcp_opts_emit keeps what fits (3 blocks beside timestamps).
+ */
+static void tcp_fill_sack(const struct tcp_sock *tp, struct tcp_opts *o)
+{
+	o->nr_sack = 0;
+	if (tp->dsack_pending)
+		o->sack[o->nr_sack++] = tp->dsack;
+	u8 from = o->nr_sack;
+	for (u8 i = 0; i < tp->ofo_recent_n; i++) {
+		const struct tcp_ofo_range *r =
+		    tcp_ofo_find(tp, tp->ofo_recent[i]);
+		if (r && o->nr_sack < TCP_MAX_SACK_BLOCKS)
+			tcp_sack_add(o, from, r);
+	}
+	for (u32 i = tp->ofo_count;
+	     i-- > 0 && o->nr_sack < TCP_MAX_SACK_BLOCKS;)
+		tcp_sack_add(o, from, &tp->ofo[i]);
+	if (o->nr_sack)
+		o->present |= TCP_OPT_SACK;
+}
+
 /* Options for a segment: on a SYN, our MSS (from the device MTU, RFC
- * 9293 3.7.1) and window scale (offered on a SYN, answered on a SYN-ACK
- * only if the SYN had it, RFC 7323 2.2). */
+ * 9293 3.7.1), SACK-permitted (RFC 2018 2) and window scale (offered on
+ * a SYN, answered on a SYN-ACK only if the SYN had them, RFC 7323 2.2);
+ * SACK blocks on ACKs once SACK was agreed. */
 static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
 {
 	bool syn = h->flags & TCP_FLAG_SYN;
@@ -60,24 +117,19 @@ static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
 		h->opt.tsval = tcp_ts_now();
 		h->opt.tsecr = tp->ts_recent;
 	}
-	if (!syn)
+	if (!syn) {
+		if (tp->sack_ok && !(h->flags & TCP_FLAG_RST))
+			tcp_fill_sack(tp, &h->opt);
 		return;
+	}
+	if (tp->state == TCP_SYN_SENT || tp->sack_ok)
+		h->opt.present |= TCP_OPT_SACK_PERM;
 	h->opt.present |= TCP_OPT_MSS;
 	h->opt.mss = (u16)(1500 - 40);
 	if (tp->state == TCP_SYN_SENT || tp->ws_ok) {
 		h->opt.present |= TCP_OPT_WSCALE;
 		h->opt.wscale = tp->rcv_wscale;
 	}
-}
-
-/* Copy len bytes at offset off of ring r into dst. */
-static void tcp_ring_copy_out(const struct tcp_ring *r, u32 off, u8 *dst,
-			      u32 len)
-{
-	u32 pos = (r->head + off) % r->size;
-	u32 first = MIN(len, r->size - pos);
-	memcpy(dst, r->buf + pos, first);
-	memcpy(dst + first, r->buf, len - first);
 }
 
 /* Send one segment: seq, flags, and len bytes of payload from the send
@@ -103,6 +155,7 @@ static void tcp_transmit_seg(struct tcp_sock *tp, u32 seq, u8 flags, u32 len)
 		tp->delack_at_ms = 0;
 		tp->delack_segs = 0;
 		tp->last_ack_sent = tp->rcv_nxt;
+		tp->dsack_pending = false; /* reported once (RFC 2883 4) */
 	}
 	TCP_INC(TcpOutSegs);
 	struct ip_out out = {.saddr = tp->saddr,
@@ -149,8 +202,9 @@ void tcp_send_rst_for(const struct tcp_seg *s)
 	if (s->flags & TCP_FLAG_ACK)
 		seq = s->ack; /* <SEQ=SEG.ACK><CTL=RST> */
 	else {
-		flags |= TCP_FLAG_ACK; /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
-					*/
+		flags |=
+		    TCP_FLAG_ACK; /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+				   */
 		fake.rcv_nxt = s->seq + s->seg_len;
 	}
 	fake.rcvq.size = 1; /* window 0 */
@@ -166,7 +220,6 @@ void tcp_send_rst_for(const struct tcp_seg *s)
  * cookie cannot carry the peer's shift, as in Linux). */
 void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 {
-	static u8 no_buf[1];
 	struct tcp_sock fake = {0};
 	fake.state = TCP_SYN_RECV;
 	fake.saddr = s->daddr;
@@ -175,7 +228,6 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 	fake.dport = s->sport;
 	fake.rcv_nxt = s->seq + 1;
 	fake.rcv_wnd_sent = fake.rcv_nxt;
-	fake.rcvq.buf = no_buf;
 	fake.rcvq.size = TCP_DEFAULT_BUF;
 	fake.mss = TCP_DEFAULT_MSS;
 	TCP_INC(TcpExtSyncookiesSent);
@@ -220,57 +272,144 @@ u32 tcp_flight_pkts(const struct tcp_sock *tp)
 	return (tp->snd_nxt - tp->snd_una + mss - 1) / mss;
 }
 
-/* What cwnd lets us send beyond what is in flight, in bytes. */
+static bool tcp_sack_recovering(const struct tcp_sock *tp)
+{
+	return tp->in_recovery && tp->sack && tp->sack->in_recovery;
+}
+
+/* What cwnd lets us send beyond what is in flight, in bytes; in SACK
+ * recovery "in flight" is the pipe (RFC 6675 5 step C). */
 static u32 tcp_cwnd_room(const struct tcp_sock *tp)
 {
-	u32 in_flight = tp->snd_nxt - tp->snd_una;
+	u32 in_flight = tcp_sack_recovering(tp) ? tcp_sack_pipe(tp->sack)
+						: tp->snd_nxt - tp->snd_una;
 	u32 cwnd_bytes = tp->cc.cwnd * tcp_send_mss(tp);
 	return cwnd_bytes > in_flight ? cwnd_bytes - in_flight : 0;
 }
 
-/* One round of sending: data within min(SND.WND, ring), then the FIN. */
+static bool tcp_push_state_ok(const struct tcp_sock *tp)
+{
+	return tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT ||
+	       tp->state == TCP_FIN_WAIT1 || tp->state == TCP_CLOSING ||
+	       tp->state == TCP_LAST_ACK;
+}
+
+/* New bytes the peer's window allows now (at most one segment). */
+static u32 tcp_wnd_allows(const struct tcp_sock *tp)
+{
+	u32 in_flight = tp->snd_nxt - tp->snd_una;
+	u32 wnd_left = tp->snd_wnd > in_flight ? tp->snd_wnd - in_flight : 0;
+	return MIN(MIN(tcp_unsent(tp), wnd_left), tcp_send_mss(tp));
+}
+
+/* Send len new bytes at SND.NXT (len <= unsent). */
+static void tcp_send_new(struct tcp_sock *tp, u32 len)
+{
+	u8 flags = TCP_FLAG_ACK | (len == tcp_unsent(tp) ? TCP_FLAG_PSH : 0);
+	tcp_transmit_seg(tp, tp->snd_nxt, flags, len);
+	tp->snd_nxt += len;
+	if (!tp->ts_ok && !tp->rtt.timing &&
+	    !after(tp->snd_max, tp->snd_nxt - len))
+		tcp_rtt_time_seg(&tp->rtt, tp->snd_nxt, tcp_now_ms() * 1000);
+	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+	if (tp->sack)
+		tcp_sack_on_send(tp->sack, tp->snd_max);
+}
+
+static void tcp_send_fin(struct tcp_sock *tp)
+{
+	tp->fin_sent = true;
+	tp->fin_seq = tp->snd_nxt;
+	tcp_transmit_seg(tp, tp->snd_nxt, TCP_FLAG_FIN | TCP_FLAG_ACK, 0);
+	tp->snd_nxt++;
+	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+	if (tp->sack)
+		tcp_sack_on_send(tp->sack, tp->snd_max);
+}
+
+/* One round of sending: data within min(SND.WND, cwnd), then the FIN. */
 void tcp_push(struct tcp_sock *tp)
 {
-	if (tp->state != TCP_ESTABLISHED && tp->state != TCP_CLOSE_WAIT &&
-	    tp->state != TCP_FIN_WAIT1 && tp->state != TCP_CLOSING &&
-	    tp->state != TCP_LAST_ACK)
+	if (!tcp_push_state_ok(tp))
 		return;
 	for (;;) {
 		u32 unsent = tcp_unsent(tp);
-		u32 in_flight = tp->snd_nxt - tp->snd_una;
-		u32 wnd_left =
-		    tp->snd_wnd > in_flight ? tp->snd_wnd - in_flight : 0;
 		u32 room = tcp_cwnd_room(tp);
 		u32 mss = tcp_send_mss(tp);
-		u32 len = MIN(MIN(unsent, MIN(wnd_left, room)), mss);
+		u32 len = MIN(tcp_wnd_allows(tp), room);
 		tp->cwnd_limited = unsent && room < MIN(unsent, mss);
 		if (len == 0)
 			break;
 		/* Nagle: a small segment waits while data is in flight. */
-		if (len < mss && len == unsent && in_flight &&
+		if (len < mss && len == unsent && tp->snd_nxt != tp->snd_una &&
 		    !tp->fin_queued && !tp->nodelay)
 			break;
-		u8 flags = TCP_FLAG_ACK | (len == unsent ? TCP_FLAG_PSH : 0);
-		tcp_transmit_seg(tp, tp->snd_nxt, flags, len);
-		tp->snd_nxt += len;
-		if (!tp->ts_ok && !tp->rtt.timing &&
-		    !after(tp->snd_max, tp->snd_nxt - len))
-			tcp_rtt_time_seg(&tp->rtt, tp->snd_nxt,
-					 tcp_now_ms() * 1000);
-		tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+		tcp_send_new(tp, len);
 	}
-	if (tcp_can_send_fin(tp) && tcp_cwnd_room(tp)) {
-		tp->fin_sent = true;
-		tp->fin_seq = tp->snd_nxt;
-		tcp_transmit_seg(tp, tp->snd_nxt, TCP_FLAG_FIN | TCP_FLAG_ACK,
-				 0);
-		tp->snd_nxt++;
-		tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
-	}
+	if (tcp_can_send_fin(tp) && tcp_cwnd_room(tp))
+		tcp_send_fin(tp);
 	/* Outstanding data, or data held by a zero window (the timer then
 	 * sends the window probe). */
 	if ((tp->snd_nxt != tp->snd_una || tcp_unsent(tp)) && !tp->rto_at_ms)
 		tcp_rearm_rto(tp);
+}
+
+/* Resend [seq, seq + len) from the send ring, or the FIN if seq is its
+ * sequence number. Returns the sequence space resent (0: nothing). */
+static u32 tcp_retransmit_range(struct tcp_sock *tp, u32 seq, u32 len)
+{
+	u32 off = seq - tp->snd_una;
+	u32 data = MIN(tp->snd_max - tp->snd_una, tp->sndq.len);
+	u8 flags = TCP_FLAG_ACK;
+	if (off < data)
+		len = MIN(len, data - off);
+	else if (tp->fin_sent && seq == tp->fin_seq) {
+		flags |= TCP_FLAG_FIN;
+		len = 0;
+	} else
+		return 0;
+	tcp_rtt_on_retransmit(&tp->rtt); /* Karn */
+	tcp_transmit_seg(tp, seq, flags, len);
+	TCP_INC(TcpRetransSegs);
+	tp->total_retrans++;
+	return len + !!(flags & TCP_FLAG_FIN);
+}
+
+/*
+ * RFC 6675 5 step C: while cwnd - pipe >= 1 SMSS, NextSeg picks lost
+ * holes first (rule 1), then new data (rule 2), then other holes (rule
+ * 3), then one rescue retransmission (rule 4). Bounded per call.
+ */
+void tcp_sack_xmit(struct tcp_sock *tp)
+{
+	struct tcp_nextseg seg;
+	u32 mss = tcp_send_mss(tp);
+	for (int i = 0; i < 64 && tcp_sack_recovering(tp); i++) {
+		if ((u64)tcp_sack_pipe(tp->sack) + mss > (u64)tp->cc.cwnd * mss)
+			return;
+		u32 new_len = tcp_wnd_allows(tp);
+		switch (tcp_sack_next_seg(tp->sack, new_len > 0, &seg)) {
+		case TCP_NEXTSEG_NEW:
+			tcp_send_new(tp, new_len);
+			break;
+		case TCP_NEXTSEG_RETRANS:
+		case TCP_NEXTSEG_RESCUE:
+			tcp_retransmit_range(tp, seg.seq, seg.len);
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+/* Fast retransmit with SACK (RFC 6675 5 step 4.3): the segment at
+ * SND.UNA first; HighRxt and RescueRxt move past it. */
+void tcp_sack_retransmit_head(struct tcp_sock *tp)
+{
+	u32 n = tcp_retransmit_range(tp, tp->snd_una, tcp_send_mss(tp));
+	tp->sack->high_rxt = tp->snd_una + n;
+	tp->sack->rescue_rxt = tp->snd_una + n;
+	tp->sack->rescue_valid = true;
 }
 
 /* RTO expiry: resend the first unacknowledged segment (RFC 6298 5.4). */

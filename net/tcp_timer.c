@@ -95,6 +95,8 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 			tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
 		}
 		tp->in_recovery = false;
+		if (tp->sack) /* RFC 6675 5.1 */
+			tcp_sack_on_rto(tp->sack);
 		tp->recover = tp->snd_max;
 		tp->dupacks = 0;
 		tp->snd_nxt = tp->snd_una;

@@ -49,6 +49,7 @@ enum cfg_key_id {
 	CFG_APP,
 	CFG_TCP_CC,
 	CFG_SMP,
+	CFG_TCP_MEM,
 	CFG_NKEYS
 };
 
@@ -85,6 +86,7 @@ struct skiff_config {
 	char app[16];	   /* app=http|reflect, default http */
 	char tcp_cc[16];   /* tcp.cc=cubic|newreno, default cubic */
 	u16 smp;	   /* smp=1..256 CPUs; 0 (smp=all, default): all */
+	u32 tcp_mem_mb;	   /* tcp.mem=4..65536 MiB; 0 (tcp.mem=auto): RAM/8 */
 	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
 };
 

@@ -82,6 +82,8 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_PANIC), "panic=halt");
 	assert_string_equal(shown(&c, CFG_FILTER), "filter=");
 	assert_string_equal(shown(&c, CFG_SMP), "smp=all");
+	assert_int_equal(c.tcp_mem_mb, 0);
+	assert_string_equal(shown(&c, CFG_TCP_MEM), "tcp.mem=auto");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -91,7 +93,8 @@ static const char good_line[] =
     "hostname=edge-1.lab mac=52:54:00:12:34:56 mtu=9000 http.port=8080 "
     "echo.port=7007 log=debug panic=reboot console=serial "
     "filter=\"-A INPUT -p tcp --dport 22 -j DROP\" "
-    "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4";
+    "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
+    "tcp.mem=256";
 
 static void test_good_line(void **state)
 {
@@ -126,6 +129,7 @@ static void test_good_line(void **state)
 	assert_string_equal(c.app, "reflect");
 	assert_string_equal(c.tcp_cc, "newreno");
 	assert_int_equal(c.smp, 4);
+	assert_int_equal(c.tcp_mem_mb, 256);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -225,6 +229,9 @@ static const struct bad_case bad_cases[] = {
     {CFG_TCP_CC, "tcp.cc=bbr"},
     {CFG_SMP, "smp=0"},
     {CFG_SMP, "smp=257"},
+    {CFG_TCP_MEM, "tcp.mem=3"},
+    {CFG_TCP_MEM, "tcp.mem=65537"},
+    {CFG_TCP_MEM, "tcp.mem=lots"},
     {CFG_FILTER, "filter=\"   \""},
     {CFG_FILTER, "filter=\"a\tb\""},
     {CFG_ROUTE, "route=10.0.0.1/8,1.2.3.4"},

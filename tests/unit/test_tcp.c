@@ -164,7 +164,7 @@ static int setup(void **state)
 	ip_send_skb(skb, &out);
 	host_run_softirqs();
 	drain();
-	tcp_mib_reset();
+	snmp_reset();
 	return 0;
 }
 
@@ -180,16 +180,18 @@ static void peer(struct conn *c, u8 flags, const void *data, u32 len)
 	c->pseq += len + !!(flags & TCP_FLAG_FIN);
 }
 
-/* SYN with MSS 1460 and window scale 7 -> SYN-ACK -> ACK -> accept. */
-static void open_conn(struct conn *c, u32 peer_isn)
+/* SYN with MSS 1460, window scale 7 and the options in `more` ->
+ * SYN-ACK (answering them) -> ACK -> accept. */
+static void open_conn_opts(struct conn *c, u32 peer_isn, u32 more)
 {
 	struct out_seg o;
-	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
-			       .seq = peer_isn,
-			       .wnd = 64240,
-			       .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE,
-				       .mss = 1460,
-				       .wscale = 7}};
+	struct peer_seg syn = {
+	    .flags = TCP_FLAG_SYN,
+	    .seq = peer_isn,
+	    .wnd = 64240,
+	    .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE | more,
+		    .mss = 1460,
+		    .wscale = 7}};
 	int err;
 
 	c->pport = next_port++;
@@ -198,6 +200,8 @@ static void open_conn(struct conn *c, u32 peer_isn)
 	assert_true(o.h.opt.present & TCP_OPT_MSS);
 	assert_int_equal(o.h.opt.mss, 1460);
 	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
+	assert_int_equal(o.h.opt.present & TCP_OPT_SACK_PERM,
+			 more & TCP_OPT_SACK_PERM);
 	c->pseq = peer_isn + 1;
 	c->oseq = o.h.seq + 1;
 	assert_null(tcp_accept(listener, &err));
@@ -211,6 +215,11 @@ static void open_conn(struct conn *c, u32 peer_isn)
 	assert_non_null(c->tp);
 	assert_int_equal(c->tp->state, TCP_ESTABLISHED);
 	assert_int_equal(c->tp->snd_wnd, 512u << 7);
+}
+
+static void open_conn(struct conn *c, u32 peer_isn)
+{
+	open_conn_opts(c, peer_isn, 0);
 }
 
 /* Peer sends FIN, we ACK; app closes, FIN; peer ACKs: gone. */
@@ -242,7 +251,7 @@ static void test_passive_open_and_close(void **state)
 	struct conn c;
 	(void)state;
 	open_conn(&c, 1000);
-	assert_int_equal(tcp_mib_get(TMIB_TcpPassiveOpens), 1);
+	assert_int_equal(snmp_get(MIB_TcpPassiveOpens), 1);
 	u8 buf[16];
 	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), -EAGAIN);
 	close_conn(&c);
@@ -264,7 +273,7 @@ static void test_rst_to_closed_port(void **state)
 	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = 1};
 	peer_send_to(40999, 9, &rst);
 	expect_none();
-	assert_int_equal(tcp_mib_get(TMIB_TcpOutRsts), 2);
+	assert_int_equal(snmp_get(MIB_TcpOutRsts), 2);
 }
 
 static void test_listener_answers_ack_with_rst(void **state)
@@ -330,7 +339,7 @@ static void test_active_open(void **state)
 	assert_true(o.h.opt.present & TCP_OPT_MSS);
 	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
 	assert_true(o.h.sport >= 32768);
-	assert_int_equal(tcp_mib_get(TMIB_TcpActiveOpens), 1);
+	assert_int_equal(snmp_get(MIB_TcpActiveOpens), 1);
 	u32 iss = o.h.seq;
 	assert_int_equal(tcp_poll(tp) & SOCK_EV_OUT, 0);
 	struct peer_seg sa = {.flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
@@ -424,7 +433,7 @@ static void test_data_in_quickack_then_delayed(void **state)
 	expect_none();
 	host_clock_advance_ms(1);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtDelayedACKs), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtDelayedACKs), 1);
 	/* ...and the second segment is ACKed at once (RFC 5681 4.2). */
 	peer(&c, TCP_FLAG_ACK, "y", 1);
 	expect_none();
@@ -493,7 +502,7 @@ static void test_retransmit_backoff_karn(void **state)
 		assert_int_equal(o.len, 5);
 		assert_memory_equal(o.data, "hello", 5);
 	}
-	assert_int_equal(tcp_mib_get(TMIB_TcpRetransSegs), 3);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 3);
 	/* Karn: the ACK of a retransmitted segment gives no RTT sample. */
 	c.oseq += 5;
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
@@ -522,7 +531,7 @@ static void test_retry_limit_aborts(void **state)
 	assert_int_equal(c.tp->state, TCP_CLOSE);
 	u8 b;
 	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -ETIMEDOUT);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPAbortOnTimeout), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnTimeout), 1);
 	tcp_close(c.tp, false);
 	(void)o;
 	drain();
@@ -756,7 +765,7 @@ static void test_lossy_path_bulk_transfer(void **state)
 	}
 	assert_int_equal(p.nxt, p.total);
 	assert_memory_equal(got, data, sizeof(data));
-	assert_true(tcp_mib_get(TMIB_TcpRetransSegs) > 0);
+	assert_true(snmp_get(MIB_TcpRetransSegs) > 0);
 	tcp_close(c.tp, true);
 	drain();
 }
@@ -836,7 +845,7 @@ static void test_timestamps_paws_rtt(void **state)
 	peer_send_to(pport, LPORT, &old);
 	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 701);
 	assert_int_equal(tp->rcvq.len, 0);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtPAWSEstab), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
 	old.opt.tsval = 5002;
 	memcpy(&old.data, &(const u8 *){(const u8 *)"new"}, sizeof(old.data));
 	peer_send_to(pport, LPORT, &old);
@@ -979,7 +988,7 @@ static void test_ofo_acks_duplicate(void **state)
 			      .len = 10};
 	peer_send_to(c.pport, LPORT, &ps);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* dup ACK */
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPOFOQueue), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPOFOQueue), 1);
 	peer(&c, TCP_FLAG_ACK, "abcdefghij", 10);
 	c.pseq += 10; /* the out-of-order part too */
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* hole filled */
@@ -1092,7 +1101,7 @@ static void test_close_with_unread_data_resets(void **state)
 	drain();
 	tcp_close(c.tp, false);
 	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, c.oseq, c.pseq);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPAbortOnClose), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnClose), 1);
 }
 
 static void test_fin_wait2_timeout(void **state)
@@ -1122,7 +1131,7 @@ static void test_rst_exact_resets(void **state)
 	assert_int_equal(c.tp->state, TCP_CLOSE);
 	u8 b;
 	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -ECONNRESET);
-	assert_int_equal(tcp_mib_get(TMIB_TcpEstabResets), 1);
+	assert_int_equal(snmp_get(MIB_TcpEstabResets), 1);
 	tcp_close(c.tp, false);
 	expect_none();
 }
@@ -1137,7 +1146,7 @@ static void test_rst_in_window_challenged(void **state)
 	peer_send_to(c.pport, LPORT, &rst);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
 	assert_int_equal(c.tp->state, TCP_ESTABLISHED);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPChallengeACK), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPChallengeACK), 1);
 	/* Outside the window: silently dropped. */
 	rst.seq = c.pseq + 10000000;
 	peer_send_to(c.pport, LPORT, &rst);
@@ -1170,7 +1179,7 @@ static void test_ack_out_of_range(void **state)
 	ps.ack = c.oseq - 0x40000000u;
 	peer_send_to(c.pport, LPORT, &ps);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtTCPChallengeACK), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPChallengeACK), 1);
 	assert_int_equal(c.tp->rcvq.len, 0);
 	/* Out-of-window data: an ACK, nothing queued. */
 	ps.ack = c.oseq;
@@ -1195,7 +1204,7 @@ static void test_bad_checksum_and_offset_dropped(void **state)
 	struct iphdr_info ih = ipt_hdr(IPPROTO_TCP);
 	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, 20));
 	expect_none();
-	assert_int_equal(tcp_mib_get(TMIB_TcpInCsumErrors), 1);
+	assert_int_equal(snmp_get(MIB_TcpInCsumErrors), 1);
 	/* Data offset past the segment. */
 	seg[4] ^= 1;
 	seg[12] = 15 << 4;
@@ -1207,7 +1216,7 @@ static void test_bad_checksum_and_offset_dropped(void **state)
 	ih = ipt_hdr(IPPROTO_TCP);
 	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, 12));
 	expect_none();
-	assert_int_equal(tcp_mib_get(TMIB_TcpInErrs), 3);
+	assert_int_equal(snmp_get(MIB_TcpInErrs), 3);
 }
 
 /* SYN queue full (backlog 2): the third SYN gets a SYN cookie (MSS only,
@@ -1239,13 +1248,13 @@ static void test_backlog_and_syn_cookies(void **state)
 	assert_int_equal(o.h.opt.present, TCP_OPT_MSS);
 	assert_int_equal(o.h.opt.mss, 1460);
 	u32 cookie = o.h.seq;
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesSent), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesSent), 1);
 	/* A forged ACK: RST, counted as a failed cookie. */
 	struct peer_seg bad = {
 	    .flags = TCP_FLAG_ACK, .seq = 2001, .ack = cookie + 2, .wnd = 100};
 	peer_send_to(42002, 2222, &bad);
 	expect_seg(&o, TCP_FLAG_RST, cookie + 2, 0);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesFailed), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesFailed), 1);
 	/* The real ACK, with data: established and readable. */
 	struct peer_seg ack = {.flags = TCP_FLAG_ACK | TCP_FLAG_PSH,
 			       .seq = 2001,
@@ -1255,7 +1264,7 @@ static void test_backlog_and_syn_cookies(void **state)
 			       .len = 2};
 	peer_send_to(42002, 2222, &ack);
 	expect_seg(&o, TCP_FLAG_ACK, cookie + 1, 2003);
-	assert_int_equal(tcp_mib_get(TMIB_TcpExtSyncookiesRecv), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesRecv), 1);
 	struct tcp_sock *tp = tcp_accept(lp, &err);
 	assert_non_null(tp);
 	assert_int_equal(tp->state, TCP_ESTABLISHED);
@@ -1266,6 +1275,417 @@ static void test_backlog_and_syn_cookies(void **state)
 	tcp_close(tp, true);
 	tcp_close(lp, false);
 	drain();
+}
+
+/* ---- SACK ---------------------------------------------------------------- */
+
+static void expect_sack(const struct out_seg *o, u32 n,
+			const struct tcp_sack_block *want)
+{
+	assert_true(o->h.opt.present & TCP_OPT_SACK);
+	assert_int_equal(o->h.opt.nr_sack, n);
+	for (u32 i = 0; i < n; i++) {
+		assert_int_equal(o->h.opt.sack[i].start, want[i].start);
+		assert_int_equal(o->h.opt.sack[i].end, want[i].end);
+	}
+}
+
+static void peer_at(struct conn *c, u32 off, const char *data, u32 len)
+{
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq + off,
+			      .ack = c->oseq,
+			      .wnd = 512,
+			      .data = (const u8 *)data,
+			      .len = len};
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+/*
+ * The receiver's SACK option (RFC 2018 4): every ACK of out-of-order data
+ * lists the range holding the latest segment first, then the other
+ * recent ones. D-SACK (RFC 2883 4): a duplicate below RCV.NXT or inside
+ * a held range is reported first, once.
+ */
+static void test_sack_blocks_and_dsack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 got[64];
+	(void)state;
+	open_conn_opts(&c, 29000, TCP_OPT_SACK_PERM);
+	assert_true(c.tp->sack_ok);
+	u32 b = c.pseq;
+	peer_at(&c, 10, "bbbbbbbbbb", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 1, (struct tcp_sack_block[]){{b + 10, b + 20}});
+	peer_at(&c, 30, "dddddddddd", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(
+	    &o, 2,
+	    (struct tcp_sack_block[]){{b + 30, b + 40}, {b + 10, b + 20}});
+	peer_at(&c, 50, "ffffffffff", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 3,
+		    (struct tcp_sack_block[]){
+			{b + 50, b + 60}, {b + 30, b + 40}, {b + 10, b + 20}});
+	/* The middle range again: first now; a D-SACK for the duplicate. */
+	peer_at(&c, 30, "dddddddddd", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b);
+	expect_sack(&o, 4,
+		    (struct tcp_sack_block[]){{b + 30, b + 40},
+					      {b + 30, b + 40},
+					      {b + 50, b + 60},
+					      {b + 10, b + 20}});
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKOfoSent), 1);
+	/* The first hole fills: two ranges merge into RCV.NXT. */
+	peer_at(&c, 0, "aaaaaaaaaa", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b + 20);
+	expect_sack(
+	    &o, 2,
+	    (struct tcp_sack_block[]){{b + 30, b + 40}, {b + 50, b + 60}});
+	/* An old duplicate: D-SACK of it, then no more once reported. */
+	peer_at(&c, 0, "aaaaaaaaaa", 10);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, b + 20);
+	expect_sack(&o, 3,
+		    (struct tcp_sack_block[]){
+			{b, b + 10}, {b + 30, b + 40}, {b + 50, b + 60}});
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKOldSent), 1);
+	peer_at(&c, 20, "cccccccccc", 10);
+	peer_at(&c, 40, "eeeeeeeeee", 10);
+	drain();
+	assert_int_equal(c.tp->rcv_nxt, b + 60);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 60);
+	assert_memory_equal(got,
+			    "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee"
+			    "ffffffffff",
+			    60);
+	c.pseq = b + 60;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	close_conn(&c);
+}
+
+static void peer_sack(struct conn *c, u32 base, u32 n,
+		      const struct tcp_sack_block *segs)
+{
+	struct peer_seg ps = {
+	    .flags = TCP_FLAG_ACK,
+	    .seq = c->pseq,
+	    .ack = base,
+	    .wnd = 512,
+	    .opt = {.present = TCP_OPT_SACK, .nr_sack = (u8)n}};
+	for (u32 i = 0; i < n; i++) {
+		ps.opt.sack[i].start = base + segs[i].start * 1460;
+		ps.opt.sack[i].end = base + segs[i].end * 1460;
+	}
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+/*
+ * SACK-based recovery (RFC 6675), NewReno's numbers: 8 segments out,
+ * 0 and 3 lost. The third SACK makes segment 0 lost (3 segments SACKed
+ * above it): recovery, ssthresh = cwnd = 4, segment 0 resent, and the
+ * pipe (5 segments) allows nothing more. When 3 is lost too (IsLost),
+ * it is resent as the pipe drains; nothing past the highest SACKed byte
+ * is. The full ACK ends recovery and frees the scoreboard.
+ */
+static void test_sack_recovery(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[8 * 1460];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 11);
+	open_conn_opts(&c, 30000, TCP_OPT_SACK_PERM);
+	tcp_cc_set_ops(&c.tp->cc, tcp_cong_find("reno"), 0);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain();
+	u32 base = c.oseq;
+	peer_sack(&c, base, 1, (struct tcp_sack_block[]){{1, 2}});
+	peer_sack(&c, base, 1, (struct tcp_sack_block[]){{1, 3}});
+	expect_none();
+	assert_non_null(c.tp->sack);
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 5}, {1, 3}});
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_memory_equal(o.data, data, 1460);
+	expect_none();
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(c.tp->cc.cwnd, 4);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRenoRecovery), 0);
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 6}, {1, 3}});
+	expect_none();
+	peer_sack(&c, base, 2, (struct tcp_sack_block[]){{4, 7}, {1, 3}});
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1460, c.pseq);
+	assert_memory_equal(o.data, data + 3 * 1460, 1460);
+	expect_none();
+	/* Segment 0 arrived: a partial ACK, nothing to resend. */
+	peer_sack(&c, base + 1460, 1, (struct tcp_sack_block[]){{3, 6}});
+	expect_none();
+	c.oseq = base + sizeof(data);
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_false(c.tp->in_recovery);
+	assert_null(c.tp->sack);
+	assert_int_equal(c.tp->sndq.len, 0);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 2);
+	close_conn(&c);
+}
+
+/* A D-SACK from the peer (a spurious retransmission) is counted. */
+static void test_dsack_received(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 31000, TCP_OPT_SACK_PERM);
+	assert_int_equal(tcp_send(c.tp, "hello", 5), 5);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* RTO resend */
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq,
+			      .ack = c.oseq + 5,
+			      .wnd = 512,
+			      .opt = {.present = TCP_OPT_SACK,
+				      .nr_sack = 1,
+				      .sack = {{c.oseq, c.oseq + 5}}}};
+	peer_send_to(c.pport, LPORT, &ps);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKRecv), 1);
+	assert_null(c.tp->sack);
+	c.oseq += 5;
+	close_conn(&c);
+}
+
+/* ---- memory ------------------------------------------------------------- */
+
+/* An established connection holds buffer chunks only while it holds
+ * bytes: none when idle, one per direction for a small exchange, none
+ * again once the app read the data and the peer ACKed ours. */
+static void test_idle_connection_holds_no_buffers(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 buf[16];
+	(void)state;
+	open_conn(&c, 23000);
+	assert_int_equal(tcp_ring_mem(&c.tp->rcvq), 0);
+	assert_int_equal(tcp_ring_mem(&c.tp->sndq), 0);
+	assert_null(c.tp->rcvq.slot);
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "ping", 4);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_ring_mem(&c.tp->rcvq), TCP_CHUNK_BYTES);
+	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), 4);
+	assert_int_equal(tcp_ring_mem(&c.tp->rcvq), 0);
+	assert_int_equal(tcp_send(c.tp, "pong", 4), 4);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	assert_memory_equal(o.data, "pong", 4);
+	assert_int_equal(tcp_ring_mem(&c.tp->sndq), TCP_CHUNK_BYTES);
+	c.oseq += 4;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(tcp_ring_mem(&c.tp->sndq), 0);
+	assert_null(c.tp->sndq.slot);
+	print_message("idle established connection: struct tcp_sock %zu "
+		      "bytes, struct socket %zu, buffers 0\n",
+		      sizeof(struct tcp_sock), sizeof(struct socket));
+	close_conn(&c);
+}
+
+/* Hold n chunks of TCP memory outside any connection. */
+static void hog_memory(struct tcp_ring *hog, u32 chunks)
+{
+	static u8 junk[TCP_CHUNK_BYTES];
+	tcp_ring_init(hog, TCP_RING_MAX_BYTES);
+	for (u32 i = 0; i < chunks; i++)
+		assert_int_equal(tcp_ring_append(hog, junk, sizeof(junk)),
+				 sizeof(junk));
+}
+
+/*
+ * TCP memory pressure (limit 32 chunks, pressure past 24): the listener
+ * refuses a new SYN (dropped, counted, no SYN-ACK), out-of-order data
+ * already held is pruned and new out-of-order data is dropped with a
+ * duplicate ACK, in-order data still flows. When memory is back the
+ * SYN's retransmission is answered.
+ */
+static void test_memory_pressure(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	struct tcp_ring hog;
+	u8 buf[64];
+	(void)state;
+	tcp_mem_set_limit(32 * TCP_CHUNK_BYTES);
+	open_conn(&c, 24000);
+	struct peer_seg ofo = {.flags = TCP_FLAG_ACK,
+			       .seq = c.pseq + 100,
+			       .ack = c.oseq,
+			       .wnd = 512,
+			       .data = (const u8 *)"later",
+			       .len = 5};
+	peer_send_to(c.pport, LPORT, &ofo);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->ofo_count, 1);
+	hog_memory(&hog, 24);
+	assert_true(tcp_mem_under_pressure());
+	assert_int_equal(snmp_get(MIB_TcpExtTCPMemoryPressures), 1);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 1000};
+	peer_send_to(44000, LPORT, &syn);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtListenDrops), 1);
+	/* In-order data is taken; the held out-of-order range is pruned. */
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "now", 3);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->ofo_count, 0);
+	assert_int_equal(snmp_get(MIB_TcpExtOfoPruned), 1);
+	peer_send_to(c.pport, LPORT, &ofo);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(c.tp->ofo_count, 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPOFODrop), 1);
+	assert_int_equal(tcp_recv(c.tp, buf, sizeof(buf), false), 3);
+	assert_memory_equal(buf, "now", 3);
+	tcp_ring_release(&hog);
+	assert_false(tcp_mem_under_pressure());
+	peer_send_to(44000, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 2);
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = 2};
+	peer_send_to(44000, LPORT, &rst);
+	tcp_mem_set_limit(0);
+	close_conn(&c);
+}
+
+/* SO_RCVBUF before connect: the SYN offers that window with the shift it
+ * needs (none for 4 KiB), and data past it is cut off at the window. */
+static void test_so_rcvbuf_limits_window(void **state)
+{
+	struct socket *s;
+	struct out_seg o;
+	static u8 data[5000];
+	u8 got[5000];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 3);
+	assert_int_equal(sock_create(SOCK_STREAM, &s), 0);
+	int v = 4096;
+	assert_int_equal(sock_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, 4), 0);
+	v = 0;
+	assert_int_equal(sock_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, 4),
+			 -EINVAL);
+	size_t len = sizeof(v);
+	assert_int_equal(sock_getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len),
+			 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(sock_connect(s, PEER_IP, 8090), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	assert_int_equal(o.h.window, 4096);
+	assert_true(o.h.opt.present & TCP_OPT_WSCALE);
+	assert_int_equal(o.h.opt.wscale, 0);
+	u32 iss = o.h.seq;
+	u16 sport = o.h.sport;
+	struct peer_seg sa = {
+	    .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+	    .seq = 500,
+	    .ack = iss + 1,
+	    .wnd = 60000,
+	    .opt = {.present = TCP_OPT_MSS | TCP_OPT_WSCALE, .mss = 1460}};
+	peer_send_to(8090, sport, &sa);
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 501);
+	for (u32 off = 0; off < sizeof(data); off += 1250) {
+		struct peer_seg d = {.flags = TCP_FLAG_ACK,
+				     .seq = 501 + off,
+				     .ack = iss + 1,
+				     .wnd = 60000,
+				     .data = data + off,
+				     .len = 1250};
+		peer_send_to(8090, sport, &d);
+	}
+	drain();
+	struct tcp_sock *tp = s->proto;
+	assert_int_equal(tp->rcv_nxt, 501 + 4096);
+	assert_int_equal(sock_recv(s, got, sizeof(got), 0), 4096);
+	assert_memory_equal(got, data, 4096);
+	/* The window reopened: an update went out. */
+	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 501 + 4096);
+	assert_int_equal(o.h.window, 4096);
+	int one = 1;
+	struct linger_opt lg = {.l_onoff = one, .l_linger = 0};
+	assert_int_equal(
+	    sock_setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(sock_close(s), 0);
+	drain();
+}
+
+/* Receive auto-tuning: an app that drains 64 KiB per RTT makes the
+ * buffer (and the advertised window) grow past the initial 64 KiB. */
+static void test_rcvbuf_autotuning(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[1000], got[64 * 1024];
+	(void)state;
+	open_conn(&c, 25000);
+	assert_int_equal(c.tp->rcv_wscale, 7);
+	assert_int_equal(c.tp->rcvq.size, TCP_DEFAULT_BUF);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 60; i++)
+			peer(&c, TCP_FLAG_ACK, data, sizeof(data));
+		drain();
+		assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false),
+				 60000);
+		host_clock_advance_ms(101);
+		drain();
+	}
+	assert_true(c.tp->rcvq.size > TCP_DEFAULT_BUF);
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, data, 10);
+	host_clock_advance_ms(TCP_DELACK_MS);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_true(((u32)o.h.window << 7) > TCP_DEFAULT_BUF);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 10);
+	close_conn(&c);
+}
+
+/* tcp.cc= (tcp_cong_set_default, which config_apply_runtime calls):
+ * new connections take the default, existing ones keep theirs. */
+static void test_default_cc_follows_config(void **state)
+{
+	struct conn a, b;
+	(void)state;
+	open_conn(&a, 26000);
+	assert_string_equal(a.tp->cc.ops->name, "cubic");
+	assert_int_equal(tcp_cong_set_default("newreno"), 0);
+	assert_int_equal(tcp_cong_set_default("bbr"), -ENOENT);
+	open_conn(&b, 27000);
+	assert_string_equal(b.tp->cc.ops->name, "reno");
+	assert_string_equal(a.tp->cc.ops->name, "cubic");
+	assert_int_equal(tcp_cong_set_default("cubic"), 0);
+	close_conn(&a);
+	close_conn(&b);
+}
+
+/* The TCP counters are in the stack's MIB: nstat and netstat -s show
+ * them with Linux's names; TcpCurrEstab follows the connections. */
+static void test_counters_in_nstat(void **state)
+{
+	struct conn c;
+	(void)state;
+	u64 estab = snmp_get(MIB_TcpCurrEstab);
+	open_conn(&c, 28000);
+	assert_int_equal(snmp_get(MIB_TcpCurrEstab), estab + 1);
+	assert_int_equal(host_shell_run("nstat -a Tcp*"), 0);
+	const char *out = host_shell_output();
+	assert_non_null(strstr(out, "TcpPassiveOpens"));
+	assert_non_null(strstr(out, "TcpInSegs"));
+	assert_non_null(strstr(out, "TcpOutSegs"));
+	assert_non_null(strstr(out, "TcpCurrEstab"));
+	assert_null(strstr(out, "IpInReceives"));
+	assert_int_equal(host_shell_run("netstat -s"), 0);
+	out = host_shell_output();
+	assert_non_null(strstr(out, "Tcp:\n"));
+	assert_non_null(strstr(out, "    PassiveOpens: 1\n"));
+	assert_non_null(strstr(out, "TcpExt:\n"));
+	close_conn(&c);
+	assert_int_equal(snmp_get(MIB_TcpCurrEstab), estab);
 }
 
 /* ---- the socket layer (proto_ops) --------------------------------------- */
@@ -1411,6 +1831,16 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_checksum_and_offset_dropped, setup),
 	    cmocka_unit_test_setup(test_backlog_and_syn_cookies, setup),
 	    cmocka_unit_test_setup(test_socket_api_echo, setup),
+	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
+	    cmocka_unit_test_setup(test_sack_recovery, setup),
+	    cmocka_unit_test_setup(test_dsack_received, setup),
+	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
+				   setup),
+	    cmocka_unit_test_setup(test_memory_pressure, setup),
+	    cmocka_unit_test_setup(test_so_rcvbuf_limits_window, setup),
+	    cmocka_unit_test_setup(test_rcvbuf_autotuning, setup),
+	    cmocka_unit_test_setup(test_default_cc_follows_config, setup),
+	    cmocka_unit_test_setup(test_counters_in_nstat, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

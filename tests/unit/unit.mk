@@ -115,3 +115,5 @@ UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
 
 # TCP (the core) on the host-built stack.
 UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# TCP's chunked rings and memory limit (tcp_ring.c counts in the TCP MIB).
+UNIT_SRCS_tcp_ring := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

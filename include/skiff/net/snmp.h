@@ -1,8 +1,9 @@
 /*
  * net/snmp.h - the stack's MIB counters, named as Linux names them in
  * /proc/net/snmp and /proc/net/netstat (and so as `nstat` prints them):
- * RFC 4293 (IP-MIB: Ip*, Icmp*), RFC 4113 (UDP-MIB: Udp*), and Linux's
- * extensions (IpExt*). One list below defines the enum and the names.
+ * RFC 4293 (IP-MIB: Ip*, Icmp*), RFC 4022 (TCP-MIB: Tcp*), RFC 4113
+ * (UDP-MIB: Udp*), and Linux's extensions (TcpExt*, IpExt*). One list below
+ * defines the enum and the names.
  *
  * Counting is one macro: SNMP_INC(IpInReceives), SNMP_ADD(IpExtInOctets, n).
  * Counters are per CPU (no shared cache line on the hot path) and the
@@ -61,6 +62,18 @@
 	X(IcmpOutParmProbs)                                                    \
 	X(IcmpOutEchos)                                                        \
 	X(IcmpOutEchoReps)                                                     \
+	/* RFC 4022 tcp group, the Tcp: line (CurrEstab is a gauge: +1/-1) */  \
+	X(TcpActiveOpens)                                                      \
+	X(TcpPassiveOpens)                                                     \
+	X(TcpAttemptFails)                                                     \
+	X(TcpEstabResets)                                                      \
+	X(TcpCurrEstab)                                                        \
+	X(TcpInSegs)                                                           \
+	X(TcpOutSegs)                                                          \
+	X(TcpRetransSegs)                                                      \
+	X(TcpInErrs)                                                           \
+	X(TcpOutRsts)                                                          \
+	X(TcpInCsumErrors)                                                     \
 	/* RFC 4113 udp group, the Udp: line */                                \
 	X(UdpInDatagrams)                                                      \
 	X(UdpNoPorts)                                                          \
@@ -70,6 +83,36 @@
 	X(UdpSndbufErrors)                                                     \
 	X(UdpInCsumErrors)                                                     \
 	X(UdpIgnoredMulti)                                                     \
+	/* Linux's TcpExt: line (/proc/net/netstat), in Linux's order */       \
+	X(TcpExtSyncookiesSent)                                                \
+	X(TcpExtSyncookiesRecv)                                                \
+	X(TcpExtSyncookiesFailed)                                              \
+	X(TcpExtOfoPruned)                                                     \
+	X(TcpExtOutOfWindowIcmps)                                              \
+	X(TcpExtTW)                                                            \
+	X(TcpExtPAWSEstab)                                                     \
+	X(TcpExtDelayedACKs)                                                   \
+	X(TcpExtListenOverflows)                                               \
+	X(TcpExtListenDrops)                                                   \
+	X(TcpExtTCPPureAcks)                                                   \
+	X(TcpExtTCPRenoRecovery)                                               \
+	X(TcpExtTCPSackRecovery)                                               \
+	X(TcpExtTCPFastRetrans)                                                \
+	X(TcpExtTCPTimeouts)                                                   \
+	X(TcpExtTCPDSACKOldSent)                                               \
+	X(TcpExtTCPDSACKOfoSent)                                               \
+	X(TcpExtTCPDSACKRecv)                                                  \
+	X(TcpExtTCPAbortOnData)                                                \
+	X(TcpExtTCPAbortOnClose)                                               \
+	X(TcpExtTCPAbortOnTimeout)                                             \
+	X(TcpExtTCPMemoryPressures)                                            \
+	X(TcpExtTCPTimeWaitOverflow)                                           \
+	X(TcpExtTCPReqQFullDoCookies)                                          \
+	X(TcpExtTCPOFOQueue)                                                   \
+	X(TcpExtTCPOFODrop)                                                    \
+	X(TcpExtTCPChallengeACK)                                               \
+	X(TcpExtTCPSYNChallenge)                                               \
+	X(TcpExtTCPRcvQDrop)                                                   \
 	/* Linux's IpExt: line */                                              \
 	X(IpExtInNoRoutes)                                                     \
 	X(IpExtInTruncatedPkts)                                                \

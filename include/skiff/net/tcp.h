@@ -18,11 +18,15 @@
  *       (retransmit, delayed ACK, TIME_WAIT, FIN_WAIT_2); tcp_timer_fire
  *       checks each one against `now`.
  *
- * Data lives in two byte rings per connection, not in skb queues: the
- * send ring holds every byte from SND.UNA on (sent and unsent), so a
- * retransmission is rebuilt from it; the receive ring holds in-order bytes
- * the app has not read, and beyond them out-of-order bytes written at
- * their offset, with the ranges held in tp->ofo (smoltcp's assembler).
+ * Data lives in two chunked byte rings per connection (tcp_ring.h), not
+ * in skb queues: the send ring holds every byte from SND.UNA on (sent and
+ * unsent), so a retransmission is rebuilt from it; the receive ring holds
+ * in-order bytes the app has not read, and beyond them out-of-order bytes
+ * written at their offset, with the ranges held in tp->ofo (smoltcp's
+ * assembler). Chunks are taken as bytes arrive and freed as they leave:
+ * an idle connection holds no buffer memory. Every chunk counts against
+ * the global TCP memory limit; under pressure windows stop growing, the
+ * out-of-order data is pruned and listeners refuse new connections.
  *
  * Locking: one lock, tcp_lock (bottom halves off), covers every control
  * block and table; every entry point takes it, timers too.
@@ -37,8 +41,11 @@
 #include <skiff/spinlock.h>
 #include <skiff/timer.h>
 #include <skiff/types.h>
+#include <skiff/net/snmp.h>
 #include <skiff/net/tcp_cong.h>
+#include <skiff/net/tcp_ring.h>
 #include <skiff/net/tcp_rtt.h>
+#include <skiff/net/tcp_sack.h>
 #include <skiff/net/tcp_seq.h>
 #include <skiff/net/tcp_wire.h>
 
@@ -60,9 +67,12 @@ enum tcp_state {
 	TCP_CLOSING,
 };
 
-#define TCP_DEFAULT_BUF (64 * 1024) /* send and receive rings */
-#define TCP_OFO_RANGES 8	    /* out-of-order ranges held at once */
-#define TCP_RETRIES2 15		    /* data retransmissions, then abort */
+#define TCP_DEFAULT_BUF (64 * 1024)	  /* initial SO_SNDBUF / SO_RCVBUF */
+#define TCP_MIN_BUF (2 * TCP_CHUNK_BYTES) /* smallest SO_*BUF accepted */
+#define TCP_PRESSURE_WND_SEGS 4 /* window growth under memory pressure */
+#define TCP_OFO_RANGES 8	/* out-of-order ranges held at once */
+#define TCP_SACK_RECENT 4	/* recent out-of-order segments, for SACK */
+#define TCP_RETRIES2 15		/* data retransmissions, then abort */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DELACK_MS 40	 /* below RFC 1122's 500 ms, Linux's min */
@@ -73,14 +83,6 @@ enum tcp_state {
 #define TCP_KEEPINTVL_DEFAULT_MS 75000
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
-
-/* A byte ring. `head` is the offset of the first byte, `len` bytes held. */
-struct tcp_ring {
-	u8 *buf;
-	u32 size;
-	u32 head;
-	u32 len;
-};
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
  * at the time they are compared (stored as sequence numbers). */
@@ -119,12 +121,16 @@ struct tcp_sock {
 	u32 fin_seq;
 	bool ws_ok;	   /* both sides sent window scale (RFC 7323 2.2) */
 	bool ts_ok;	   /* both sides sent timestamps (RFC 7323 3.2) */
+	bool sack_ok;	   /* both sides sent SACK-permitted (RFC 2018 2) */
 	u32 ts_recent;	   /* TS.Recent: the peer's TSval to echo */
 	u32 last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
 	u32 max_window;	   /* largest window the peer offered (RFC 5961 5.2) */
 	u32 dupacks;
-	struct tcp_cc cc;  /* congestion control (tcp_cong.h) */
-	bool in_recovery;  /* NewReno fast recovery (RFC 6582) */
+	struct tcp_cc cc; /* congestion control (tcp_cong.h) */
+	bool in_recovery; /* fast recovery: RFC 6675 with SACK, else 6582 */
+	/* The SACK scoreboard (tcp_sack.h), allocated when the first SACK
+	 * block arrives and freed when nothing is outstanding. */
+	struct tcp_sack_board *sack;
 	bool cwnd_limited; /* the last push stopped at cwnd */
 	u32 recover;	   /* SND.MAX when recovery or loss began */
 	/* receive sequence variables */
@@ -138,8 +144,19 @@ struct tcp_sock {
 
 	struct tcp_ring sndq; /* from SND.UNA: sent, then unsent bytes */
 	struct tcp_ring rcvq; /* in-order unread bytes, then ofo space */
+	bool sndbuf_locked;   /* SO_SNDBUF set: no auto-tuning */
+	bool rcvbuf_locked;   /* SO_RCVBUF set: no auto-tuning */
+	u32 rcvq_copied;      /* bytes read since rcvq_time_ms (auto-tuning) */
+	u64 rcvq_time_ms;
 	struct tcp_ofo_range ofo[TCP_OFO_RANGES];
 	u32 ofo_count;
+	/* SACK blocks we send (RFC 2018 4): starts of the last out-of-order
+	 * segments, most recent first; and a D-SACK (RFC 2883) to report
+	 * once, first, on the next ACK. */
+	u32 ofo_recent[TCP_SACK_RECENT];
+	u8 ofo_recent_n;
+	bool dsack_pending;
+	struct tcp_sack_block dsack;
 
 	struct tcp_rtt rtt; /* RFC 6298 estimator (tcp_rtt.h) */
 	u32 retransmits;    /* consecutive RTO expiries */
@@ -175,49 +192,9 @@ struct tcp_sock {
 	struct list_head reap;
 };
 
-/* TCP MIB counters, Linux's names (nstat). */
-#define TCP_MIB_LIST(X)                                                        \
-	X(TcpActiveOpens)                                                      \
-	X(TcpPassiveOpens)                                                     \
-	X(TcpAttemptFails)                                                     \
-	X(TcpEstabResets)                                                      \
-	X(TcpInSegs)                                                           \
-	X(TcpOutSegs)                                                          \
-	X(TcpRetransSegs)                                                      \
-	X(TcpInErrs)                                                           \
-	X(TcpOutRsts)                                                          \
-	X(TcpInCsumErrors)                                                     \
-	X(TcpExtListenOverflows)                                               \
-	X(TcpExtListenDrops)                                                   \
-	X(TcpExtSyncookiesSent)                                                \
-	X(TcpExtSyncookiesRecv)                                                \
-	X(TcpExtSyncookiesFailed)                                              \
-	X(TcpExtTCPTimeouts)                                                   \
-	X(TcpExtPAWSEstab)                                                     \
-	X(TcpExtTCPChallengeACK)                                               \
-	X(TcpExtTCPOFOQueue)                                                   \
-	X(TcpExtTCPOFODrop)                                                    \
-	X(TcpExtTCPAbortOnTimeout)                                             \
-	X(TcpExtTCPAbortOnData)                                                \
-	X(TcpExtTCPAbortOnClose)                                               \
-	X(TcpExtTW)                                                            \
-	X(TcpExtTCPTimeWaitOverflow)                                           \
-	X(TcpExtDelayedACKs)                                                   \
-	X(TcpExtTCPPureAcks)                                                   \
-	X(TcpExtTCPHPHits)
-
-enum tcp_mib {
-#define TCP_MIB_ENUM(name) TMIB_##name,
-	TCP_MIB_LIST(TCP_MIB_ENUM)
-#undef TCP_MIB_ENUM
-	    TCP_MIB_MAX
-};
-extern u64 tcp_mib[TCP_MIB_MAX];
-#define TCP_INC(name)                                                          \
-	__atomic_fetch_add(&tcp_mib[TMIB_##name], 1, __ATOMIC_RELAXED)
-u64 tcp_mib_get(enum tcp_mib f);
-const char *tcp_mib_name(enum tcp_mib f);
-void tcp_mib_reset(void);
+/* TCP's counters live in the stack's MIB (snmp.h), so nstat and
+ * netstat -s show them: TCP_INC(TcpInSegs), TCP_INC(TcpExtTW)... */
+#define TCP_INC(name) SNMP_INC(name)
 
 extern spinlock_t tcp_lock;
 
@@ -234,6 +211,8 @@ struct tcp_info_snapshot {
 	u32 snd_cwnd, snd_ssthresh; /* segments */
 	u32 snd_wnd, rcv_space;	    /* bytes */
 	u32 unacked_bytes, unread_bytes;
+	u32 snd_buf, rcv_buf; /* SO_SNDBUF / SO_RCVBUF now (auto-tuned) */
+	u32 mem_bytes;	      /* buffer chunks held, both directions */
 	char cc_name[16];
 };
 void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);
@@ -291,7 +270,8 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s);
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
-u32 tcp_ring_free(const struct tcp_ring *r);
+/* The largest receive buffer this connection may use (window scale). */
+u32 tcp_rcvbuf_max(const struct tcp_sock *tp);
 
 /* tcp_output.c */
 void tcp_send_syn(struct tcp_sock *tp); /* SYN or SYN-ACK by state */
@@ -303,6 +283,10 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie);
 void tcp_send_rst(struct tcp_sock *tp); /* abort a connection */
 void tcp_push(struct tcp_sock *tp);	/* send what the windows allow */
 void tcp_retransmit_head(struct tcp_sock *tp);
+/* RFC 6675 5 step C: while cwnd - pipe >= 1 SMSS, send what NextSeg
+ * picks (retransmissions, new data, the rescue). */
+void tcp_sack_xmit(struct tcp_sock *tp);
+void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
 u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
 

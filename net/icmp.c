@@ -305,7 +305,10 @@ static void icmp_unreach(struct sk_buff *skb, const struct icmphdr_info *h)
 		u16 mtu = (u16)(h->rest & 0xffff);
 		if (mtu == 0)
 			mtu = icmp_mtu_plateau(qh.tot_len);
-		ip_pmtu_update(qh.daddr, mtu);
+		/* RFC 5927 5.2: TCP checks the quote against the connection
+		 * before it lowers the path MTU (tcp_v4_err). */
+		if (qh.protocol != IPPROTO_TCP)
+			ip_pmtu_update(qh.daddr, mtu);
 		info = mtu;
 	}
 	const struct net_protocol *np = inet_get_protocol(qh.protocol);

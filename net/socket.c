@@ -185,6 +185,17 @@ long sock_send(struct socket *s, const void *buf, size_t len, int flags)
 	return s->ops->sendto(s, buf, len, flags, 0, 0, false);
 }
 
+long sock_send_ref(struct socket *s, const void *buf, size_t len, int flags)
+{
+	if (!s)
+		return -EBADF;
+	if (!buf && len)
+		return -EFAULT;
+	if (!s->ops->send_ref)
+		return -EOPNOTSUPP;
+	return s->ops->send_ref(s, buf, len, flags);
+}
+
 long sock_sendto(struct socket *s, const void *buf, size_t len, int flags,
 		 u32 addr, u16 port)
 {

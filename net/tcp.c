@@ -47,7 +47,10 @@ static void tcp_sndbuf_expand(struct tcp_sock *tp)
 		tcp_ring_resize(&tp->sndq, want);
 }
 
-long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
+/* SEND (RFC 9293 3.10.2): queue what fits, then push. `ref`: buf lives
+ * forever and is referenced instead of copied. */
+static long tcp_send_common(struct tcp_sock *tp, const void *buf, size_t len,
+			    bool ref)
 {
 	long ret;
 	spin_lock_bh(&tcp_lock);
@@ -61,7 +64,8 @@ long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
 	else {
 		tcp_sndbuf_expand(tp);
 		u32 n = (u32)MIN(len, (size_t)tcp_ring_room(&tp->sndq));
-		n = tcp_ring_append(&tp->sndq, buf, n);
+		n = ref ? tcp_ring_append_ref(&tp->sndq, buf, n)
+			: tcp_ring_append(&tp->sndq, buf, n);
 		if (n == 0)
 			ret = -EAGAIN;
 		else {
@@ -71,6 +75,16 @@ long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
 	}
 	spin_unlock_bh(&tcp_lock);
 	return ret;
+}
+
+long tcp_send(struct tcp_sock *tp, const void *buf, size_t len)
+{
+	return tcp_send_common(tp, buf, len, false);
+}
+
+long tcp_send_ref(struct tcp_sock *tp, const void *buf, size_t len)
+{
+	return tcp_send_common(tp, buf, len, true);
 }
 
 /* After a read: tell the peer if the window grew by at least
@@ -402,6 +416,13 @@ static long tcp_op_sendto(struct socket *s, const void *buf, size_t len,
 	return tcp_send(tcp_sk(s), buf, len);
 }
 
+static long tcp_op_send_ref(struct socket *s, const void *buf, size_t len,
+			    int flags)
+{
+	(void)flags;
+	return tcp_send_ref(tcp_sk(s), buf, len);
+}
+
 static long tcp_op_recvfrom(struct socket *s, void *buf, size_t len, int flags,
 			    u32 *addr, u16 *port)
 {
@@ -463,6 +484,8 @@ void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info)
 	info->snd_buf = tp->sndq.size;
 	info->rcv_buf = tp->rcvq.size;
 	info->mem_bytes = tcp_ring_mem(&tp->sndq) + tcp_ring_mem(&tp->rcvq);
+	info->urg_seen = tp->urg_seen;
+	info->rcv_up = tp->rcv_up;
 	info->unacked_bytes = tp->snd_max - tp->snd_una;
 	info->unread_bytes = tp->rcvq.len;
 	if (tp->cc.ops)
@@ -667,6 +690,7 @@ static const struct proto_ops tcp_ops = {
     .accept = tcp_op_accept,
     .connect = tcp_op_connect,
     .sendto = tcp_op_sendto,
+    .send_ref = tcp_op_send_ref,
     .recvfrom = tcp_op_recvfrom,
     .shutdown = tcp_op_shutdown,
     .close = tcp_op_close,

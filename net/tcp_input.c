@@ -66,7 +66,8 @@ static u8 tcp_choose_wscale(u32 buf)
 static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
-	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)(1500 - 40));
+	u16 ours = tp->adv_mss ? tp->adv_mss : TCP_DEFAULT_MSS;
+	tp->mss = (u16)MIN(MAX(mss, 64u), (u32)ours); /* RFC 9293 3.7.1 */
 	tp->ts_ok = (s->opt.present & TCP_OPT_TS) != 0;
 	tp->sack_ok = (s->opt.present & TCP_OPT_SACK_PERM) != 0;
 	if (tp->ts_ok)
@@ -85,7 +86,7 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *s)
 static void tcp_syn_cookie_answer(struct tcp_sock *lp, const struct tcp_seg *s)
 {
 	u16 mss = (s->opt.present & TCP_OPT_MSS) ? s->opt.mss : TCP_DEFAULT_MSS;
-	mss = (u16)MIN(mss, 1460u);
+	mss = MIN(mss, tcp_route_mss(s->daddr, s->saddr));
 	u32 cookie = tcp_syncookie_make(s->saddr, s->sport, s->daddr, s->dport,
 					s->seq, &mss, ktime_get_ns());
 	lp->last_cookie_ms = tcp_now_ms();
@@ -118,7 +119,7 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->irs = s->seq - 1;
 	tp->rcv_nxt = s->seq;
 	tp->rcv_wnd_sent = tp->rcv_nxt + tcp_ring_free(&tp->rcvq);
-	tp->mss = mss;
+	tp->mss = MIN(mss, tp->adv_mss);
 	tp->iss = s->ack - 1;
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->snd_max = tp->iss + 1;
@@ -679,6 +680,24 @@ static void tcp_note_dsack(struct tcp_sock *tp, const struct tcp_seg *s)
 	}
 }
 
+/*
+ * RFC 9293 3.10.7.4, sixth, with RFC 6093: the urgent pointer only moves
+ * RCV.UP (shown by TCP_INFO); urgent bytes stay inline in the stream
+ * (RFC 6093 5, as SO_OOBINLINE), so no byte is taken out of band and the
+ * pointer is never used to index data: a pointer of 0, or one past this
+ * segment or past the window, is harmless.
+ */
+static void tcp_urg_input(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!(s->flags & TCP_FLAG_URG))
+		return;
+	u32 up = s->seq + s->urg_ptr;
+	if (!tp->urg_seen || after(up, tp->rcv_up)) {
+		tp->rcv_up = up;
+		tp->urg_seen = true;
+	}
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
@@ -810,7 +829,7 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (!tcp_seq_acceptable(tp, s)) {
 		if (!(s->flags & TCP_FLAG_RST)) {
 			tcp_note_dsack(tp, s); /* an old duplicate */
-			tcp_send_ack(tp); /* <SEQ=SND.NXT><ACK=RCV.NXT> */
+			tcp_send_ack(tp);      /* <SEQ=SND.NXT><ACK=RCV.NXT> */
 		}
 		return false;
 	}
@@ -843,8 +862,10 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 		return;
 	if (!tcp_ack(tp, s) || !tcp_fin_ack_transitions(tp))
 		return;
-	if (tcp_state_takes_data(tp->state))
+	if (tcp_state_takes_data(tp->state)) {
+		tcp_urg_input(tp, s);
 		tcp_data_queue(tp, s);
+	}
 	if (tp->state == TCP_CLOSE)
 		return;
 	tcp_fin_input(tp, s);
@@ -857,16 +878,26 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 /*
  * RFC 9293 3.10.7.4 in TIME_WAIT: a retransmitted FIN is acknowledged
  * and restarts the 2 MSL wait; a RST is ignored (RFC 1337). A new SYN
- * with a sequence number above RCV.NXT may reuse the pair (RFC 1122
- * 4.2.2.13, RFC 6191 without timestamps): the old connection goes and the
- * SYN is handed to the listener.
+ * may reuse the pair (tcp_tw_reuse_ok): the old connection goes and the
+ * SYN is handed to the listener; an old one is answered with an ACK.
  */
+/* RFC 6191 2: when the old connection used timestamps and the SYN
+ * carries one, a newer TSval is what makes the SYN safe (whatever its
+ * sequence number); without timestamps, a sequence number above RCV.NXT
+ * (RFC 1122 4.2.2.13). */
+static bool tcp_tw_reuse_ok(const struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (tp->ts_ok && (s->opt.present & TCP_OPT_TS))
+		return after(s->opt.tsval, tp->ts_recent);
+	return after(s->seq, tp->rcv_nxt);
+}
+
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (s->flags & TCP_FLAG_RST)
 		return;
 	if ((s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
-		if (after(s->seq, tp->rcv_nxt)) {
+		if (tcp_tw_reuse_ok(tp, s)) {
 			struct tcp_sock *lp =
 			    tcp_lookup_listener(s->daddr, s->dport);
 			tcp_done(tp);

@@ -19,6 +19,7 @@
 #include <skiff/net/ip.h>
 #include <skiff/net/ip_internal.h>
 #include <skiff/net/ip_wire.h>
+#include <skiff/net/route.h>
 #include <skiff/net/snmp.h>
 #include <skiff/net/tcp_isn.h>
 #include <skiff/net/tcp.h>
@@ -337,6 +338,7 @@ struct tcp_sock *tcp_child_create(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->daddr = s->saddr;
 	tp->dport = s->sport;
 	tp->parent = lp;
+	tp->adv_mss = tcp_route_mss(tp->saddr, tp->daddr);
 	lp->refs++;
 	tp->keepalive = lp->keepalive;
 	tp->keep_idle_ms = lp->keep_idle_ms;
@@ -372,6 +374,7 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s)
 	s->ack = h.ack;
 	s->flags = h.flags & 0x3f;
 	s->wnd = h.window;
+	s->urg_ptr = h.urg_ptr;
 	s->opt = h.opt;
 	s->data = skb->data + hlen;
 	s->len = skb->len - (u32)hlen;
@@ -440,29 +443,111 @@ static int tcp_v4_rcv(struct sk_buff *skb)
 	return 0;
 }
 
-/* RFC 5927: only "hard" errors that quote a segment of a connection in
- * SYN_SENT abort it; the rest are ignored (soft) for now. */
-static void tcp_v4_err(struct sk_buff *skb, u8 type, u8 code, u32 info)
+/* Our MSS toward daddr: the route's MTU (the learned path MTU, else the
+ * device's) less 40 bytes of headers (RFC 9293 3.7.1, RFC 6691); the
+ * default 536 when there is no route. */
+u16 tcp_route_mss(u32 saddr, u32 daddr)
 {
-	(void)info;
+	struct ip_out out = {
+	    .saddr = saddr, .daddr = daddr, .protocol = IPPROTO_TCP};
+	struct ip_route_out rt;
+	if (ip_route_output(&out, &rt) < 0 || rt.mtu < 576)
+		return TCP_DEFAULT_MSS;
+	return (u16)MIN(rt.mtu - 40, 65535u - 40);
+}
+
+/* The quoted segment's addresses, ports and sequence number. */
+struct tcp_icmp_quote {
+	u32 saddr, daddr, seq;
+	u16 sport, dport;
+};
+
+static bool tcp_icmp_quote_parse(const struct sk_buff *skb,
+				 struct tcp_icmp_quote *q)
+{
 	const u8 *ip = skb->data;
 	if (skb->len < 28)
-		return;
+		return false;
 	u32 ihl = (u32)(ip[0] & 0xf) * 4;
 	if (ihl < 20 || skb->len < ihl + 8)
+		return false;
+	q->saddr = load_be32(ip + 12);
+	q->daddr = load_be32(ip + 16);
+	q->sport = load_be16(ip + ihl);
+	q->dport = load_be16(ip + ihl + 2);
+	q->seq = load_be32(ip + ihl + 4);
+	return true;
+}
+
+/* RFC 1191 / RFC 5927 5.2: a smaller path MTU, from a validated
+ * "fragmentation needed": the MSS shrinks and what is outstanding goes
+ * again in smaller segments (not a congestion signal: cwnd is kept). */
+static void tcp_v4_mtu_reduced(struct tcp_sock *tp, u32 mtu)
+{
+	if (mtu < 68 || mtu >= (u32)tp->mss + 40)
+		return; /* never grow on an ICMP message */
+	ip_pmtu_update(tp->daddr, (u16)mtu);
+	u16 mss = tcp_route_mss(tp->saddr, tp->daddr);
+	if (mss >= tp->mss)
 		return;
-	u32 saddr = load_be32(ip + 12), daddr = load_be32(ip + 16);
-	u16 sport = load_be16(ip + ihl), dport = load_be16(ip + ihl + 2);
-	u32 seq = load_be32(ip + ihl + 4);
+	tp->mss = mss;
+	if (tp->sack)
+		tcp_sack_set_mss(tp->sack, tcp_send_mss(tp));
+	if (tp->state == TCP_SYN_SENT || tp->state == TCP_SYN_RECV)
+		return;
+	tp->snd_nxt = tp->snd_una; /* resend with the new size */
+	tcp_push(tp);
+}
+
+/* errno for an ICMP error (RFC 1122 4.2.3.9): port and protocol
+ * unreachable mean refused. */
+static int tcp_icmp_errno(u8 type, u8 code)
+{
+	if (type != ICMP_DEST_UNREACH)
+		return -EHOSTUNREACH;
+	if (code == ICMP_PORT_UNREACH || code == ICMP_PROT_UNREACH)
+		return -ECONNREFUSED;
+	return code == ICMP_NET_UNREACH ? -ENETUNREACH : -EHOSTUNREACH;
+}
+
+/*
+ * An ICMP error about one of our segments. RFC 5927 4.1: acted on only
+ * if the quoted sequence number is in flight (SND.UNA..SND.MAX) for a
+ * connection in a synchronized state or SYN_SENT; else counted in
+ * TcpExtOutOfWindowIcmps and ignored. Then: "fragmentation needed" lowers
+ * the MSS (RFC 1191); in SYN_SENT a destination unreachable aborts the
+ * attempt (RFC 1122 4.2.3.9 lets a hard error abort); in the other states
+ * errors are soft (RFC 5927 4.1, RFC 1122 4.2.3.9): remembered and
+ * reported if the connection times out.
+ */
+static void tcp_v4_err(struct sk_buff *skb, u8 type, u8 code, u32 info)
+{
+	struct tcp_icmp_quote q;
+	if (!tcp_icmp_quote_parse(skb, &q))
+		return;
 	spin_lock_bh(&tcp_lock);
 	struct tcp_sock *tp =
-	    tcp_lookup_established(saddr, sport, daddr, dport);
-	/* RFC 5927 4.1: the quoted sequence number must be in flight. */
-	if (tp && tp->state == TCP_SYN_SENT && type == ICMP_DEST_UNREACH &&
-	    code != ICMP_FRAG_NEEDED && seq == tp->iss) {
-		tp->err = -ECONNREFUSED;
-		tcp_done(tp);
+	    tcp_lookup_established(q.saddr, q.sport, q.daddr, q.dport);
+	if (!tp || tp->state == TCP_TIME_WAIT || tp->state == TCP_CLOSE) {
+		spin_unlock_bh(&tcp_lock);
+		return;
 	}
+	if (!between(q.seq, tp->snd_una, tp->snd_max)) {
+		TCP_INC(TcpExtOutOfWindowIcmps);
+		spin_unlock_bh(&tcp_lock);
+		return;
+	}
+	tp->refs++;
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
+		tcp_v4_mtu_reduced(tp, info);
+	else if (tp->state == TCP_SYN_SENT && type == ICMP_DEST_UNREACH) {
+		tp->err = tcp_icmp_errno(type, code);
+		TCP_INC(TcpAttemptFails);
+		tcp_done(tp);
+	} else if (type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+		   type == ICMP_PARAMETERPROB)
+		tp->soft_err = tcp_icmp_errno(type, code);
+	tcp_sock_put(tp);
 	spin_unlock_bh(&tcp_lock);
 }
 
@@ -541,6 +626,7 @@ int tcp_v4_pick_source(struct tcp_sock *tp, u32 daddr, u16 dport)
 		return -EADDRINUSE;
 	tp->daddr = daddr;
 	tp->dport = dport;
+	tp->adv_mss = tcp_route_mss(tp->saddr, daddr);
 	return 0;
 }
 

@@ -125,7 +125,7 @@ static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
 	if (tp->state == TCP_SYN_SENT || tp->sack_ok)
 		h->opt.present |= TCP_OPT_SACK_PERM;
 	h->opt.present |= TCP_OPT_MSS;
-	h->opt.mss = (u16)(1500 - 40);
+	h->opt.mss = tp->adv_mss ? tp->adv_mss : TCP_DEFAULT_MSS;
 	if (tp->state == TCP_SYN_SENT || tp->ws_ok) {
 		h->opt.present |= TCP_OPT_WSCALE;
 		h->opt.wscale = tp->rcv_wscale;
@@ -230,6 +230,7 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 	fake.rcv_wnd_sent = fake.rcv_nxt;
 	fake.rcvq.size = TCP_DEFAULT_BUF;
 	fake.mss = TCP_DEFAULT_MSS;
+	fake.adv_mss = tcp_route_mss(fake.saddr, fake.daddr);
 	TCP_INC(TcpExtSyncookiesSent);
 	tcp_transmit_seg(&fake, cookie, TCP_FLAG_SYN | TCP_FLAG_ACK, 0);
 }

@@ -117,20 +117,31 @@ static u8 **tcp_ring_slotp(const struct tcp_ring *r, u64 chunk)
 	return &r->slot[chunk % r->nslots];
 }
 
+/* One flag per slot after the pointers: the chunk is external. */
+static u8 *tcp_ring_extp(const struct tcp_ring *r, u64 chunk)
+{
+	return (u8 *)(r->slot + r->nslots) + chunk % r->nslots;
+}
+
+static u8 **tcp_slots_alloc(u16 n)
+{
+	return calloc(n, sizeof(u8 *) + 1);
+}
+
 /* The chunk holding absolute position pos, taken if absent; NULL when
  * no memory may be taken. */
 static u8 *tcp_ring_chunk(struct tcp_ring *r, u64 pos)
 {
 	if (!r->slot) {
 		u16 n = tcp_ring_nslots(r->size);
-		r->slot = calloc(n, sizeof(*r->slot));
+		r->slot = tcp_slots_alloc(n);
 		if (!r->slot)
 			return NULL;
 		r->nslots = n;
 	}
 	u8 **sp = tcp_ring_slotp(r, pos / TCP_CHUNK_BYTES);
 	if (!*sp) {
-		*sp = tcp_chunk_alloc(r->nchunks == 0);
+		*sp = tcp_chunk_alloc(r->nchunks == r->next);
 		if (!*sp)
 			return NULL;
 		r->nchunks++;
@@ -138,17 +149,27 @@ static u8 *tcp_ring_chunk(struct tcp_ring *r, u64 pos)
 	return *sp;
 }
 
+/* Let go of chunk k: back to the cache, or forgotten if external. */
+static void tcp_ring_put_chunk(struct tcp_ring *r, u64 k)
+{
+	u8 **sp = tcp_ring_slotp(r, k);
+	u8 *ext = tcp_ring_extp(r, k);
+	if (!*sp)
+		return;
+	if (*ext) {
+		*ext = 0;
+		r->next--;
+	} else
+		tcp_chunk_free(*sp);
+	*sp = NULL;
+	r->nchunks--;
+}
+
 /* Free the held chunks numbered [from, to). */
 static void tcp_ring_free_range(struct tcp_ring *r, u64 from, u64 to)
 {
-	for (u64 k = from; k < to && r->nchunks; k++) {
-		u8 **sp = tcp_ring_slotp(r, k);
-		if (*sp) {
-			tcp_chunk_free(*sp);
-			*sp = NULL;
-			r->nchunks--;
-		}
-	}
+	for (u64 k = from; k < to && r->nchunks; k++)
+		tcp_ring_put_chunk(r, k);
 }
 
 static u64 tcp_chunk_of(u64 pos)
@@ -183,11 +204,10 @@ static void tcp_ring_free_below(struct tcp_ring *r, u64 old_head)
 void tcp_ring_release(struct tcp_ring *r)
 {
 	for (u32 i = 0; r->slot && i < r->nslots; i++)
-		if (r->slot[i])
-			tcp_chunk_free(r->slot[i]);
+		tcp_ring_put_chunk(r, i);
 	free(r->slot);
 	r->slot = NULL;
-	r->nslots = r->nchunks = 0;
+	r->nslots = r->nchunks = r->next = 0;
 	r->len = r->span = 0;
 }
 
@@ -214,6 +234,43 @@ u32 tcp_ring_append(struct tcp_ring *r, const u8 *src, u32 n)
 	u32 done = tcp_ring_copy_in(r, r->head + r->len, src, n);
 	r->len += done;
 	r->span = MAX(r->span, r->len);
+	return done;
+}
+
+/* Chunk k points into the app's memory (k is not held yet). */
+static bool tcp_ring_ref_chunk(struct tcp_ring *r, u64 k, const u8 *mem)
+{
+	if (!r->slot) {
+		r->slot = tcp_slots_alloc(tcp_ring_nslots(r->size));
+		if (!r->slot)
+			return false;
+		r->nslots = tcp_ring_nslots(r->size);
+	}
+	*tcp_ring_slotp(r, k) = (u8 *)mem;
+	*tcp_ring_extp(r, k) = 1;
+	r->nchunks++;
+	r->next++;
+	return true;
+}
+
+u32 tcp_ring_append_ref(struct tcp_ring *r, const u8 *buf, u32 n)
+{
+	n = MIN(n, tcp_ring_free(r));
+	u64 tail = r->head + r->len;
+	u32 lead =
+	    (u32)((TCP_CHUNK_BYTES - tail % TCP_CHUNK_BYTES) % TCP_CHUNK_BYTES);
+	u32 done = tcp_ring_append(r, buf, MIN(n, lead));
+	if (done < MIN(n, lead))
+		return done;
+	while (n - done >= TCP_CHUNK_BYTES &&
+	       tcp_ring_ref_chunk(r, (r->head + r->len) / TCP_CHUNK_BYTES,
+				  buf + done)) {
+		r->len += TCP_CHUNK_BYTES;
+		r->span = MAX(r->span, r->len);
+		done += TCP_CHUNK_BYTES;
+	}
+	if (n - done < TCP_CHUNK_BYTES) /* the tail: copied */
+		done += tcp_ring_append(r, buf + done, n - done);
 	return done;
 }
 
@@ -283,13 +340,16 @@ void tcp_ring_trim_span(struct tcp_ring *r)
 /* Move every held chunk to its slot in an array of n slots. */
 static int tcp_ring_reslot(struct tcp_ring *r, u16 n)
 {
-	u8 **slot = calloc(n, sizeof(*slot));
+	u8 **slot = tcp_slots_alloc(n);
 	if (!slot)
 		return -ENOMEM;
+	u8 *ext = (u8 *)(slot + n);
 	u64 first = r->head / TCP_CHUNK_BYTES;
 	u64 end = (r->head + r->span + TCP_CHUNK_BYTES - 1) / TCP_CHUNK_BYTES;
-	for (u64 k = first; k < end; k++)
+	for (u64 k = first; k < end; k++) {
 		slot[k % n] = *tcp_ring_slotp(r, k);
+		ext[k % n] = *tcp_ring_extp(r, k);
+	}
 	free(r->slot);
 	r->slot = slot;
 	r->nslots = n;
@@ -312,7 +372,7 @@ int tcp_ring_resize(struct tcp_ring *r, u32 size)
 u32 tcp_ring_room(const struct tcp_ring *r)
 {
 	u32 free = tcp_ring_free(r);
-	if (r->nchunks == 0 || tcp_mem_can_grow())
+	if (r->nchunks == r->next || tcp_mem_can_grow())
 		return free;
 	u32 in_tail =
 	    TCP_CHUNK_BYTES - (u32)((r->head + r->len) % TCP_CHUNK_BYTES);

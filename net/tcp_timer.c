@@ -77,7 +77,8 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 		TCP_INC(TcpExtTCPAbortOnTimeout);
 		if (tp->state == TCP_SYN_SENT)
 			TCP_INC(TcpAttemptFails);
-		tp->err = -ETIMEDOUT;
+		/* RFC 1122 4.2.3.9: a soft error explains the timeout. */
+		tp->err = tp->soft_err ? tp->soft_err : -ETIMEDOUT;
 		tcp_done(tp);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include "ipv4_test.h"
 
 #include <skiff/net/socket.h>
+#include <skiff/net/route.h>
 #include <skiff/net/tcp.h>
 
 #define LPORT 7
@@ -1458,6 +1459,296 @@ static void test_dsack_received(void **state)
 	close_conn(&c);
 }
 
+/* ---- MSS, path MTU, ICMP ------------------------------------------------- */
+
+/* The MSS we offer is the route's MTU less 40; the one we use is the
+ * smaller of that and the peer's, 536 when the peer sends none. */
+static void test_mss_from_route_mtu(void **state)
+{
+	struct out_seg o;
+	int err;
+	(void)state;
+	assert_int_equal(dev_set_mtu(eth0, 1400), 0);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = 100,
+			       .wnd = 64240,
+			       .opt = {.present = TCP_OPT_MSS, .mss = 1460}};
+	peer_send_to(45000, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(o.h.opt.mss, 1360);
+	struct peer_seg ack = {
+	    .flags = TCP_FLAG_ACK, .seq = 101, .ack = o.h.seq + 1, .wnd = 1000};
+	peer_send_to(45000, LPORT, &ack);
+	struct tcp_sock *tp = tcp_accept(listener, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->mss, 1360);
+	tcp_close(tp, true);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(dev_set_mtu(eth0, 1500), 0);
+	/* No MSS option: 536 (RFC 9293 3.7.1). */
+	syn.opt.present = 0;
+	peer_send_to(45001, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 101);
+	assert_int_equal(o.h.opt.mss, 1460);
+	ack.ack = o.h.seq + 1;
+	peer_send_to(45001, LPORT, &ack);
+	tp = tcp_accept(listener, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->mss, 536);
+	tcp_close(tp, true);
+	drain();
+}
+
+/* An ICMP error from the peer quoting our segment (sport -> dport, seq). */
+static void icmp_about(u8 type, u8 code, u32 rest, u16 sport, u16 dport,
+		       u32 seq)
+{
+	u8 body[28] = {0};
+	struct iphdr_info qh = {.version = 4,
+				.ihl_bytes = IP_HLEN,
+				.tot_len = 1500,
+				.ttl = 64,
+				.protocol = IPPROTO_TCP,
+				.saddr = OUR_IP,
+				.daddr = PEER_IP};
+	ip_hdr_emit(&qh, body);
+	store_be16(body + 20, sport);
+	store_be16(body + 22, dport);
+	store_be32(body + 24, seq);
+	struct icmphdr_info ih = {.type = type, .code = code, .rest = rest};
+	ipt_rx(frame, ipt_icmp_frame(frame, &ih, body, sizeof(body)));
+}
+
+/* "Fragmentation needed" (RFC 1191) is believed only when the quoted
+ * sequence number is in flight (RFC 5927 5.2): a forged one changes
+ * nothing (not even the path MTU cache); a valid one lowers the MSS and
+ * the outstanding data goes again in smaller segments. */
+static void test_icmp_frag_needed_validated(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 data[2920];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 5 + 1);
+	open_conn(&c, 32000);
+	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
+	drain();
+	icmp_about(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, LPORT, c.pport,
+		   c.oseq + 100000);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtOutOfWindowIcmps), 1);
+	assert_int_equal(c.tp->mss, 1460);
+	assert_int_equal(ip_pmtu_get(PEER_IP), 0);
+	icmp_about(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, LPORT, c.pport,
+		   c.oseq);
+	assert_int_equal(c.tp->mss, 960);
+	assert_int_equal(ip_pmtu_get(PEER_IP), 1000);
+	for (u32 i = 0; i < 3; i++) {
+		expect_seg(&o, TCP_FLAG_ACK, c.oseq + i * 960, c.pseq);
+		assert_int_equal(o.len, 960);
+		assert_memory_equal(o.data, data + i * 960, 960);
+	}
+	expect_none(); /* Nagle holds the last 40 bytes */
+	tcp_close(c.tp, true);
+	drain();
+	host_clock_advance_ms(10 * 60 * 1000 + 1000); /* the PMTU expires */
+	drain();
+	assert_int_equal(ip_pmtu_get(PEER_IP), 0);
+}
+
+/* Other ICMP errors: in SYN_SENT a destination unreachable ends the
+ * attempt with its errno; on an established connection it is soft
+ * (kept for a timeout to report), never a reset. */
+static void test_icmp_soft_and_hard_errors(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 b;
+	(void)state;
+	open_conn(&c, 33000);
+	assert_int_equal(tcp_send(c.tp, "x", 1), 1);
+	drain();
+	icmp_about(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, LPORT, c.pport,
+		   c.oseq);
+	assert_int_equal(c.tp->state, TCP_ESTABLISHED);
+	assert_int_equal(c.tp->soft_err, -ECONNREFUSED);
+	assert_int_equal(tcp_recv(c.tp, &b, 1, false), -EAGAIN);
+	c.oseq++;
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	close_conn(&c);
+
+	struct tcp_sock *tp = tcp_sock_create();
+	assert_int_equal(tcp_connect(tp, PEER_IP, 8095), -EINPROGRESS);
+	expect_seg(&o, TCP_FLAG_SYN, ANY_SEQ, 0);
+	icmp_about(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, o.h.sport, 8095,
+		   o.h.seq + 7);
+	assert_int_equal(tp->state, TCP_SYN_SENT); /* not our sequence */
+	icmp_about(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, o.h.sport, 8095,
+		   o.h.seq);
+	assert_int_equal(tp->state, TCP_CLOSE);
+	assert_int_equal(tcp_recv(tp, &b, 1, false), -EHOSTUNREACH);
+	assert_int_equal(snmp_get(MIB_TcpAttemptFails), 1);
+	tcp_close(tp, false);
+	expect_none();
+}
+
+/* ---- urgent data, TIME_WAIT reuse --------------------------------------- */
+
+/* RFC 6093: urgent bytes stay inline; a pointer of 0 or far past the
+ * segment reads nothing beyond it; RCV.UP only moves forward. */
+static void test_urgent_data_inline(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	u8 got[32];
+	(void)state;
+	open_conn(&c, 34000);
+	u32 base = c.pseq;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK | TCP_FLAG_URG,
+			      .seq = c.pseq,
+			      .ack = c.oseq,
+			      .wnd = 512,
+			      .data = (const u8 *)"abc",
+			      .len = 3};
+	u8 seg[64];
+	/* urg_ptr is not in peer_seg: emit the header by hand. */
+	struct tcp_hdr_info h = {.sport = c.pport,
+				 .dport = LPORT,
+				 .seq = ps.seq,
+				 .ack = ps.ack,
+				 .flags = ps.flags,
+				 .window = ps.wnd,
+				 .urg_ptr = 0xffff};
+	int hlen = tcp_hdr_emit(&h, seg, sizeof(seg));
+	memcpy(seg + hlen, "abc", 3);
+	tcp_v4_csum_set(seg, (u32)hlen + 3, PEER_IP, OUR_IP);
+	struct iphdr_info ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, (u32)hlen + 3));
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, base + 3);
+	struct tcp_info_snapshot info;
+	tcp_get_info(c.tp, &info);
+	assert_true(info.urg_seen);
+	assert_int_equal(info.rcv_up, base + 0xffff);
+	/* Pointer 0: harmless, RCV.UP does not move back. */
+	h.seq = base + 3;
+	h.urg_ptr = 0;
+	hlen = tcp_hdr_emit(&h, seg, sizeof(seg));
+	memcpy(seg + hlen, "def", 3);
+	tcp_v4_csum_set(seg, (u32)hlen + 3, PEER_IP, OUR_IP);
+	ih = ipt_hdr(IPPROTO_TCP);
+	ipt_rx(frame, ipt_ip_frame(frame, &ih, seg, (u32)hlen + 3));
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, base + 6);
+	tcp_get_info(c.tp, &info);
+	assert_int_equal(info.rcv_up, base + 0xffff);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 6);
+	assert_memory_equal(got, "abcdef", 6);
+	c.pseq = base + 6;
+	close_conn(&c);
+}
+
+/* A connection with timestamps (TSval from 1000) left in TIME_WAIT. */
+static void time_wait_with_ts(struct conn *c, u32 peer_isn)
+{
+	struct out_seg o;
+	int err;
+	c->pport = next_port++;
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = peer_isn,
+			       .wnd = 64240,
+			       .opt = {.present = TCP_OPT_MSS | TCP_OPT_TS,
+				       .mss = 1460,
+				       .tsval = 1000}};
+	peer_send_to(c->pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, peer_isn + 1);
+	c->pseq = peer_isn + 1;
+	c->oseq = o.h.seq + 1;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq,
+			      .ack = c->oseq,
+			      .wnd = 1000,
+			      .opt = {.present = TCP_OPT_TS, .tsval = 1001}};
+	peer_send_to(c->pport, LPORT, &ps);
+	c->tp = tcp_accept(listener, &err);
+	assert_non_null(c->tp);
+	tcp_close(c->tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c->oseq, c->pseq);
+	c->oseq++;
+	ps.flags = TCP_FLAG_FIN | TCP_FLAG_ACK;
+	ps.ack = c->oseq;
+	ps.opt.tsval = 1002;
+	peer_send_to(c->pport, LPORT, &ps);
+	c->pseq++;
+	expect_seg(&o, TCP_FLAG_ACK, c->oseq, c->pseq);
+	assert_int_equal(c->tp->state, TCP_TIME_WAIT);
+}
+
+/* RFC 6191: with timestamps, a reusing SYN needs a newer TSval (its
+ * sequence number does not matter); an older TSval gets an ACK even
+ * with a higher sequence number. */
+static void test_time_wait_reuse_rfc6191(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	time_wait_with_ts(&c, 35000);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
+			       .seq = c.pseq + 100000,
+			       .wnd = 1000,
+			       .opt = {.present = TCP_OPT_TS, .tsval = 900}};
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq); /* old: refused */
+	assert_int_equal(c.tp->state, TCP_TIME_WAIT);
+	syn.seq = c.pseq - 50000; /* lower, but a newer TSval */
+	syn.opt.tsval = 2000;
+	peer_send_to(c.pport, LPORT, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, c.pseq - 49999);
+	assert_int_equal(o.h.opt.tsecr, 2000);
+	struct peer_seg rst = {.flags = TCP_FLAG_RST, .seq = c.pseq - 49999};
+	peer_send_to(c.pport, LPORT, &rst);
+	expect_none();
+}
+
+/* sock_send_ref: static memory goes out byte-exact without being copied
+ * into the send buffer (only the lead-in and tail chunks are), and an
+ * RTO resends it from the same memory. UDP does not offer it. */
+static void test_send_ref_static_memory(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 page[12000];
+	(void)state;
+	for (u32 i = 0; i < sizeof(page); i++)
+		page[i] = (u8)(i * 7 + i / 256);
+	open_conn(&c, 36000);
+	c.tp->nodelay = true; /* the 320-byte tail goes at once */
+	assert_int_equal(tcp_send_ref(c.tp, page, sizeof(page)), sizeof(page));
+	assert_true(c.tp->sndq.next >= 4);
+	assert_true(tcp_ring_mem(&c.tp->sndq) <= 2 * TCP_CHUNK_BYTES);
+	u32 off = 0;
+	while (off < sizeof(page)) {
+		assert_true(pop_seg(&o));
+		assert_int_equal(o.h.seq, c.oseq + off);
+		assert_true(o.len > 0);
+		assert_memory_equal(o.data, page + off, o.len);
+		off += o.len;
+	}
+	expect_none();
+	host_clock_advance_ms(1000); /* all lost: the head again */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_memory_equal(o.data, page, 1460);
+	c.oseq += sizeof(page);
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(c.tp->sndq.nchunks, 0);
+	drain();
+	struct socket *u;
+	assert_int_equal(sock_create(SOCK_DGRAM, &u), 0);
+	assert_int_equal(sock_send_ref(u, page, 10, 0), -EOPNOTSUPP);
+	assert_int_equal(sock_close(u), 0);
+	close_conn(&c);
+}
+
 /* ---- memory ------------------------------------------------------------- */
 
 /* An established connection holds buffer chunks only while it holds
@@ -1834,6 +2125,12 @@ int main(void)
 	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
 	    cmocka_unit_test_setup(test_sack_recovery, setup),
 	    cmocka_unit_test_setup(test_dsack_received, setup),
+	    cmocka_unit_test_setup(test_mss_from_route_mtu, setup),
+	    cmocka_unit_test_setup(test_icmp_frag_needed_validated, setup),
+	    cmocka_unit_test_setup(test_icmp_soft_and_hard_errors, setup),
+	    cmocka_unit_test_setup(test_urgent_data_inline, setup),
+	    cmocka_unit_test_setup(test_time_wait_reuse_rfc6191, setup),
+	    cmocka_unit_test_setup(test_send_ref_static_memory, setup),
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),

@@ -167,6 +167,54 @@ static void test_mem_limit_and_pressure(void **state)
 	assert_true(tcp_mem_limit_bytes() > 0);
 }
 
+/* Memory that lives forever, referenced: whole chunks point into it,
+ * the lead-in and the tail are copied; reads see every byte; dropping
+ * lets go without freeing it; only copied chunks count as TCP memory. */
+static void test_ring_append_ref(void **state)
+{
+	struct tcp_ring r;
+	static u8 stat[10000], pre[100], got[10100];
+	(void)state;
+	fill(pre, 0, sizeof(pre));
+	fill(stat, 100, sizeof(stat));
+	tcp_ring_init(&r, 64 * 1024);
+	assert_int_equal(tcp_ring_append(&r, pre, 100), 100);
+	assert_int_equal(tcp_ring_append_ref(&r, stat, 10000), 10000);
+	/* 100 + 1948 copied (chunk 0), 3 chunks referenced (6144), 1908
+	 * copied (chunk 4). */
+	assert_int_equal(r.len, 10100);
+	assert_int_equal(r.nchunks, 5);
+	assert_int_equal(r.next, 3);
+	assert_int_equal(tcp_ring_mem(&r), 2 * C);
+	assert_int_equal(tcp_mem_used_bytes(), 2 * C);
+	tcp_ring_copy_out(&r, 0, got, 10100);
+	for (u32 i = 0; i < 10100; i++)
+		assert_int_equal(got[i], pattern(i));
+	/* Appending after it copies into a fresh chunk, never into stat. */
+	u8 more[3000];
+	fill(more, 10100, sizeof(more));
+	assert_int_equal(tcp_ring_append(&r, more, sizeof(more)), 3000);
+	tcp_ring_copy_out(&r, 10000, got, 3100);
+	for (u32 i = 0; i < 3100; i++)
+		assert_int_equal(got[i], pattern(10000 + i));
+	for (u32 i = 0; i < sizeof(stat); i++)
+		assert_int_equal(stat[i], pattern(100 + i));
+	tcp_ring_drop(&r, 5000); /* chunks 0 and 1 go; 2 holds byte 5000 */
+	assert_int_equal(r.next, 2);
+	tcp_ring_drop(&r, r.len);
+	assert_int_equal(r.nchunks, 0);
+	assert_int_equal(r.next, 0);
+	assert_null(r.slot);
+	assert_int_equal(tcp_mem_used_bytes(), 0);
+	/* Aligned start, whole chunks only: nothing copied at all. */
+	tcp_ring_init(&r, 64 * 1024);
+	assert_int_equal(tcp_ring_append_ref(&r, stat, 2 * C), 2 * C);
+	assert_int_equal(tcp_ring_mem(&r), 0);
+	assert_int_equal(r.next, 2);
+	tcp_ring_release(&r);
+	assert_int_equal(r.next, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +222,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_ring_ofo_write_and_trim, setup),
 	    cmocka_unit_test_setup(test_ring_resize_with_data, setup),
 	    cmocka_unit_test_setup(test_mem_limit_and_pressure, setup),
+	    cmocka_unit_test_setup(test_ring_append_ref, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,8 @@
  *	sock_loop_add(loop, ls, SOCK_EV_IN, ls);
  *	app_register("echo", loop, on_events);   // run from a CPU's idle loop
  *
- *	static void on_events(struct sock_loop *loop, struct sock_event *ev, int n)
- *	{	for each ev: sock_accept / sock_recv / sock_send until -EAGAIN }
+ *	static void on_events(struct sock_loop *loop, struct sock_event *ev, int
+ *n) {	for each ev: sock_accept / sock_recv / sock_send until -EAGAIN }
  *
  * Conventions: every function returns >= 0 on success or a negative errno
  * (-EAGAIN when it would block, -EINPROGRESS for a connect under way,
@@ -35,10 +35,10 @@
 #define SOCK_DGRAM 2
 
 /* Readiness bits, the values of Linux's EPOLL* so tools print them alike. */
-#define SOCK_EV_IN 0x001    /* data, a connection to accept, or EOF */
-#define SOCK_EV_OUT 0x004   /* send buffer space; a connect completed */
-#define SOCK_EV_ERR 0x008   /* pending error (sock_getsockopt SO_ERROR) */
-#define SOCK_EV_HUP 0x010   /* both directions closed */
+#define SOCK_EV_IN 0x001     /* data, a connection to accept, or EOF */
+#define SOCK_EV_OUT 0x004    /* send buffer space; a connect completed */
+#define SOCK_EV_ERR 0x008    /* pending error (sock_getsockopt SO_ERROR) */
+#define SOCK_EV_HUP 0x010    /* both directions closed */
 #define SOCK_EV_RDHUP 0x2000 /* the peer closed its side (FIN seen) */
 
 /* send/recv flags */
@@ -93,6 +93,9 @@ struct proto_ops {
 	int (*connect)(struct socket *s, u32 addr, u16 port);
 	long (*sendto)(struct socket *s, const void *buf, size_t len, int flags,
 		       u32 addr, u16 port, bool has_addr);
+	/* Optional (NULL: -EOPNOTSUPP): sock_send_ref. */
+	long (*send_ref)(struct socket *s, const void *buf, size_t len,
+			 int flags);
 	long (*recvfrom)(struct socket *s, void *buf, size_t len, int flags,
 			 u32 *addr, u16 *port);
 	int (*shutdown)(struct socket *s, int how);
@@ -127,6 +130,15 @@ int sock_listen(struct socket *s, int backlog);
 int sock_accept(struct socket *s, struct socket **child, u32 *addr, u16 *port);
 int sock_connect(struct socket *s, u32 addr, u16 port);
 long sock_send(struct socket *s, const void *buf, size_t len, int flags);
+/*
+ * Like sock_send, for memory that is never freed or changed (static
+ * content): the stream references it instead of copying it into the send
+ * buffer, retransmissions included (TCP: whole 2 KiB chunks of it; the
+ * bytes up to the first chunk boundary and the tail under one chunk are
+ * copied). Each segment's payload is still copied into its packet. Returns
+ * bytes taken, -EAGAIN, or -EOPNOTSUPP (UDP).
+ */
+long sock_send_ref(struct socket *s, const void *buf, size_t len, int flags);
 long sock_sendto(struct socket *s, const void *buf, size_t len, int flags,
 		 u32 addr, u16 port);
 long sock_recv(struct socket *s, void *buf, size_t len, int flags);

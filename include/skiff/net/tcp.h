@@ -97,6 +97,7 @@ struct tcp_seg {
 	u32 seq, ack;
 	u8 flags;
 	u16 wnd;	     /* unscaled, as on the wire */
+	u16 urg_ptr;	     /* SEG.UP, meaningful with TCP_FLAG_URG */
 	struct tcp_opts opt; /* parsed options (tcp_wire.h) */
 	const u8 *data;	     /* payload */
 	u32 len;	     /* payload bytes */
@@ -115,7 +116,8 @@ struct tcp_sock {
 	u32 snd_max;	 /* highest sequence number sent + 1 */
 	u8 snd_wscale;	 /* the peer's shift, applied to its window */
 	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
-	u16 mss;	 /* bytes of payload per segment we send */
+	u16 mss;	 /* payload per segment we send: min(peer, path) */
+	u16 adv_mss;	 /* the MSS we offer: route MTU - 40 */
 	bool fin_queued; /* the app closed the send side */
 	bool fin_sent;	 /* our FIN went out at fin_seq */
 	u32 fin_seq;
@@ -141,6 +143,8 @@ struct tcp_sock {
 	bool ofo_fin;	  /* a FIN beyond RCV.NXT is waiting at ofo_fin_seq */
 	u32 ofo_fin_seq;
 	bool rd_shutdown;
+	bool urg_seen; /* rcv_up is set */
+	u32 rcv_up;    /* RCV.UP (RFC 9293 3.3.1): urgent data stays inline */
 
 	struct tcp_ring sndq; /* from SND.UNA: sent, then unsent bytes */
 	struct tcp_ring rcvq; /* in-order unread bytes, then ofo space */
@@ -187,6 +191,7 @@ struct tcp_sock {
 	bool nodelay;	   /* TCP_NODELAY: no Nagle */
 	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
 	int err;	   /* pending error for the app (negative errno) */
+	int soft_err;	   /* last soft ICMP error, reported on timeout */
 	u32 refs;
 	bool dead; /* freed: waiting for the reaper (tcp_ipv4.c) */
 	struct list_head reap;
@@ -213,6 +218,8 @@ struct tcp_info_snapshot {
 	u32 unacked_bytes, unread_bytes;
 	u32 snd_buf, rcv_buf; /* SO_SNDBUF / SO_RCVBUF now (auto-tuned) */
 	u32 mem_bytes;	      /* buffer chunks held, both directions */
+	bool urg_seen;	      /* an urgent pointer arrived (data is inline) */
+	u32 rcv_up;	      /* RCV.UP, the latest urgent pointer */
 	char cc_name[16];
 };
 void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);
@@ -230,6 +237,9 @@ int tcp_listen(struct tcp_sock *tp, int backlog);
 struct tcp_sock *tcp_accept(struct tcp_sock *tp, int *err);
 int tcp_connect(struct tcp_sock *tp, u32 addr, u16 port);
 long tcp_send(struct tcp_sock *tp, const void *buf, size_t len);
+/* As tcp_send, but buf lives forever: whole chunks are referenced, not
+ * copied (tcp_ring_append_ref), retransmissions included. */
+long tcp_send_ref(struct tcp_sock *tp, const void *buf, size_t len);
 long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek);
 int tcp_shutdown_wr(struct tcp_sock *tp);
 int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
@@ -254,6 +264,7 @@ static inline u32 tcp_ts_now(void)
 	return (u32)tcp_now_ms();
 }
 u32 tcp_send_mss(const struct tcp_sock *tp); /* payload per segment */
+u16 tcp_route_mss(u32 saddr, u32 daddr);     /* route MTU - 40, or 536 */
 void tcp_hash_established(struct tcp_sock *tp);
 void tcp_unhash(struct tcp_sock *tp);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state st);

@@ -43,7 +43,8 @@ struct tcp_ring {
 	u32 span;    /* bytes from head chunks may hold (>= len) */
 	u32 size;    /* limit on span, bytes */
 	u16 nslots;  /* size / TCP_CHUNK_BYTES + 1 while slot is allocated */
-	u16 nchunks; /* chunks held */
+	u16 nchunks; /* chunks held, external ones included */
+	u16 next;    /* external chunks: the app's memory (append_ref) */
 };
 
 /* An empty ring with a limit of size bytes (no memory taken). */
@@ -57,6 +58,12 @@ static inline u32 tcp_ring_free(const struct tcp_ring *r)
 /* Append up to n bytes after len (send ring). Returns bytes appended:
  * fewer than n when the limit or TCP memory runs out. */
 u32 tcp_ring_append(struct tcp_ring *r, const u8 *src, u32 n);
+/* Append up to n bytes of memory that lives forever (send ring): whole
+ * chunks in the middle are not copied, their slots point into buf (an
+ * external chunk, not charged to TCP memory); the part before the next
+ * chunk boundary and the tail under a chunk are copied. Returns bytes
+ * appended (short as tcp_ring_append). */
+u32 tcp_ring_append_ref(struct tcp_ring *r, const u8 *buf, u32 n);
 /* Write n bytes at offset off past len (receive ring, in order at 0 or
  * out of order beyond). All or nothing: 0, or -ENOMEM (no chunk) or
  * -ENOSPC (past size). Does not change len. */
@@ -72,7 +79,7 @@ int tcp_ring_resize(struct tcp_ring *r, u32 size);
 /* Bytes of chunk memory the ring holds (truesize). */
 static inline u32 tcp_ring_mem(const struct tcp_ring *r)
 {
-	return (u32)r->nchunks * TCP_CHUNK_BYTES;
+	return (u32)(r->nchunks - r->next) * TCP_CHUNK_BYTES;
 }
 /* Room for appending without taking a chunk beyond the global limit. */
 u32 tcp_ring_room(const struct tcp_ring *r);

@@ -10,9 +10,13 @@ three ICMP kinds, UDP 11 DROPped, UDP 7 allowed). From the namespace:
   code, silence for DROP), then `filter -L INPUT -v -n` must show exactly
   that many packets on each rule;
 - a ping of 8000 bytes (fragments both ways) passes the echo rule;
-- nmap -sS and -sU see closed / filtered / open|filtered as the rules say;
+- nmap -sS sees TCP echo (7) open, REJECTed ports closed (RST) and the
+  DROPped one filtered, and each rule counts exactly the SYNs nmap sent
+  to its ports (--packet-trace); nmap -sU sees closed / filtered /
+  open|filtered as the rules say;
 - a ping that is running survives a rule inserted to drop NEW flows,
-  while a new ping is refused;
+  while a new ping is refused; so does a TCP echo connection (it keeps
+  echoing; a new connection times out and the rule counts its SYNs);
 - a rule that does not parse is refused at the console with the bad word.
 """
 
@@ -31,6 +35,7 @@ RULES = [
     "-A INPUT -p icmp --icmp-type echo-request -j ACCEPT",
     "-A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset",
     "-A INPUT -p tcp --dport 23 -j DROP",
+    "-A INPUT -p tcp --dport 7 -j ACCEPT",
     "-A INPUT -p udp --dport 7 -j ACCEPT",
     "-A INPUT -p udp --dport 9 -j REJECT --reject-with icmp-admin-prohibited",
     "-A INPUT -p udp --dport 10 -j REJECT --reject-with icmp-host-unreachable",
@@ -39,8 +44,8 @@ RULES = [
     "-A INPUT -p tcp -j REJECT --reject-with tcp-reset",
 ]
 # Rule numbers in INPUT (from 1) of the rules probed below.
-R_EST, R_PING, R_T22, R_T23, R_U7, R_U9, R_U10, R_U11, R_U12, R_TCP = \
-    range(1, 11)
+R_EST, R_PING, R_T22, R_T23, R_T7, R_U7, R_U9, R_U10, R_U11, R_U12, \
+    R_TCP = range(1, 12)
 
 PROBES = f"""
 import json
@@ -83,7 +88,7 @@ def boot(t, ns, nic):
     vm = t.vm(nic=nic, smp=2, config=" ".join(words), **ns.qemu_args())
     m = vm.wait_for(READY_RE, timeout=90)
     assert m.group("ip") == GUEST_ADDR, m.group(0)
-    vm.wait_for(r"filter: 10 INPUT, 0 OUTPUT, 0 FORWARD rules", timeout=5,
+    vm.wait_for(r"filter: 11 INPUT, 0 OUTPUT, 0 FORWARD rules", timeout=5,
                 start=0)
     vm.wait_prompt(30)
     return vm
@@ -124,8 +129,8 @@ def check_probes(ns, vm):
     # Exactly as many packets per rule as probes sent: 3 each; none of
     # the probes' answers came back in (the replies are outbound).
     counts, policy, out = rule_counters(vm)
-    want = {R_T22: 3, R_T23: 3, R_U7: 3, R_U9: 3, R_U10: 3, R_U11: 3, R_U12: 3,
-            R_TCP: 3}
+    want = {R_T22: 3, R_T23: 3, R_T7: 0, R_U7: 3, R_U9: 3, R_U10: 3, R_U11: 3,
+            R_U12: 3, R_TCP: 3}
     echo = res["u7"][0] == ["udp", "probe"]
     if echo:
         # Same 4-tuple three times: the first is NEW (rule 5), the echo
@@ -155,11 +160,28 @@ def nmap(ns, *args):
         p.stdout
 
 
-def check_nmap(ns):
-    tcp, out = nmap(ns, "-sS", "-p", "21-24,80")
-    assert tcp == {"21/tcp": "closed", "22/tcp": "closed",
+def check_nmap(ns, vm):
+    """nmap -sS against the TCP rules: echo (7) open, REJECT (22 and the
+    catch-all) closed by a RST, DROP (23) filtered; every SYN nmap sent,
+    (from its --packet-trace), is counted once by the rule that took
+    it. Then nmap -sU against the UDP rules."""
+    vm.cmd("filter -Z", timeout=20)
+    tcp, out = nmap(ns, "-sS", "--packet-trace", "-p", "7,21-24,80")
+    syns = {}
+    for port in re.findall(rf"^SENT \([\d.]+s\) TCP [\d.]+:\d+ > "
+                           rf"{re.escape(GUEST_ADDR)}:(\d+) S ", out, re.M):
+        syns[int(port)] = syns.get(int(port), 0) + 1
+    assert tcp == {"7/tcp": "open", "21/tcp": "closed", "22/tcp": "closed",
                    "23/tcp": "filtered", "24/tcp": "closed",
                    "80/tcp": "closed"}, out
+    assert set(syns) == {7, 21, 22, 23, 24, 80}, f"SYNs seen: {syns}"
+    counts, policy, listing = rule_counters(vm)
+    want = {R_T7: syns[7], R_T22: syns[22], R_T23: syns[23],
+            R_TCP: syns[21] + syns[24] + syns[80]}
+    for rule, n in want.items():
+        assert counts[rule] == n, \
+            f"rule {rule}: {counts[rule]} packets for {n} SYNs ({syns})\n" \
+            f"{listing}"
     udp, out = nmap(ns, "-sU", "-p", "9-13")
     assert udp == {"9/udp": "filtered", "10/udp": "filtered",
                    "11/udp": "open|filtered", "12/udp": "closed",
@@ -195,6 +217,81 @@ def check_established_survives(ns, vm):
                      r"sport=\d+ dport=\d+ \[ASSURED\]", ct, re.M), ct
 
 
+# One TCP echo connection that lives across a rule dropping NEW flows: it
+# echoes, waits for "go" on stdin (the harness inserts the rule), echoes
+# again; then a new connection (with tcp_syn_retries=1, a few seconds of
+# SYN retransmissions) must time out.
+TCP_SURVIVES = f"""
+import socket, sys, time
+def echo(s, msg):
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        b = s.recv(100)
+        if not b:
+            break
+        got += b
+    return got == msg
+s = socket.create_connection(("{GUEST_ADDR}", 7), timeout=10)
+print("before", echo(s, b"before the rule"), flush=True)
+sys.stdin.readline()
+ok = sum(echo(s, b"after the rule %d" % i) for i in range(10))
+print("after", ok, flush=True)
+t0 = time.time()
+n = socket.socket()
+try:
+    n.connect(("{GUEST_ADDR}", 7))
+    print("new connected")
+except OSError as e:
+    print("new failed after %.0f s: %s" % (time.time() - t0, e), flush=True)
+sys.stdin.readline()
+print("still", echo(s, b"still here"), flush=True)
+s.close()
+"""
+
+
+def check_tcp_established_survives(ns, vm):
+    """A TCP echo connection keeps echoing after `-m state --state NEW -j
+    DROP` goes first in INPUT; a new connection gets nothing, and the
+    rule counts exactly its SYNs (Linux's TcpActiveOpens +
+    TcpExtTCPSynRetrans in the namespace)."""
+    ns.sysctl("net.ipv4.tcp_syn_retries", "1")
+    vm.cmd("filter -Z", timeout=20)
+    client = subprocess.Popen(
+        ["ip", "netns", "exec", ns.name, PYTHON, "-c", TCP_SURVIVES],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        first = client.stdout.readline()
+        assert first.strip() == "before True", first + client.stdout.read()
+        vm.cmd("filter -I INPUT 1 -m state --state NEW -j DROP", timeout=20)
+        before = ns.snmp()
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        out = client.stdout.readline() + client.stdout.readline()
+        after = ns.snmp()
+        ct = vm.cmd("conntrack -L", timeout=20)
+        out += client.communicate("close\n", timeout=30)[0]
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert "after 10" in out, f"established TCP flow after the rule:\n{out}"
+    assert re.search(r"new failed after \d+ s: .*timed out", out), \
+        f"a new connection should time out:\n{out}"
+    syns = sum(after[k] - before[k]
+               for k in ("TcpActiveOpens", "TcpExtTCPSynRetrans"))
+    counts = vm.cmd("filter -L INPUT -v -n --line-numbers", timeout=20)
+    assert syns >= 2 and re.search(rf"^1\s+{syns}\s+\d+\s+DROP", counts,
+                                   re.M), \
+        f"the NEW rule should count the {syns} SYNs:\n{out}\n{counts}"
+    vm.cmd("filter -D INPUT 1", timeout=20)
+    assert "still True" in out, out
+    assert re.search(rf"^tcp\s+6\s+\d+\s+ESTABLISHED\s+src={HOST_ADDR} "
+                     rf"dst={GUEST_ADDR} sport=\d+ dport=7 .*\[ASSURED\]",
+                     ct, re.M), ct
+
+
 def check_bad_rule(vm):
     out = vm.cmd("filter -A INPUT -p tcp --dport 99999 -j DROP", timeout=20)
     assert "bad rule at word 6 '99999'" in out, out
@@ -209,8 +306,9 @@ def run_all(t, nic):
         try:
             check_probes(ns, vm)
             check_fragments(ns)
-            check_nmap(ns)
+            check_nmap(ns, vm)
             check_established_survives(ns, vm)
+            check_tcp_established_survives(ns, vm)
             check_bad_rule(vm)
         finally:
             vm.kill()

@@ -62,12 +62,35 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
-$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile
+# ---- robust: kernel hardening ----------------------------------------------
+# Stack protector: one per-boot random guard word (kernel/stackprotector.c).
+# UBSAN=1: the whole kernel with the UndefinedBehaviorSanitizer checks that
+# work freestanding, reporting through kernel/ubsan.c (recoverable: one
+# console line per site). kernel/crash.c always has three of them, for
+# `crash ubsan`. A flags stamp rebuilds every object when UBSAN= changes.
+UBSAN ?= 0
+UBSAN_CHECKS := shift,signed-integer-overflow,integer-divide-by-zero,bounds,$\
+	null,alignment,vla-bound,object-size,bool,enum,builtin,$\
+	pointer-overflow,nonnull-attribute,returns-nonnull-attribute,unreachable
+KCFLAGS := $(filter-out -fno-stack-protector,$(KCFLAGS)) \
+	-fstack-protector-strong -mstack-protector-guard=global
+ifeq ($(UBSAN),1)
+KCFLAGS += -fsanitize=$(UBSAN_CHECKS) -DCONFIG_UBSAN=1
+endif
+$(BUILD)/k/kernel/crash.o: KCFLAGS += \
+	-fsanitize=signed-integer-overflow,shift,bounds
+KFLAGS_STAMP := $(BUILD)/k/.kcflags
+$(KFLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	$(Q)echo '$(KCFLAGS)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile $(KFLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.S Makefile
+$(BUILD)/k/%.o: %.S Makefile $(KFLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)gcc $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@

@@ -152,7 +152,8 @@ def test_ubsan_report(t):
         assert re.search(rf"UBSAN: {check} at kernel/crash\.c:\d+:\d+ in "
                          rf"crash_ubsan\S*: {re.escape(detail)}", out), \
             f"no {check} report:\n{out}"
-    assert "3 new findings" in out, out
+    m = re.search(r"(\d+) new findings", out)
+    assert m and int(m.group(1)) >= 3, out  # UBSAN=1 adds object-size
     again = vm.cmd("crash ubsan")
     assert "UBSAN:" not in again and "0 new findings" in again, again
     assert "up " in vm.cmd("uptime")

@@ -223,6 +223,16 @@ integration: all $(BUILD)/ovmf_vars.fd
 test: $(DEPS_STAMP)
 	$(Q)bash tests/run_all.sh $(BUILD)
 
+# ---- robust: the long soak --------------------------------------------------
+# Mixed load against one VM for SOAK_MINUTES, then memory and counters
+# back at their baseline (tests/integration/test_soak.py; `make test` runs
+# it for 2 minutes).
+SOAK_MINUTES ?= 30
+.PHONY: soak
+soak: all $(BUILD)/ovmf_vars.fd
+	$(Q)SKIFF_SOAK_MINUTES=$(SOAK_MINUTES) python3 tests/integration/run.py \
+		--build $(BUILD) --filter soak.
+
 .PHONY: clean distclean FORCE
 clean:
 	rm -rf $(BUILD)/k $(BUILD)/gen $(BUILD)/boot $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/esp* \

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 from netns import GUEST_ADDR, NetNS, READY_RE
 from pktlab import PHANTOM, PacketLab
@@ -73,7 +74,7 @@ class Env:
         if vm.pid != self.vm_pid:  # first use, or rebooted after a death
             m = vm.wait_for(READY_RE, timeout=90, start=0)
             assert m.group("ip") == GUEST_ADDR, m.group(0)
-            vm.wait_prompt(20)
+            vm.resync()  # a fresh prompt, wherever the ready line fell
             if self.lab is None:
                 self.lab = PacketLab(self.ns, m.group("mac"))
             tap_mac = self.lab.run("result = TAP_MAC")
@@ -178,3 +179,39 @@ def check_alive(e, vm):
     assert tcp == "still alive?", f"TCP echo after the test: {tcp!r}"
     assert udp == "udp alive?", f"UDP echo after the test: {udp!r}"
     assert "up " in vm.cmd("uptime")
+
+
+def mem(vm):
+    """From `mem`: the heap's break in KiB (newlib's malloc grows it and
+    gives back only its top, so it measures the high-water mark: a leak
+    under steady load keeps raising it), free pages, and each slab
+    cache's active objects."""
+    out = vm.cmd("mem", timeout=20)
+    heap = re.search(r"heap:\s+(\d+) KiB used", out)
+    free = re.search(r"pages:.* (\d+) MiB free", out)
+    assert heap and free, f"mem: {out}"
+    slabs = {m.group(1): int(m.group(2)) for m in re.finditer(
+        r"^\s+(\S+)\s+(\d+)\s+\d+\s+\d+\s+\d+\s+\d+$", out, re.M)}
+    return {"heap_kib": int(heap.group(1)), "free_mib": int(free.group(1)),
+            "slabs": slabs, "text": out}
+
+
+def settle_mem(vm, base, slack_kib=1024, timeout=60):
+    """Wait until the heap's break, free pages and every slab cache's
+    active objects are back within a small slack of base."""
+    end = time.monotonic() + timeout
+    while True:
+        now = mem(vm)
+        grown = {k: v - base["slabs"].get(k, 0)
+                 for k, v in now["slabs"].items()
+                 if v > base["slabs"].get(k, 0) + 16}
+        if now["heap_kib"] <= base["heap_kib"] + slack_kib and \
+                now["free_mib"] >= base["free_mib"] - 2 and not grown:
+            return now
+        if time.monotonic() > end:
+            raise AssertionError(
+                f"memory not back at baseline after {timeout} s: heap "
+                f"{base['heap_kib']} -> {now['heap_kib']} KiB, free pages "
+                f"{base['free_mib']} -> {now['free_mib']} MiB, slab "
+                f"objects grown {grown}\n{now['text']}")
+        time.sleep(3)

@@ -52,15 +52,20 @@ def bulk():
         data = os.urandom(256 * 1024)
         try:
             s = socket.create_connection((GUEST, 7), timeout=20)
+            port = s.getsockname()[1]
             got = hashlib.sha256()
             n = [0]
+            why = [""]
             def reader():
-                while True:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    got.update(b)
-                    n[0] += len(b)
+                try:
+                    while True:
+                        b = s.recv(65536)
+                        if not b:
+                            break
+                        got.update(b)
+                        n[0] += len(b)
+                except OSError as e:
+                    why[0] = ", %r" % e
             r = threading.Thread(target=reader)
             r.start()
             s.sendall(data)
@@ -73,10 +78,11 @@ def bulk():
             if not ok:
                 with lock:
                     stats["errors"].append(
-                        "bulk: %d of %d bytes back%s%s" % (
+                        "bulk: %d of %d bytes back%s%s%s (port %d)" % (
                             n[0], len(data),
                             ", reader still waiting" if r.is_alive() else "",
-                            ", wrong bytes" if n[0] == len(data) else ""))
+                            ", wrong bytes" if n[0] == len(data) else "",
+                            why[0], port))
         except OSError as e:
             note("bulk_bad")
             with lock:
@@ -201,6 +207,13 @@ def test_soak(t):
     note = (f"soak {MINUTES:g} min: {st}; heap {base['heap_kib']} KiB "
             f"at rest, {peak} KiB at peak")
     print("    " + note)
+    if st["bulk_bad"]:  # what Skiff holds for the failed transfers
+        ports = re.findall(r"port (\d+)", " ".join(st["errors"]))
+        ss = vm.cmd("ss -tani", timeout=30)
+        note += "\n" + "\n".join(
+            line for line in ss.splitlines()
+            if any(f":{p} " in line or line.endswith(f":{p}")
+                   for p in ports)) + f"\n(ss -tani: {len(ss)} bytes)"
     assert st["bulk_ok"] >= 1 and st["bulk_bad"] == 0, note
     # UDP and ICMP may be dropped under this load (queues are bounded);
     # they must keep being answered.

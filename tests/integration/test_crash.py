@@ -132,7 +132,7 @@ def test_stack_smash(t):
     assert re.search(r"Kernel panic on cpu 0: stack-protector: kernel stack "
                      r"is corrupted in: crash_stack_smash\+0x[0-9a-f]+ ", r), r
     assert_trace(r, "__stack_chk_fail", "crash_stack_smash", "cmd_crash")
-    assert "System halted." in r
+    assert "System halted" in r
 
 
 @time_limit(120)

@@ -168,7 +168,7 @@ static void ip_loopback_run(unsigned long unused)
 		spin_unlock_bh(&ip_loopback_lock);
 		if (!skb)
 			break;
-		ip_rcv(skb, skb->dev);
+		ip_rcv_loopback(skb, skb->dev);
 	}
 }
 

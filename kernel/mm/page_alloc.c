@@ -64,6 +64,25 @@ static u64 heap_size(u64 free_pages)
 	return ALIGN_UP(MIN(MAX(bytes, 8ULL << 20), 256ULL << 20), PAGE_SIZE);
 }
 
+/*
+ * The low 1 MiB is never given out (firmware data, the SMP trampoline),
+ * so it is not added at all: adding it and reserving it afterwards would
+ * write a free-list link into physical page 0, i.e. through a NULL pointer
+ * (found by UBSAN=1).
+ */
+static void add_usable(u64 pfn, u64 npages)
+{
+	const u64 low_end = (1 << 20) >> PAGE_SHIFT;
+
+	if (pfn + npages <= low_end)
+		return;
+	if (pfn < low_end) {
+		npages -= low_end - pfn;
+		pfn = low_end;
+	}
+	buddy_add_range(&buddy, pfn, npages);
+}
+
 void mm_init(const struct boot_info *bi)
 {
 	const struct boot_mem_range *m = (const void *)bi->mem;
@@ -80,7 +99,7 @@ void mm_init(const struct boot_info *bi)
 	for (u32 i = 0; i < n; i++) {
 		if (!usable(m[i].type))
 			continue;
-		buddy_add_range(&buddy, m[i].phys >> PAGE_SHIFT, m[i].npages);
+		add_usable(m[i].phys >> PAGE_SHIFT, m[i].npages);
 		if (m[i].type == BOOT_MEM_RECLAIMABLE)
 			reclaimed_pages += m[i].npages;
 	}
@@ -149,7 +168,7 @@ void *alloc_page_zeroed(void)
 
 void mm_get_stats(struct mm_stats *s)
 {
-	extern void heap_get_stats(u64 *used, u64 *limit);
+	extern void heap_get_stats(u64 * used, u64 * limit);
 	memset(s, 0, sizeof(*s));
 	unsigned long flags = spin_lock_irqsave(&page_lock);
 	s->total_pages = buddy.total_pages;

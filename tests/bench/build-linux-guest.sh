@@ -35,7 +35,7 @@ GUEST_IP=198.18.0.2
 CMDLINE="console=ttyS0,115200 quiet panic=-1"
 
 inputs_hash() {
-	cat "$0" "$HERE/echo_srv.c" /usr/bin/busybox | sha256sum | cut -c1-16
+	cat "$0" "$HERE/echo_srv.c" "$HERE"/linux-guest/* /usr/bin/busybox | sha256sum | cut -c1-16
 }
 
 if [[ -f $STAMP && -f $OUT/linux.iso && $(cat "$STAMP") == "$(inputs_hash)" ]]; then
@@ -55,8 +55,11 @@ fetch() {
 	local deb
 	deb=$(ls "$DL"/"$1"_*.deb 2>/dev/null | head -1 || true)
 	if [[ -z $deb ]]; then
-		(cd "$DL" && apt-get download -q "$1" >/dev/null 2>&1) || {
-			echo "build-linux-guest: apt-get download $1 failed (apt-get update?)" >&2
+		# A fresh machine may have no package lists yet: update once.
+		(cd "$DL" && apt-get download -q "$1" >/dev/null 2>&1) ||
+			{ apt-get update -qq >/dev/null 2>&1 &&
+				(cd "$DL" && apt-get download -q "$1" >/dev/null 2>&1); } || {
+			echo "build-linux-guest: apt-get download $1 failed" >&2
 			exit 1
 		}
 		deb=$(ls "$DL"/"$1"_*.deb | head -1)

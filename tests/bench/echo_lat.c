@@ -9,7 +9,9 @@
  * with CLOCK_MONOTONIC. The first WARMUP round trips (default 20) are not
  * counted. A reply that differs from what was sent is an error. Prints
  *   samples=N p50_us=X p99_us=Y min_us=A max_us=B
- * and exits 0, or prints the error and exits 1.
+ * and exits 0. When a round trip fails (an error, the connection closed, a
+ * reply that differs, or none within 5 s) it says so on stderr, prints the
+ * figures of the round trips before it with " failed=1" and exits 1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,22 +54,36 @@ static int dial(const char *addr, int port)
 	return fd;
 }
 
-/* One round trip; returns its time in us, or -1 on an error. */
+/* One round trip; returns its time in us, or -1 after saying what failed. */
 static double round_trip(int fd, const char *msg, char *back, int size)
 {
 	double t0 = now_us();
 	int got = 0;
 
-	if (write(fd, msg, size) != size)
+	if (write(fd, msg, size) != size) {
+		perror("echo_lat: write");
 		return -1;
+	}
 	while (got < size) {
 		ssize_t n = read(fd, back + got, size - got);
-		if (n <= 0)
+		if (n < 0) {
+			perror("echo_lat: read (SO_RCVTIMEO 5 s)");
 			return -1;
+		}
+		if (n == 0) {
+			fprintf(stderr,
+				"echo_lat: the server closed after %d of %d "
+				"bytes\n",
+				got, size);
+			return -1;
+		}
 		got += (int)n;
 	}
-	if (memcmp(msg, back, size) != 0)
+	if (memcmp(msg, back, size) != 0) {
+		fprintf(stderr,
+			"echo_lat: the reply differs from what was sent\n");
 		return -1;
+	}
 	return now_us() - t0;
 }
 
@@ -88,7 +104,8 @@ static double pct(const double *v, long n, double p)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: echo_lat ADDR PORT SECONDS [SIZE] [WARMUP]\n");
+		fprintf(stderr,
+			"usage: echo_lat ADDR PORT SECONDS [SIZE] [WARMUP]\n");
 		return 2;
 	}
 	double seconds = atof(argv[3]);
@@ -99,7 +116,8 @@ int main(int argc, char **argv)
 	long n = 0;
 
 	if (size < 1 || size > MAX_SIZE || seconds <= 0 || !samples) {
-		fprintf(stderr, "echo_lat: bad SIZE (1..%d) or SECONDS\n", MAX_SIZE);
+		fprintf(stderr, "echo_lat: bad SIZE (1..%d) or SECONDS\n",
+			MAX_SIZE);
 		return 2;
 	}
 	int fd = dial(argv[1], atoi(argv[2]));
@@ -108,13 +126,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double end = now_us() + seconds * 1e6;
+	int failed = 0;
 	for (long i = 0; now_us() < end && n < MAX_SAMPLES; i++) {
 		for (int j = 0; j < size; j++)
 			msg[j] = (char)('a' + (i + j) % 26);
 		double us = round_trip(fd, msg, back, size);
 		if (us < 0) {
-			fprintf(stderr, "echo_lat: round trip %ld failed or differed\n", i);
-			return 1;
+			fprintf(stderr, "echo_lat: round trip %ld failed\n", i);
+			failed = 1;
+			break;
 		}
 		if (i >= warmup)
 			samples[n++] = us;
@@ -124,8 +144,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "echo_lat: no samples after the warm-up\n");
 		return 1;
 	}
+	/* After a failure, the figures of the round trips before it. */
 	qsort(samples, n, sizeof(double), cmp_double);
-	printf("samples=%ld p50_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f\n", n,
-	       pct(samples, n, 50), pct(samples, n, 99), samples[0], samples[n - 1]);
-	return 0;
+	printf(
+	    "samples=%ld p50_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f%s\n",
+	    n, pct(samples, n, 50), pct(samples, n, 99), samples[0],
+	    samples[n - 1], failed ? " failed=1" : "");
+	return failed;
 }

@@ -38,7 +38,8 @@ static int listen_on(int port)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 1024) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -101,7 +102,8 @@ static int serve(struct conn *c)
 
 static void update(int ep, struct conn *c)
 {
-	struct epoll_event ev = {.events = c->len ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+	struct epoll_event ev = {.events = c->len ? EPOLLOUT : EPOLLIN,
+				 .data.ptr = c};
 
 	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }

@@ -58,7 +58,8 @@ static int parse_mac(const char *s, uint8_t m[6])
 {
 	unsigned v[6];
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5]) != 6)
 		return -1;
 	for (int i = 0; i < 6; i++)
 		m[i] = (uint8_t)v[i];
@@ -110,9 +111,11 @@ static int open_iface(struct gen *g, const char *ifname)
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
 				  .sll_protocol = htons(ETHERTYPE_BENCH),
 				  .sll_ifindex = (int)if_nametoindex(ifname)};
-	if (sll.sll_ifindex == 0 || bind(g->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+	if (sll.sll_ifindex == 0 ||
+	    bind(g->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return -1;
-	setsockopt(g->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	setsockopt(g->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		   sizeof(one));
 	int buf = 4 << 20;
 	setsockopt(g->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	return 0;
@@ -197,7 +200,8 @@ int main(int argc, char **argv)
 	struct gen g = {.len = 60};
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: pktgen IFACE DST_MAC SECONDS [WINDOW] [FRAME_LEN]\n");
+		fprintf(stderr, "usage: pktgen IFACE DST_MAC SECONDS [WINDOW] "
+				"[FRAME_LEN]\n");
 		return 2;
 	}
 	double seconds = atof(argv[3]);
@@ -206,8 +210,10 @@ int main(int argc, char **argv)
 		g.len = atoi(argv[5]);
 	if (parse_mac(argv[2], g.peer) < 0 || seconds <= 0 || window < 1 ||
 	    window > 4096 || g.len < 60 || g.len > MAX_LEN) {
-		fprintf(stderr, "pktgen: bad DST_MAC, SECONDS, WINDOW (1..4096) "
-				"or FRAME_LEN (60..%d)\n", MAX_LEN);
+		fprintf(stderr,
+			"pktgen: bad DST_MAC, SECONDS, WINDOW (1..4096) "
+			"or FRAME_LEN (60..%d)\n",
+			MAX_LEN);
 		return 2;
 	}
 	if (open_iface(&g, argv[1]) < 0) {
@@ -217,9 +223,10 @@ int main(int argc, char **argv)
 	int64_t t0 = now_ns();
 	run(&g, seconds, (uint64_t)window);
 	double secs = (double)(now_ns() - t0) / 1e9;
-	printf("sent=%llu replies=%llu bad=%llu lost=%llu seconds=%.3f pps=%.0f\n",
-	       (unsigned long long)g.sent, (unsigned long long)g.replies,
-	       (unsigned long long)g.bad, (unsigned long long)g.lost, secs,
-	       (double)g.replies / secs);
+	printf(
+	    "sent=%llu replies=%llu bad=%llu lost=%llu seconds=%.3f pps=%.0f\n",
+	    (unsigned long long)g.sent, (unsigned long long)g.replies,
+	    (unsigned long long)g.bad, (unsigned long long)g.lost, secs,
+	    (double)g.replies / secs);
 	return 0;
 }

@@ -735,7 +735,6 @@ plot "{dat}" using 2:1:(0.0001):2:($1-0.35):($1+0.35):ytic(3) with boxxyerror no
 """, height=max(300, 28 * len(adv) + 120))
         made.append("advantage.png")
     rates = [r for r in table if r["unit"] in ("req/s", "conn/s", "MiB/s")
-             and isinstance(r["skiff"], (int, float, type(None)))
              and (isinstance(r["skiff"], (int, float)) or
                   isinstance(r["linux"], (int, float)))]
     if rates:

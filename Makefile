@@ -44,7 +44,8 @@ KERNEL_DIRS := kernel kernel/arch/x86_64 kernel/mm drivers drivers/net \
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
-	$(patsubst %.S,$(BUILD)/k/%.o,$(KERNEL_S)) $(BUILD)/k/version.o
+	$(patsubst %.S,$(BUILD)/k/%.o,$(KERNEL_S)) $(BUILD)/k/version.o \
+	$(BUILD)/k/www_builtin.o
 
 -include drivers/fbcon.mk
 
@@ -79,6 +80,17 @@ $(BUILD)/k/version.c: FORCE
 	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
 
 $(BUILD)/k/version.o: $(BUILD)/k/version.c
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
+
+# The default site (www/) compiled in; files in \www on the boot volume
+# override and extend it at run time (apps/httpd/content.c).
+WWW_FILES := $(shell find www -type f 2>/dev/null)
+$(BUILD)/k/www_builtin.c: $(WWW_FILES) scripts/www2c.py
+	@mkdir -p $(dir $@)
+	@echo "  WWW     $@ ($(words $(WWW_FILES)) files)"
+	$(Q)python3 scripts/www2c.py www $@
+
+$(BUILD)/k/www_builtin.o: $(BUILD)/k/www_builtin.c $(NEWLIB_STAMP)
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJ) linker.ld $(NEWLIB_STAMP)
@@ -120,7 +132,6 @@ $(BUILD)/skiff.efi: $(BUILD)/boot/main.o $(BUILD)/boot/kernel_blob.o
 
 # ---- images: FAT ESP, hybrid ISO, GPT disk --------------------------------
 
-WWW_FILES := $(shell find www -type f 2>/dev/null)
 ESP := $(BUILD)/esp
 
 $(BUILD)/esp.img: $(BUILD)/skiff.efi skiff.cfg $(WWW_FILES)

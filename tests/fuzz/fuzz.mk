@@ -99,3 +99,5 @@ FUZZ_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
 # The packet filter's rule parser and packet reader (pure).
 FUZZ_SRCS_rules := net/netfilter/nf_rule.c net/netfilter/nf_match.c
 FUZZ_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# The HTTP request parser (apps/httpd/), pure.
+FUZZ_SRCS_http := apps/httpd/http_parse.c

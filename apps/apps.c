@@ -8,7 +8,6 @@
 #include <skiff/kernel.h>
 #include <skiff/net/reflect.h>
 #include <skiff/printk.h>
-#include <string.h>
 
 void apps_start(void)
 {
@@ -20,8 +19,6 @@ void apps_start(void)
 	int err = echo_start(kcfg.echo_port);
 	if (err)
 		pr_warn("echo: not started (error %d)\n", err);
-	if (strcmp(kcfg.app, "http") != 0)
-		return; /* app=reflect: the driver answers, no server */
 	err = httpd_start(kcfg.http_port);
 	if (err)
 		pr_warn("httpd: not started (error %d)\n", err);

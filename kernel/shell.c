@@ -18,6 +18,10 @@
 #include <skiff/console.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
+#include <skiff/softirq.h>
+#include <skiff/time.h>
+#include <skiff/net/socket.h>
+#include <asm/cpu.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +41,11 @@ static bool shell_busy;	 /* a command is running: no nested polling */
 void shell_write(const char *s, size_t n)
 {
 	console_write(s, n);
+}
+
+size_t shell_out_room(void)
+{
+	return uart_tx_room();
 }
 
 /* Output longer than the stack buffer: format again into the heap. */
@@ -382,6 +391,16 @@ void shell_poll(void)
 		if (act(a))
 			return;
 	}
+}
+
+void shell_wait_us(u64 us)
+{
+	u64 end = ktime_get_ns() + us * 1000;
+	do {
+		do_softirq();
+		apps_poll();
+		cpu_relax();
+	} while (ktime_get_ns() < end);
 }
 
 bool shell_key_pressed(void)

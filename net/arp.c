@@ -1324,9 +1324,9 @@ static void arping_print_replies(struct arping_run *run)
 
 /*
  * Let time pass inside a console command until deadline_ns: softirqs and
- * timers keep running (interrupts in the kernel; on the host, udelay moves
- * the fake clock). Stops early when the last probe was answered. Returns
- * false if the operator pressed a key.
+ * timers keep running (shell_wait_us: the idle loop's work goes on; on the host
+ * it moves the fake clock). Stops early when the last probe was answered.
+ * Returns false if the operator pressed a key.
  */
 static bool arping_wait(struct arping_run *run, u64 deadline_ns)
 {
@@ -1339,7 +1339,7 @@ static bool arping_wait(struct arping_run *run, u64 deadline_ns)
 		arping_print_replies(run);
 		if (last && run->received > before)
 			break;
-		udelay(ARPING_WAIT_STEP_US);
+		shell_wait_us(ARPING_WAIT_STEP_US);
 	}
 	return true;
 }

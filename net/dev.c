@@ -8,7 +8,9 @@
  *        most NETDEV_BUDGET frames or NETDEV_BUDGET_NS per run
  *     -> driver poll -> netif_receive_skb -> eth_type_trans -> drop other
  *        hosts' frames -> packet_type handler (arp_rcv, ip_rcv)
- * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> ndo_start_xmit
+ * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> dev_tap -> ndo_start_xmit
+ * Capture (net/capture.c) taps RX at netif_receive_skb's entry and TX at
+ * the driver hand-off in sched.c.
  *
  * Counting: the core counts rx_packets/rx_bytes (every frame a driver
  * hands to netif_receive_skb, Ethernet header included, FCS excluded),
@@ -60,7 +62,7 @@ static int next_ifindex = 1;
 
 static LIST_HEAD(ptype_list);
 static DEFINE_SPINLOCK(ptype_lock, "ptype");
-static net_tap_fn tap;
+net_tap_fn netdev_tap;
 
 struct sk_buff *(*netdev_rx_reflect)(struct sk_buff *skb);
 
@@ -412,7 +414,7 @@ static struct packet_type *find_ptype(u16 type)
 
 void dev_set_tap(net_tap_fn fn)
 {
-	WRITE_ONCE(tap, fn);
+	WRITE_ONCE(netdev_tap, fn);
 }
 
 static int rx_drop(struct sk_buff *skb, u64 *counter, int err)
@@ -431,12 +433,10 @@ int netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 	BUG_ON(!dev);
-	net_tap_fn t = READ_ONCE(tap);
 
 	if (!skb->tstamp_ns)
 		skb->tstamp_ns = ktime_get_ns();
-	if (t)
-		t(skb, false);
+	dev_tap(skb, false);
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += skb->len;
 	if (!(dev->flags & IFF_UP)) {
@@ -467,10 +467,7 @@ int dev_queue_xmit(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 	BUG_ON(!dev);
-	net_tap_fn t = READ_ONCE(tap);
 
-	if (t)
-		t(skb, true);
 	if (!(dev->flags & IFF_UP) || !dev->carrier) {
 		dev->stats.tx_dropped++;
 		netdev_core_stats(dev)->tx_down++;

@@ -156,6 +156,7 @@ static void qdisc_run_locked(struct qdisc *q)
 		if (!skb)
 			break;
 		u32 len = skb->len; /* the driver owns skb once it says OK */
+		dev_tap(skb, true); /* seen again if requeued, as Linux */
 		if (dev->ops->ndo_start_xmit(skb, dev) == NETDEV_TX_BUSY) {
 			qdisc_requeue(q, skb, band);
 			break;

@@ -38,6 +38,8 @@ IPV4_CONFIG_SRC := $(filter-out $(NET_HOST_SRCS),kernel/config.c)
 FUZZ_SRCS_frame := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 FUZZ_SRCS_udp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) apps/echo/echo.c
 FUZZ_SRCS_tcp_wire := net/tcp_wire.c net/checksum.c net/tcp_sack.c
+# Packet capture (diag): filter expressions and the line formatter.
+FUZZ_SRCS_capture_filter := net/capture_filter.c net/capture_fmt.c
 
 fuzz_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))

@@ -736,6 +736,18 @@ void shell_write(const char *s, size_t n)
 		fwrite(s, 1, n, stdout);
 }
 
+/* Waiting commands: time passes, timers and softirqs run (udelay). */
+void shell_wait_us(u64 us)
+{
+	udelay(us);
+}
+
+/* The host console never fills up. */
+size_t shell_out_room(void)
+{
+	return 1u << 20;
+}
+
 int shell_printf(const char *fmt, ...)
 {
 	va_list ap;

@@ -118,3 +118,8 @@ UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 # The HTTP request parser (apps/httpd/), pure: tested alone.
 UNIT_SRCS_http_parse := apps/httpd/http_parse.c
+
+# Packet capture (diag): the pure filter and formatter, alone.
+UNIT_SRCS_capture_filter := net/capture_filter.c
+UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c
+UNIT_SRCS_capture := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

@@ -123,3 +123,5 @@ UNIT_SRCS_http_parse := apps/httpd/http_parse.c
 UNIT_SRCS_capture_filter := net/capture_filter.c
 UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c
 UNIT_SRCS_capture := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# The L2 reflector of app=reflect (bench), on the host-built stack.
+UNIT_SRCS_reflect := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

@@ -212,7 +212,9 @@ BENCH_ARGS ?=
 bench-linux-guest: $(DEPS_STAMP)
 	$(Q)bash tests/bench/build-linux-guest.sh $(BUILD)/bench
 
-bench: all bench-linux-guest
+# bench.py builds the peer itself (cached) and goes on without it if that
+# fails, so an unreachable package archive still gives Skiff's figures.
+bench: all
 	$(Q)python3 tests/bench/bench.py --build $(BUILD) \
 		$(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) || true
 

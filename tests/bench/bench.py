@@ -61,7 +61,7 @@ from skiff_qemu import PANIC_RE, HarnessError, NIC_MODELS, Qemu  # noqa: E402
 MAC = "52:54:00:12:34:56"
 BULK_BYTES = 256 * 1024 * 1024
 ECHO_PORT = 7
-EXTRA_SOURCES = ["198.18.0.11", "198.18.0.12", "198.18.0.13"]
+EXTRA_SOURCES = [f"198.18.0.{i}" for i in range(11, 17)]
 NA_HTTP = "n/a (no HTTP server)"
 SKIFF_READY = re.compile(r"skiff: ready ip=\S+ mac=\S+ http=\d+ echo=\d+\n")
 LINUX_READY = re.compile(r"linux-bench: ready .* uptime_s=(?P<up>[\d.]+)\n")
@@ -86,6 +86,8 @@ class Settings:
         self.out = os.path.abspath(a.out)
         self.nics = a.nics.split(",")
         self.guests = a.guests.split(",")
+        w = getattr(a, "workloads", "all").split(",")
+        self.workloads = set(WORKLOADS) if "all" in w else set(w)
         self.mem = "512M"
         if a.quick or a.smoke:
             self.duration, self.warmup, self.reps = 2.0, 0.5, 1
@@ -97,6 +99,10 @@ class Settings:
             self.duration, self.warmup, self.reps = 10.0, 3.0, 3
             self.conn_cap, self.hold_seconds = 100000, 300
             self.mem_probes = [24, 32, 48, 64, 96, 128, 192, 256, 384]
+
+
+WORKLOADS = ("keepalive", "bulk", "echo", "newconn", "idle", "reflect",
+             "minmem")
 
 
 def parse_args(argv):
@@ -113,6 +119,9 @@ def parse_args(argv):
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=None,
                     help="output folder (default BUILD/bench)")
+    ap.add_argument("--workloads", default="all",
+                    help="comma-separated subset of keepalive,bulk,echo,"
+                    "newconn,idle,reflect,minmem (default all)")
     ap.add_argument("--replot", action="store_true",
                     help="no run: table, CSV and plots again from "
                     "OUT/results.json")
@@ -129,6 +138,10 @@ def parse_args(argv):
     for g in a.guests.split(","):
         if g not in ("skiff", "linux"):
             ap.error(f"--guests: unknown guest '{g}' (skiff, linux)")
+    for w in a.workloads.split(","):
+        if w not in WORKLOADS + ("all",):
+            ap.error(f"--workloads: unknown workload '{w}' "
+                     f"({','.join(WORKLOADS)})")
     return a
 
 
@@ -396,37 +409,61 @@ def echo_latency(s, ns, tools):
     return res
 
 
+PER_CLIENT = 18000  # sockets per hold_conns process (RLIMIT_NOFILE here)
+
+
 def idle_conns(s, ns, vm, guest, tools):
-    """Workload 5: hold idle keep-alive connections, read guest memory."""
+    """Workload 5: hold idle keep-alive connections, read guest memory.
+    Several hold_conns processes share the cap (a process may not have
+    more descriptors than RLIMIT_NOFILE allows), each from its own source
+    address."""
     if guest.key == "linux":  # the bulk file's RAM goes back to the pool
         vm.cmd("rm -f /bulk/bulk.bin", timeout=30)
     before = guest.memory_used_kib(vm)
-    argv = ["ip", "netns", "exec", ns.name, sys.executable, tools["hold"],
-            GUEST_ADDR, "80", str(s.conn_cap), "--http",
-            "--seconds", str(s.hold_seconds),
-            "--src", ",".join([ns.host_addr] + EXTRA_SOURCES)]
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    n = max(1, -(-s.conn_cap // PER_CLIENT))
+    srcs = [ns.host_addr] + EXTRA_SOURCES
+    procs = []
+    for i in range(n):
+        cap = s.conn_cap // n + (1 if i < s.conn_cap % n else 0)
+        argv = ["ip", "netns", "exec", ns.name, sys.executable,
+                tools["hold"], GUEST_ADDR, "80", str(cap), "--http",
+                "--seconds", str(s.hold_seconds), "--src",
+                srcs[i % len(srcs)]]
+        procs.append(subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True))
     try:
-        line = p.stdout.readline()
-        m = re.search(r"held=(\d+) failures=(\d+) reason=(\w+)", line)
-        if not m:
-            raise HarnessError(f"hold_conns: {line}{p.stderr.read()}")
-        held = int(m.group(1))
+        held, reasons = 0, []
+        for p in procs:
+            line = p.stdout.readline()
+            m = re.search(r"held=(\d+) failures=(\d+) reason=(\w+)", line)
+            if not m:
+                p.wait(timeout=30)
+                err = [ln for ln in p.stderr.read().splitlines()
+                       if ln.strip()]
+                raise HarnessError(f"hold_conns: {line.strip()} "
+                                   f"{' / '.join(err[-2:])}")
+            held += int(m.group(1))
+            reasons.append(m.group(3))
         time.sleep(1)
         during = guest.memory_used_kib(vm)
-        p.stdin.write("done\n")
-        p.stdin.flush()
-        alive = re.search(r"alive=(\d+)", p.stdout.readline())
-        p.wait(timeout=120)
+        alive = 0
+        for p in procs:
+            p.stdin.write("done\n")
+            p.stdin.flush()
+            a = re.search(r"alive=(\d+)", p.stdout.readline())
+            alive += int(a.group(1)) if a else 0
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
     per_conn = (during - before) * 1024 / held if held else None
-    log(f"  held {held} ({m.group(3)}, {m.group(2)} failures), "
-        f"alive after the reading {alive.group(1) if alive else '?'}, "
-        f"memory +{during - before} KiB")
+    log(f"  held {held} ({n} clients: {', '.join(sorted(set(reasons)))}), "
+        f"alive after the reading {alive}, memory +{during - before} KiB")
     return {"idle_conns": held, "bytes_per_conn": per_conn}
 
 
@@ -442,15 +479,21 @@ def measure_guest(s, ns, guest, nic, tools):
         f"{res['boot_200_s'] and round(res['boot_200_s'], 1)} s")
     # Connection churn (ab) last before the fresh boot: what it leaves
     # behind (TIME_WAIT, memory) does not weigh on the other workloads.
-    steps = [("echo latency", False, lambda v: echo_latency(s, ns, tools))]
+    steps = [("echo", "echo latency", False,
+              lambda v: echo_latency(s, ns, tools))]
     if guest.has_http:
-        steps = [("keep-alive", False, lambda v: keepalive(s, ns, v)),
-                 ("bulk", False, lambda v: bulk(s, ns, guest))] + steps + \
-            [("new connections", False, lambda v: new_conns(s, ns)),
-             ("idle connections", True,
-              lambda v: idle_conns(s, ns, v, guest, tools))]
+        steps = [("keepalive", "keep-alive", False,
+                  lambda v: keepalive(s, ns, v)),
+                 ("bulk", "bulk", False, lambda v: bulk(s, ns, guest))] + \
+            steps + [("newconn", "new connections", False,
+                      lambda v: new_conns(s, ns)),
+                     ("idle", "idle connections", True,
+                      lambda v: idle_conns(s, ns, v, guest, tools))]
     if s.smoke:
-        steps = [st for st in steps if st[0] == "echo latency"]
+        steps = [st for st in steps if st[0] == "echo"]
+    steps = [st[1:] for st in steps if st[0] in s.workloads]
+    if steps and steps[0][0] == "idle connections":
+        steps[0] = (steps[0][0], False, steps[0][2])  # already fresh
     res["has_http"] = guest.has_http
     try:
         for label, fresh, fn in steps:
@@ -567,7 +610,8 @@ def run_nic(s, nic, guests, tools, results):
             except (HarnessError, subprocess.TimeoutExpired, OSError) as e:
                 log(f"{g.name} on {nic} failed: {str(e).splitlines()[0]}")
                 results[nic][g.key] = {"error": str(e).splitlines()[0]}
-        if s.smoke or "skiff" not in [g.key for g in guests]:
+        if s.smoke or "skiff" not in [g.key for g in guests] or \
+                "reflect" not in s.workloads:
             return
         try:
             results[nic]["reflect_pps"] = reflect_ceiling(s, ns, nic, tools)
@@ -604,7 +648,7 @@ def run(s):
                             for g in guests}
     for nic in s.nics:
         run_nic(s, nic, guests, tools, results)
-    if not s.smoke:
+    if not s.smoke and "minmem" in s.workloads:
         run_memory(s, s.nics[0], guests, tools, results)
     results["has_http"] = {g.key: g.has_http for g in guests}
     return results

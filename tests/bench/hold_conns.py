@@ -45,10 +45,15 @@ class Conn:
 
 
 def raise_nofile(want):
+    """Room for `want` descriptors: root may raise the hard limit too (up
+    to fs.nr_open); otherwise the soft limit goes up to the hard one."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
-    if soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if soft >= want:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def response_done(c):
@@ -74,22 +79,38 @@ class Holder:
         self.held = {}  # fd -> socket
         self.failures = 0
         self.next_src = 0
+        self.said = set()
 
     def open_one(self):
         srcs = self.args.src
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as e:  # out of descriptors or memory here
+            self.note(e)
+            return
         s.setblocking(False)
-        if srcs:
-            s.bind((srcs[self.next_src % len(srcs)], 0))
-            self.next_src += 1
-        err = s.connect_ex((self.args.addr, self.args.port))
+        try:
+            if srcs:
+                s.bind((srcs[self.next_src % len(srcs)], 0))
+                self.next_src += 1
+            err = s.connect_ex((self.args.addr, self.args.port))
+        except OSError as e:  # e.g. no local port left
+            err = e.errno
         if err not in (0, errno.EINPROGRESS):
             s.close()
-            self.failures += 1
+            self.note(OSError(err, os.strerror(err)))
             return
         c = Conn(s)
         self.pending[s.fileno()] = c
         self.ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
+
+    def note(self, e):
+        """A failure of this side (not the server's): counted, and the
+        first of each kind said on stderr."""
+        self.failures += 1
+        if str(e) not in self.said:
+            self.said.add(str(e))
+            print(f"hold_conns: {e}", file=sys.stderr, flush=True)
 
     def fail(self, fd):
         c = self.pending.pop(fd)

@@ -99,6 +99,8 @@ class Settings:
             self.duration, self.warmup, self.reps = 10.0, 3.0, 3
             self.conn_cap, self.hold_seconds = 100000, 300
             self.mem_probes = [24, 32, 48, 64, 96, 128, 192, 256, 384]
+        if getattr(a, "conn_cap", None):
+            self.conn_cap = a.conn_cap
 
 
 WORKLOADS = ("keepalive", "bulk", "echo", "newconn", "idle", "reflect",
@@ -122,6 +124,9 @@ def parse_args(argv):
     ap.add_argument("--workloads", default="all",
                     help="comma-separated subset of keepalive,bulk,echo,"
                     "newconn,idle,reflect,minmem (default all)")
+    ap.add_argument("--conn-cap", type=int, default=None,
+                    help="idle connections to aim for (default 100000; "
+                    "QUICK 1000)")
     ap.add_argument("--replot", action="store_true",
                     help="no run: table, CSV and plots again from "
                     "OUT/results.json")

@@ -556,7 +556,7 @@ def serves(s, ns, guest, nic, tools, mib):
     has an HTTP server, else an echo round trip."""
     had_http = guest.has_http
     try:
-        vm, _ = boot(s, ns, guest, nic, mem=f"{mib}M", timeout=60,
+        vm, _ = boot(s, ns, guest, nic, mem=f"{mib}M", timeout=150,
                      log_name=f"{guest.key}-mem{mib}.log")
     except (HarnessError, subprocess.TimeoutExpired) as e:
         return False, str(e).splitlines()[0]

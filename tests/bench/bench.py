@@ -717,7 +717,7 @@ def fmt(v):
         return "-"
     if isinstance(v, str):
         return v
-    if abs(v) >= 100:
+    if isinstance(v, int) or abs(v) >= 100:
         return f"{v:,.0f}"
     if abs(v) >= 10:
         return f"{v:.1f}"

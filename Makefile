@@ -222,6 +222,25 @@ debug: all $(BUILD)/ovmf_vars.fd
 	@echo "In another terminal: gdb -x $(BUILD)/skiff.gdb"
 	$(QEMU_BASE) $(QEMU_NET) -display none -serial mon:stdio -s -S
 
+# ---- benchmarks (tests/bench/, see README "Benchmarks") -------------------
+# `make bench`: Skiff against a Linux + nginx guest on e1000 and virtio-net,
+# about 30 minutes; `make bench QUICK=1`: one NIC, short runs, ~2 minutes.
+# Prints the table; results.csv, results.json and PNG plots go to
+# $(BUILD)/bench/. A benchmark never fails the build (bench.py exits 0).
+
+QUICK ?=
+BENCH_ARGS ?=
+
+.PHONY: bench bench-linux-guest
+bench-linux-guest: $(DEPS_STAMP)
+	$(Q)bash tests/bench/build-linux-guest.sh $(BUILD)/bench
+
+# bench.py builds the peer itself (cached) and goes on without it if that
+# fails, so an unreachable package archive still gives Skiff's figures.
+bench: all
+	$(Q)python3 tests/bench/bench.py --build $(BUILD) \
+		$(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) || true
+
 # ---- tests -----------------------------------------------------------------
 
 -include tests/unit/unit.mk

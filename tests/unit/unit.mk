@@ -118,3 +118,6 @@ UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 # The HTTP request parser (apps/httpd/), pure: tested alone.
 UNIT_SRCS_http_parse := apps/httpd/http_parse.c
+
+# The HTTP server on the host-built stack, driven by a scripted client.
+UNIT_SRCS_httpd := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)

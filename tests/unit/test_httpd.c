@@ -25,6 +25,8 @@
 #include <skiff/net/inet.h>
 #include <skiff/net/net.h>
 #include <skiff/net/socket.h>
+#include <skiff/net/tcp.h>
+#include <skiff/net/tcp_wire.h>
 #include <skiff/netdevice.h>
 
 #include "../../apps/httpd/httpd.h"
@@ -312,6 +314,49 @@ static void test_write_timeout_rst_on_zero_window(void **state)
 	tcp_peer_forget(&p);
 }
 
+/* TCP control blocks, the listeners included. */
+static void count_tcb(struct tcp_sock *tp, void *ctx)
+{
+	(void)tp;
+	(*(u32 *)ctx)++;
+}
+
+static u32 tcbs(void)
+{
+	u32 n = 0;
+	tcp_for_each(count_tcb, &n);
+	return n;
+}
+
+/*
+ * A refused request (400) ends the connection: the server's FIN is ACKed
+ * but the client never sends its own and sends data that ACKs more than
+ * was sent (dropped). The server lingers 2 s, closes the socket in
+ * FIN-WAIT-2, and the orphan must go at the FIN timeout (found by
+ * fuzz_stack: the control block stayed forever).
+ */
+static void test_error_close_without_client_fin(void **state)
+{
+	(void)state;
+	struct tcp_peer p;
+	struct resp r;
+	u32 before = tcbs();
+	open_peer(&p);
+	get(&p, "GET /../etc HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+	assert_int_equal(r.status, 400);
+	assert_true(p.fin_in);
+	assert_int_equal(tcbs(), before + 1);
+	/* Data with an ACK beyond what the server sent: dropped. */
+	tcp_peer_segment(&p, TCP_FLAG_ACK | TCP_FLAG_PSH, p.snd_nxt,
+			 p.rcv_nxt + 1000, "junk", 4);
+	tcp_peer_run(3000, 10); /* the linger ends: closed in FIN-WAIT-2 */
+	assert_int_equal(httpd_stats.conns_active, 0);
+	assert_int_equal(tcbs(), before + 1);
+	tcp_peer_run(TCP_FIN_TIMEOUT_MS + 1000, 1000);
+	assert_int_equal(tcbs(), before);
+	tcp_peer_forget(&p);
+}
+
 /* ---- the connection limit ------------------------------------------------ */
 
 static void test_503_beyond_max_conns(void **state)
@@ -545,6 +590,8 @@ int main(void)
 				      teardown),
 	    cmocka_unit_test_teardown(test_idle_timeout_closes, teardown),
 	    cmocka_unit_test_teardown(test_write_timeout_rst_on_zero_window,
+				      teardown),
+	    cmocka_unit_test_teardown(test_error_close_without_client_fin,
 				      teardown),
 	    cmocka_unit_test_teardown(test_503_beyond_max_conns, teardown),
 	    cmocka_unit_test_teardown(test_head_has_no_body, teardown),

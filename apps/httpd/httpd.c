@@ -884,6 +884,8 @@ static int pcap_body(struct dynbuf *b)
 static int cmd_httpd(int argc, char **argv)
 {
 	const struct httpd_stats *s = &httpd_stats;
+	(void)argc;
+	(void)argv;
 	if (!httpd.loop) {
 		shell_printf("httpd: not running\n");
 		return SHELL_ERR_SHOWN;

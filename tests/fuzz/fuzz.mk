@@ -103,3 +103,6 @@ FUZZ_SRCS_rules := net/netfilter/nf_rule.c net/netfilter/nf_match.c
 FUZZ_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 # The HTTP request parser (apps/httpd/), pure.
 FUZZ_SRCS_http := apps/httpd/http_parse.c
+# The whole appliance: the stack with the HTTP server and echo, frames and
+# clock steps from the input (tests/fuzz/fuzz_stack.c).
+FUZZ_SRCS_stack := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)

@@ -129,3 +129,6 @@ UNIT_SRCS_shell_complete := kernel/shell_complete.c
 UNIT_SRCS_trace := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 # The L2 reflector of app=reflect (bench), on the host-built stack.
 UNIT_SRCS_reflect := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
+# The HTTP server on the host-built stack, driven by a scripted client.
+UNIT_SRCS_httpd := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)

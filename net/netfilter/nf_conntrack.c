@@ -11,9 +11,10 @@
  *
  * A flow is only created once its first packet is accepted (Linux's
  * "confirm"), so a dropped SYN leaves nothing behind. Timeouts are
- * Linux's defaults (nf_conntrack_proto_*.c). When the table is full, an
- * unreplied flow near the new one is evicted (Linux's early_drop); if
- * there is none the new flow is refused and the caller drops the packet.
+ * Linux's defaults (nf_conntrack_proto_*.c). When the table is full, a
+ * flow that is not assured (TCP: handshake not completed; others: never
+ * replied) is evicted (Linux's early_drop); if there is none the new flow
+ * is refused and the caller drops the packet.
  * TCP is tracked by flags only, without window checks: a SYN starts a
  * flow, anything else without a flow is INVALID (nf_conntrack_tcp_loose
  * off). Time is an argument; the table lock is the caller's (nf_filter.c).
@@ -310,12 +311,25 @@ static void ct_remove(s32 idx)
 /* The table is full: free one flow that never saw a reply (or has
  * expired), looking at up to 64 slots from a moving cursor, like Linux's
  * early_drop. Replied flows are never evicted. */
+/*
+ * Linux's IPS_ASSURED: a flow worth keeping when the table is full. TCP
+ * once its handshake completed (a SYN flood's half-open flows, answered by
+ * our SYN-ACKs or cookies, never are); other protocols once replied.
+ */
+static bool ct_assured(const struct nf_conn *c)
+{
+	if (c->orig.proto == IPPROTO_TCP)
+		return c->tcp_state >= CT_TCP_ESTABLISHED &&
+		       c->tcp_state != CT_TCP_CLOSE;
+	return c->replied;
+}
+
 static bool ct_early_drop(u64 now)
 {
 	for (u32 n = 0; n < 64 && n < ct.max; n++) {
 		s32 i = (s32)(ct.evict_cursor++ % ct.max);
 		struct nf_conn *c = &ct.conns[i];
-		if (c->used && (!c->replied || c->expires_ns <= now)) {
+		if (c->used && (!ct_assured(c) || c->expires_ns <= now)) {
 			ct_remove(i);
 			ct.stats.early_drop++;
 			return true;

@@ -478,6 +478,30 @@ static void test_ct_cap(void **state)
 	assert_int_equal(nf_ct_gc(t + 31 * SEC, 1024), 2);
 	nf_ct_get_stats(&s);
 	assert_int_equal(s.count, 0);
+	/* A SYN flood's half-open flows (SYN answered by SYN-ACK, no final
+	 * ACK) are replied but not assured: a new flow evicts one, while a
+	 * completed handshake is kept. */
+	assert_int_equal(nf_ct_init(2), 0);
+	struct nf_pkt s1 = tcp_pkt(PEER_IP, OUR_IP, 41000, 80, NF_TCP_SYN);
+	struct nf_pkt sa1 =
+	    tcp_pkt(OUR_IP, PEER_IP, 80, 41000, NF_TCP_SYN | NF_TCP_ACK);
+	struct nf_pkt a1 = tcp_pkt(PEER_IP, OUR_IP, 41000, 80, NF_TCP_ACK);
+	struct nf_pkt s2 = tcp_pkt(PEER_IP, OUR_IP, 41001, 80, NF_TCP_SYN);
+	struct nf_pkt sa2 =
+	    tcp_pkt(OUR_IP, PEER_IP, 80, 41001, NF_TCP_SYN | NF_TCP_ACK);
+	struct nf_pkt s3 = tcp_pkt(PEER_IP, OUR_IP, 41002, 80, NF_TCP_SYN);
+	struct nf_pkt s4 = tcp_pkt(PEER_IP, OUR_IP, 41003, 80, NF_TCP_SYN);
+	ct_step(&s1, t);
+	ct_step(&sa1, t);
+	assert_int_equal(ct_step(&a1, t), NF_CT_ESTABLISHED);
+	ct_step(&s2, t);
+	ct_step(&sa2, t);
+	assert_int_equal(ct_step(&s3, t), NF_CT_NEW); /* evicts s2's flow */
+	assert_int_equal(ct_step(&s4, t), NF_CT_NEW); /* evicts s3's flow */
+	assert_int_equal(ct_step(&a1, t), NF_CT_ESTABLISHED); /* kept */
+	nf_ct_get_stats(&s);
+	assert_int_equal(s.early_drop, 2);
+	assert_int_equal(s.drop, 0);
 	assert_int_equal(nf_ct_init(0), 0);
 }
 

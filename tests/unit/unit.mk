@@ -70,7 +70,8 @@ $(UNIT_DIR)/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_HDRS)
 		$$(UNIT_SRCS_$(1)) $$(UNIT_LDLIBS) || \
 		echo "unit: test_$(1): build failed"
 endef
-$(foreach n,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(n))))
+# (The rules are made at the end of this file, after every UNIT_SRCS_*
+# line: a rule's prerequisites are expanded when it is made.)
 
 # Each cmocka group ends with "[  PASSED  ] N test(s)." (a binary may run
 # several groups: the counts are summed) and, if any failed,
@@ -132,3 +133,6 @@ UNIT_SRCS_reflect := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 # The HTTP server on the host-built stack, driven by a scripted client.
 UNIT_SRCS_httpd := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)
+
+# Last: every UNIT_SRCS_* above is set by now.
+$(foreach n,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(n))))

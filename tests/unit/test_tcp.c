@@ -1995,6 +1995,61 @@ static void test_counters_in_nstat(void **state)
 	assert_int_equal(snmp_get(MIB_TcpCurrEstab), estab);
 }
 
+/* A SYN cookie for a SYN with timestamps carries the peer's window scale
+ * and SACK-permitted in our TSval's low bits (Linux's layout): the
+ * SYN-ACK answers them, and the ACK's TSecr brings them back to the
+ * connection built from nothing. */
+static void test_syn_cookie_keeps_options_in_timestamp(void **state)
+{
+	struct out_seg o;
+	int err;
+	(void)state;
+	struct tcp_sock *lp = tcp_sock_create();
+	assert_int_equal(tcp_bind(lp, OUR_IP, 2223), 0);
+	assert_int_equal(tcp_listen(lp, 1), 0);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 10, .wnd = 100};
+	peer_send_to(42100, 2223, &syn); /* fills the SYN queue */
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 11);
+	syn.seq = 5000;
+	syn.opt = (struct tcp_opts){.present = TCP_OPT_MSS | TCP_OPT_WSCALE |
+					       TCP_OPT_SACK_PERM | TCP_OPT_TS,
+				    .mss = 1460,
+				    .wscale = 7,
+				    .tsval = 777};
+	peer_send_to(42101, 2223, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 5001);
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesSent), 1);
+	assert_int_equal(o.h.opt.present, TCP_OPT_MSS | TCP_OPT_WSCALE |
+					      TCP_OPT_SACK_PERM | TCP_OPT_TS);
+	assert_int_equal(o.h.opt.tsecr, 777);
+	assert_int_equal(o.h.opt.tsval & 0x3f, 7 | 0x10);
+	assert_int_equal(o.h.opt.wscale, 7);
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+			       .seq = 5001,
+			       .ack = o.h.seq + 1,
+			       .wnd = 100,
+			       .opt = {.present = TCP_OPT_TS,
+				       .tsval = 778,
+				       .tsecr = o.h.opt.tsval}};
+	peer_send_to(42101, 2223, &ack);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesRecv), 1);
+	struct tcp_sock *tp = tcp_accept(lp, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_true(tp->ts_ok && tp->ws_ok && tp->sack_ok);
+	assert_int_equal(tp->snd_wscale, 7);
+	assert_int_equal(tp->snd_wnd, 100u << 7);
+	assert_int_equal(tp->ts_recent, 778);
+	/* Data out carries timestamps echoing the peer. */
+	assert_int_equal(tcp_send(tp, "hi", 2), 2);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, ack.ack, 5001);
+	assert_int_equal(o.h.opt.tsecr, 778);
+	tcp_close(tp, true);
+	tcp_close(lp, false);
+	drain();
+}
+
 /* ---- the socket layer (proto_ops) --------------------------------------- */
 
 /* An echo server written against socket.h, as apps/echo does: a
@@ -2138,6 +2193,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_checksum_and_offset_dropped, setup),
 	    cmocka_unit_test_setup(test_backlog_and_syn_cookies, setup),
 	    cmocka_unit_test_setup(test_socket_api_echo, setup),
+	    cmocka_unit_test_setup(test_syn_cookie_keeps_options_in_timestamp,
+				   setup),
 	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
 	    cmocka_unit_test_setup(test_sack_recovery, setup),
 	    cmocka_unit_test_setup(test_dsack_received, setup),

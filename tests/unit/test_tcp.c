@@ -1862,6 +1862,52 @@ static void test_memory_pressure(void **state)
 	close_conn(&c);
 }
 
+/* At the TCP memory limit (8 chunks, all held elsewhere): a connection
+ * still gets one chunk per direction; a segment that needs a second is
+ * dropped (TcpExtTCPRcvQDrop) and taken when the peer resends after the
+ * app read; a send takes one chunk and the socket is not writable until
+ * memory is back. Nothing crashes, nothing is lost. */
+static void test_memory_limit_reached(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	struct tcp_ring hog;
+	static u8 data[2048], got[4096];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 9);
+	tcp_mem_set_limit(8 * TCP_CHUNK_BYTES);
+	open_conn(&c, 37000);
+	hog_memory(&hog, 8);
+	assert_false(tcp_mem_can_grow());
+	peer(&c, TCP_FLAG_ACK, data, 2000); /* its one chunk, filled */
+	peer(&c, TCP_FLAG_ACK, data + 2000, 48);
+	drain();
+	assert_int_equal(c.tp->rcv_nxt, c.pseq);
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "tail", 4); /* needs a second */
+	c.pseq -= 4;
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRcvQDrop), 1);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 2048);
+	assert_memory_equal(got, data, 2048);
+	drain();					  /* a window update */
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "tail", 4); /* resent */
+	host_clock_advance_ms(TCP_DELACK_MS);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 4);
+	assert_memory_equal(got, "tail", 4);
+	/* Sending: one chunk's worth, then not writable. */
+	static u8 big[8000];
+	assert_int_equal(tcp_send(c.tp, big, sizeof(big)), TCP_CHUNK_BYTES);
+	assert_false(tcp_poll(c.tp) & SOCK_EV_OUT);
+	assert_int_equal(tcp_send(c.tp, big, sizeof(big)), -EAGAIN);
+	tcp_ring_release(&hog);
+	assert_true(tcp_poll(c.tp) & SOCK_EV_OUT);
+	tcp_mem_set_limit(0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 /* SO_RCVBUF before connect: the SYN offers that window with the shift it
  * needs (none for 4 KiB), and data past it is cut off at the window. */
 static void test_so_rcvbuf_limits_window(void **state)
@@ -2207,6 +2253,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),
+	    cmocka_unit_test_setup(test_memory_limit_reached, setup),
 	    cmocka_unit_test_setup(test_so_rcvbuf_limits_window, setup),
 	    cmocka_unit_test_setup(test_rcvbuf_autotuning, setup),
 	    cmocka_unit_test_setup(test_default_cc_follows_config, setup),

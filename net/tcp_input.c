@@ -54,7 +54,7 @@ u32 tcp_rcvbuf_max(const struct tcp_sock *tp)
 
 /* Our window scale shift: the smallest that lets the largest receive
  * buffer be advertised (RFC 7323 2.3). */
-static u8 tcp_choose_wscale(u32 buf)
+u8 tcp_choose_wscale(u32 buf)
 {
 	u8 shift = 0;
 	while (shift < TCP_MAX_WSCALE && (buf >> shift) > 65535)
@@ -90,7 +90,21 @@ static void tcp_syn_cookie_answer(struct tcp_sock *lp, const struct tcp_seg *s)
 	u32 cookie = tcp_syncookie_make(s->saddr, s->sport, s->daddr, s->dport,
 					s->seq, &mss, ktime_get_ns());
 	lp->last_cookie_ms = tcp_now_ms();
-	tcp_send_synack_cookie(s, cookie);
+	tcp_send_synack_cookie(lp, s, cookie);
+}
+
+/* Apply the options a cookie carried in our TSval, echoed in the ACK's
+ * TSecr and decoded into co (tcp_syncookie.h). */
+static void tcp_syn_cookie_opts(struct tcp_sock *tp, const struct tcp_seg *s,
+				const struct tcp_syncookie_opts *co)
+{
+	tp->ts_ok = true;
+	tp->ts_recent = s->opt.tsval;
+	tp->sack_ok = co->sack_ok;
+	tp->ws_ok = co->wscale_ok;
+	tp->snd_wscale = co->wscale_ok ? co->wscale : 0;
+	tp->rcv_wscale =
+	    co->wscale_ok ? tcp_choose_wscale(tcp_rcvbuf_max(tp)) : 0;
 }
 
 /* The final ACK of a cookie handshake: a child straight into the accept
@@ -103,7 +117,9 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 		return false;
 	u16 mss = tcp_syncookie_check(s->saddr, s->sport, s->daddr, s->dport,
 				      s->seq - 1, s->ack - 1, ktime_get_ns());
-	if (!mss) {
+	struct tcp_syncookie_opts co;
+	bool ts = s->opt.present & TCP_OPT_TS;
+	if (!mss || (ts && !tcp_syncookie_tsecr_decode(s->opt.tsecr, &co))) {
 		TCP_INC(TcpExtSyncookiesFailed);
 		return false;
 	}
@@ -116,6 +132,8 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 	struct tcp_sock *tp = tcp_child_create(lp, s);
 	if (!tp)
 		return true;
+	if (ts) /* else no timestamps: the MSS only */
+		tcp_syn_cookie_opts(tp, s, &co);
 	tp->irs = s->seq - 1;
 	tp->rcv_nxt = s->seq;
 	tp->rcv_wnd_sent = tp->rcv_nxt + tcp_ring_free(&tp->rcvq);

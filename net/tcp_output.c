@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <skiff/net/ip.h>
 #include <skiff/net/tcp.h>
+#include <skiff/net/tcp_syncookie.h>
 #include <skiff/skbuff.h>
 
 #include <string.h>
@@ -107,14 +108,15 @@ static void tcp_fill_sack(const struct tcp_sock *tp, struct tcp_opts *o)
  * 9293 3.7.1), SACK-permitted (RFC 2018 2) and window scale (offered on
  * a SYN, answered on a SYN-ACK only if the SYN had them, RFC 7323 2.2);
  * SACK blocks on ACKs once SACK was agreed. */
-static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
+static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h,
+			     u32 tsval)
 {
 	bool syn = h->flags & TCP_FLAG_SYN;
 	/* RFC 7323 3.2: offered on a SYN, then on every segment once both
 	 * sides sent it (not on a RST without a connection). */
 	if ((syn && tp->state == TCP_SYN_SENT) || tp->ts_ok) {
 		h->opt.present |= TCP_OPT_TS;
-		h->opt.tsval = tcp_ts_now();
+		h->opt.tsval = tsval;
 		h->opt.tsecr = tp->ts_recent;
 	}
 	if (!syn) {
@@ -133,12 +135,13 @@ static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h)
 }
 
 /* Send one segment: seq, flags, and len bytes of payload from the send
- * ring (at offset seq - SND.UNA). */
-static void tcp_transmit_seg(struct tcp_sock *tp, u32 seq, u8 flags, u32 len)
+ * ring (at offset seq - SND.UNA), with TSval tsval if timestamps are on. */
+static void tcp_transmit_seg_ts(struct tcp_sock *tp, u32 seq, u8 flags, u32 len,
+				u32 tsval)
 {
 	struct tcp_hdr_info h = {
 	    .sport = tp->sport, .dport = tp->dport, .seq = seq, .flags = flags};
-	tcp_fill_options(tp, &h);
+	tcp_fill_options(tp, &h, tsval);
 	u32 hlen = (u32)tcp_hdr_len(&h);
 	struct sk_buff *skb = alloc_skb(MAX_HEADER + hlen + len);
 	if (!skb)
@@ -163,6 +166,11 @@ static void tcp_transmit_seg(struct tcp_sock *tp, u32 seq, u8 flags, u32 len)
 			     .protocol = IPPROTO_TCP,
 			     .df = true};
 	ip_send_skb(skb, &out);
+}
+
+static void tcp_transmit_seg(struct tcp_sock *tp, u32 seq, u8 flags, u32 len)
+{
+	tcp_transmit_seg_ts(tp, seq, flags, len, tcp_ts_now());
 }
 
 /* SYN (SYN_SENT) or SYN-ACK (SYN_RECV), always at ISS. */
@@ -216,11 +224,14 @@ void tcp_send_rst_for(const struct tcp_seg *s)
 }
 
 /* The SYN-ACK of a SYN cookie: nothing is kept, so it is built from the
- * SYN alone, with our MSS and no window scale (without timestamps a
- * cookie cannot carry the peer's shift, as in Linux). */
-void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
+ * SYN alone. With timestamps the peer's window scale and SACK-permitted
+ * ride in the low bits of our TSval (tcp_syncookie.h, as Linux) and are
+ * answered; without, only the MSS survives and none is offered. */
+void tcp_send_synack_cookie(const struct tcp_sock *lp, const struct tcp_seg *s,
+			    u32 cookie)
 {
 	struct tcp_sock fake = {0};
+	struct tcp_syncookie_opts co = {0};
 	fake.state = TCP_SYN_RECV;
 	fake.saddr = s->daddr;
 	fake.sport = s->dport;
@@ -228,11 +239,20 @@ void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie)
 	fake.dport = s->sport;
 	fake.rcv_nxt = s->seq + 1;
 	fake.rcv_wnd_sent = fake.rcv_nxt;
-	fake.rcvq.size = TCP_DEFAULT_BUF;
+	fake.rcvq.size = lp->rcvq.size;
 	fake.mss = TCP_DEFAULT_MSS;
 	fake.adv_mss = tcp_route_mss(fake.saddr, fake.daddr);
+	fake.ts_ok = s->opt.present & TCP_OPT_TS;
+	fake.ts_recent = s->opt.tsval;
+	if (fake.ts_ok) {
+		co.wscale_ok = fake.ws_ok = s->opt.present & TCP_OPT_WSCALE;
+		co.wscale = s->opt.wscale;
+		co.sack_ok = fake.sack_ok = s->opt.present & TCP_OPT_SACK_PERM;
+		fake.rcv_wscale = tcp_choose_wscale(tcp_rcvbuf_max(lp));
+	}
 	TCP_INC(TcpExtSyncookiesSent);
-	tcp_transmit_seg(&fake, cookie, TCP_FLAG_SYN | TCP_FLAG_ACK, 0);
+	tcp_transmit_seg_ts(&fake, cookie, TCP_FLAG_SYN | TCP_FLAG_ACK, 0,
+			    tcp_syncookie_tsval(tcp_ts_now(), &co));
 }
 
 /* Abort: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5 ABORT). */

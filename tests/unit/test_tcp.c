@@ -1862,6 +1862,52 @@ static void test_memory_pressure(void **state)
 	close_conn(&c);
 }
 
+/* At the TCP memory limit (8 chunks, all held elsewhere): a connection
+ * still gets one chunk per direction; a segment that needs a second is
+ * dropped (TcpExtTCPRcvQDrop) and taken when the peer resends after the
+ * app read; a send takes one chunk and the socket is not writable until
+ * memory is back. Nothing crashes, nothing is lost. */
+static void test_memory_limit_reached(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	struct tcp_ring hog;
+	static u8 data[2048], got[4096];
+	(void)state;
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 9);
+	tcp_mem_set_limit(8 * TCP_CHUNK_BYTES);
+	open_conn(&c, 37000);
+	hog_memory(&hog, 8);
+	assert_false(tcp_mem_can_grow());
+	peer(&c, TCP_FLAG_ACK, data, 2000); /* its one chunk, filled */
+	peer(&c, TCP_FLAG_ACK, data + 2000, 48);
+	drain();
+	assert_int_equal(c.tp->rcv_nxt, c.pseq);
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "tail", 4); /* needs a second */
+	c.pseq -= 4;
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRcvQDrop), 1);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 2048);
+	assert_memory_equal(got, data, 2048);
+	drain();					  /* a window update */
+	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "tail", 4); /* resent */
+	host_clock_advance_ms(TCP_DELACK_MS);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 4);
+	assert_memory_equal(got, "tail", 4);
+	/* Sending: one chunk's worth, then not writable. */
+	static u8 big[8000];
+	assert_int_equal(tcp_send(c.tp, big, sizeof(big)), TCP_CHUNK_BYTES);
+	assert_false(tcp_poll(c.tp) & SOCK_EV_OUT);
+	assert_int_equal(tcp_send(c.tp, big, sizeof(big)), -EAGAIN);
+	tcp_ring_release(&hog);
+	assert_true(tcp_poll(c.tp) & SOCK_EV_OUT);
+	tcp_mem_set_limit(0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 /* SO_RCVBUF before connect: the SYN offers that window with the shift it
  * needs (none for 4 KiB), and data past it is cut off at the window. */
 static void test_so_rcvbuf_limits_window(void **state)
@@ -1993,6 +2039,61 @@ static void test_counters_in_nstat(void **state)
 	assert_non_null(strstr(out, "TcpExt:\n"));
 	close_conn(&c);
 	assert_int_equal(snmp_get(MIB_TcpCurrEstab), estab);
+}
+
+/* A SYN cookie for a SYN with timestamps carries the peer's window scale
+ * and SACK-permitted in our TSval's low bits (Linux's layout): the
+ * SYN-ACK answers them, and the ACK's TSecr brings them back to the
+ * connection built from nothing. */
+static void test_syn_cookie_keeps_options_in_timestamp(void **state)
+{
+	struct out_seg o;
+	int err;
+	(void)state;
+	struct tcp_sock *lp = tcp_sock_create();
+	assert_int_equal(tcp_bind(lp, OUR_IP, 2223), 0);
+	assert_int_equal(tcp_listen(lp, 1), 0);
+	struct peer_seg syn = {.flags = TCP_FLAG_SYN, .seq = 10, .wnd = 100};
+	peer_send_to(42100, 2223, &syn); /* fills the SYN queue */
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 11);
+	syn.seq = 5000;
+	syn.opt = (struct tcp_opts){.present = TCP_OPT_MSS | TCP_OPT_WSCALE |
+					       TCP_OPT_SACK_PERM | TCP_OPT_TS,
+				    .mss = 1460,
+				    .wscale = 7,
+				    .tsval = 777};
+	peer_send_to(42101, 2223, &syn);
+	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 5001);
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesSent), 1);
+	assert_int_equal(o.h.opt.present, TCP_OPT_MSS | TCP_OPT_WSCALE |
+					      TCP_OPT_SACK_PERM | TCP_OPT_TS);
+	assert_int_equal(o.h.opt.tsecr, 777);
+	assert_int_equal(o.h.opt.tsval & 0x3f, 7 | 0x10);
+	assert_int_equal(o.h.opt.wscale, 7);
+	struct peer_seg ack = {.flags = TCP_FLAG_ACK,
+			       .seq = 5001,
+			       .ack = o.h.seq + 1,
+			       .wnd = 100,
+			       .opt = {.present = TCP_OPT_TS,
+				       .tsval = 778,
+				       .tsecr = o.h.opt.tsval}};
+	peer_send_to(42101, 2223, &ack);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtSyncookiesRecv), 1);
+	struct tcp_sock *tp = tcp_accept(lp, &err);
+	assert_non_null(tp);
+	assert_int_equal(tp->state, TCP_ESTABLISHED);
+	assert_true(tp->ts_ok && tp->ws_ok && tp->sack_ok);
+	assert_int_equal(tp->snd_wscale, 7);
+	assert_int_equal(tp->snd_wnd, 100u << 7);
+	assert_int_equal(tp->ts_recent, 778);
+	/* Data out carries timestamps echoing the peer. */
+	assert_int_equal(tcp_send(tp, "hi", 2), 2);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, ack.ack, 5001);
+	assert_int_equal(o.h.opt.tsecr, 778);
+	tcp_close(tp, true);
+	tcp_close(lp, false);
+	drain();
 }
 
 /* ---- the socket layer (proto_ops) --------------------------------------- */
@@ -2138,6 +2239,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_checksum_and_offset_dropped, setup),
 	    cmocka_unit_test_setup(test_backlog_and_syn_cookies, setup),
 	    cmocka_unit_test_setup(test_socket_api_echo, setup),
+	    cmocka_unit_test_setup(test_syn_cookie_keeps_options_in_timestamp,
+				   setup),
 	    cmocka_unit_test_setup(test_sack_blocks_and_dsack, setup),
 	    cmocka_unit_test_setup(test_sack_recovery, setup),
 	    cmocka_unit_test_setup(test_dsack_received, setup),
@@ -2150,6 +2253,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_idle_connection_holds_no_buffers,
 				   setup),
 	    cmocka_unit_test_setup(test_memory_pressure, setup),
+	    cmocka_unit_test_setup(test_memory_limit_reached, setup),
 	    cmocka_unit_test_setup(test_so_rcvbuf_limits_window, setup),
 	    cmocka_unit_test_setup(test_rcvbuf_autotuning, setup),
 	    cmocka_unit_test_setup(test_default_cc_follows_config, setup),

@@ -283,6 +283,8 @@ void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
 /* The largest receive buffer this connection may use (window scale). */
 u32 tcp_rcvbuf_max(const struct tcp_sock *tp);
+/* Our window scale for a receive buffer of up to buf bytes. */
+u8 tcp_choose_wscale(u32 buf);
 
 /* tcp_output.c */
 void tcp_send_syn(struct tcp_sock *tp); /* SYN or SYN-ACK by state */
@@ -290,7 +292,8 @@ void tcp_send_ack(struct tcp_sock *tp);
 void tcp_send_keepalive(struct tcp_sock *tp);	/* <SEQ=SND.UNA-1> */
 void tcp_send_rst_for(const struct tcp_seg *s); /* RFC 9293 3.10.7.1 */
 /* A stateless SYN-ACK with ISN = cookie and our MSS (SYN cookies). */
-void tcp_send_synack_cookie(const struct tcp_seg *s, u32 cookie);
+void tcp_send_synack_cookie(const struct tcp_sock *lp, const struct tcp_seg *s,
+			    u32 cookie);
 void tcp_send_rst(struct tcp_sock *tp); /* abort a connection */
 void tcp_push(struct tcp_sock *tp);	/* send what the windows allow */
 void tcp_retransmit_head(struct tcp_sock *tp);

@@ -7,14 +7,15 @@
  *
  * Keeps WINDOW frames (default 64) in flight toward DST_MAC, in batches
  * with sendmmsg, and takes replies with recvmmsg. Frames carry EtherType
- * 0x88b5 (IEEE 802 local experimental), a magic word, a sequence number
- * and a pattern derived from it, FRAME_LEN bytes in all (default 60, the
- * minimum frame without FCS). A reply counts when it comes from DST_MAC to
- * IFACE's own address (the MACs swapped) with the payload of a frame that
- * was sent; anything else of that EtherType is counted as bad. Frames
+ * 0x88b5 (IEEE 802 local experimental), a magic word, this run's id, a
+ * sequence number and a pattern derived from it, FRAME_LEN bytes in all
+ * (default 60, the minimum frame without FCS). A reply counts when it
+ * comes from DST_MAC to IFACE's own address (the MACs swapped) with the
+ * payload of a frame that was sent; a late reply to an earlier run (another
+ * id) is counted as stale; anything else of that EtherType is bad. Frames
  * that never come back (dropped on the way) are found by a 20 ms silence
  * and written off, so the window does not shrink. Prints
- *   sent=N replies=M bad=B lost=L seconds=S pps=X
+ *   sent=N replies=M bad=B stale=T lost=L seconds=S pps=X
  * where pps is replies per second.
  */
 #define _GNU_SOURCE
@@ -42,7 +43,8 @@ struct gen {
 	int fd;
 	int len;
 	uint8_t me[6], peer[6];
-	uint64_t sent, replies, bad, lost;
+	uint32_t run_id;
+	uint64_t sent, replies, bad, stale, lost;
 	uint64_t outstanding; /* sent, neither answered nor written off */
 };
 
@@ -75,20 +77,28 @@ static void fill(const struct gen *g, uint8_t *f, uint64_t seq)
 	memcpy(f + 6, g->me, 6);
 	memcpy(f + 12, &type, 2);
 	memcpy(f + 14, &magic, 4);
-	memcpy(f + 18, &seq, 8);
-	for (int i = 26; i < g->len; i++)
+	memcpy(f + 18, &g->run_id, 4);
+	memcpy(f + 22, &seq, 8);
+	for (int i = 30; i < g->len; i++)
 		f[i] = (uint8_t)(seq * 7 + (uint64_t)i);
 }
 
-/* A reply is the frame we sent with the addresses swapped. */
+/* A reply is the frame we sent with the addresses swapped: 1; a reply to
+ * an earlier run: -1; anything else: 0. */
 static int check(const struct gen *g, const uint8_t *f, int n)
 {
 	uint8_t want[MAX_LEN];
+	uint32_t run_id;
 	uint64_t seq;
 
+	if (n >= 22) {
+		memcpy(&run_id, f + 18, 4);
+		if (run_id != g->run_id)
+			return -1;
+	}
 	if (n < g->len || n > g->len + 4) /* a driver may keep padding */
 		return 0;
-	memcpy(&seq, f + 18, 8);
+	memcpy(&seq, f + 22, 8);
 	if (seq >= g->sent)
 		return 0;
 	fill(g, want, seq);
@@ -159,10 +169,13 @@ static int receive(struct gen *g, int timeout_ms)
 	}
 	int n = recvmmsg(g->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
-		if (check(g, frames[i], (int)msgs[i].msg_len)) {
+		int ok = check(g, frames[i], (int)msgs[i].msg_len);
+		if (ok > 0) {
 			g->replies++;
 			if (g->outstanding)
 				g->outstanding--;
+		} else if (ok < 0) {
+			g->stale++;
 		} else {
 			g->bad++;
 		}
@@ -220,13 +233,14 @@ int main(int argc, char **argv)
 		perror("pktgen: AF_PACKET on IFACE");
 		return 1;
 	}
+	g.run_id = (uint32_t)getpid() ^ (uint32_t)now_ns();
 	int64_t t0 = now_ns();
 	run(&g, seconds, (uint64_t)window);
 	double secs = (double)(now_ns() - t0) / 1e9;
-	printf(
-	    "sent=%llu replies=%llu bad=%llu lost=%llu seconds=%.3f pps=%.0f\n",
-	    (unsigned long long)g.sent, (unsigned long long)g.replies,
-	    (unsigned long long)g.bad, (unsigned long long)g.lost, secs,
-	    (double)g.replies / secs);
+	printf("sent=%llu replies=%llu bad=%llu stale=%llu lost=%llu "
+	       "seconds=%.3f pps=%.0f\n",
+	       (unsigned long long)g.sent, (unsigned long long)g.replies,
+	       (unsigned long long)g.bad, (unsigned long long)g.stale,
+	       (unsigned long long)g.lost, secs, (double)g.replies / secs);
 	return 0;
 }

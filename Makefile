@@ -44,7 +44,8 @@ KERNEL_DIRS := kernel kernel/arch/x86_64 kernel/mm drivers drivers/net \
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
-	$(patsubst %.S,$(BUILD)/k/%.o,$(KERNEL_S)) $(BUILD)/k/version.o
+	$(patsubst %.S,$(BUILD)/k/%.o,$(KERNEL_S)) $(BUILD)/k/version.o \
+	$(BUILD)/k/www_builtin.o
 
 -include drivers/fbcon.mk
 
@@ -62,12 +63,35 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
-$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile
+# ---- robust: kernel hardening ----------------------------------------------
+# Stack protector: one per-boot random guard word (kernel/stackprotector.c).
+# UBSAN=1: the whole kernel with the UndefinedBehaviorSanitizer checks that
+# work freestanding, reporting through kernel/ubsan.c (recoverable: one
+# console line per site). kernel/crash.c always has three of them, for
+# `crash ubsan`. A flags stamp rebuilds every object when UBSAN= changes.
+UBSAN ?= 0
+UBSAN_CHECKS := shift,signed-integer-overflow,integer-divide-by-zero,bounds,$\
+	null,alignment,vla-bound,object-size,bool,enum,builtin,$\
+	pointer-overflow,nonnull-attribute,returns-nonnull-attribute,unreachable
+KCFLAGS := $(filter-out -fno-stack-protector,$(KCFLAGS)) \
+	-fstack-protector-strong -mstack-protector-guard=global
+ifeq ($(UBSAN),1)
+KCFLAGS += -fsanitize=$(UBSAN_CHECKS) -DCONFIG_UBSAN=1
+endif
+$(BUILD)/k/kernel/crash.o: KCFLAGS += \
+	-fsanitize=signed-integer-overflow,shift,bounds
+KFLAGS_STAMP := $(BUILD)/k/.kcflags
+$(KFLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	$(Q)echo '$(KCFLAGS)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) Makefile $(KFLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.S Makefile
+$(BUILD)/k/%.o: %.S Makefile $(KFLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)gcc $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
@@ -79,6 +103,17 @@ $(BUILD)/k/version.c: FORCE
 	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
 
 $(BUILD)/k/version.o: $(BUILD)/k/version.c
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
+
+# The default site (www/) compiled in; files in \www on the boot volume
+# override and extend it at run time (apps/httpd/content.c).
+WWW_FILES := $(shell find www -type f 2>/dev/null)
+$(BUILD)/k/www_builtin.c: $(WWW_FILES) scripts/www2c.py
+	@mkdir -p $(dir $@)
+	@echo "  WWW     $@ ($(words $(WWW_FILES)) files)"
+	$(Q)python3 scripts/www2c.py www $@
+
+$(BUILD)/k/www_builtin.o: $(BUILD)/k/www_builtin.c $(NEWLIB_STAMP)
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJ) linker.ld $(NEWLIB_STAMP)
@@ -120,7 +155,6 @@ $(BUILD)/skiff.efi: $(BUILD)/boot/main.o $(BUILD)/boot/kernel_blob.o
 
 # ---- images: FAT ESP, hybrid ISO, GPT disk --------------------------------
 
-WWW_FILES := $(shell find www -type f 2>/dev/null)
 ESP := $(BUILD)/esp
 
 $(BUILD)/esp.img: $(BUILD)/skiff.efi skiff.cfg $(WWW_FILES)
@@ -188,6 +222,25 @@ debug: all $(BUILD)/ovmf_vars.fd
 	@echo "In another terminal: gdb -x $(BUILD)/skiff.gdb"
 	$(QEMU_BASE) $(QEMU_NET) -display none -serial mon:stdio -s -S
 
+# ---- benchmarks (tests/bench/, see README "Benchmarks") -------------------
+# `make bench`: Skiff against a Linux + nginx guest on e1000 and virtio-net,
+# about 30 minutes; `make bench QUICK=1`: one NIC, short runs, ~2 minutes.
+# Prints the table; results.csv, results.json and PNG plots go to
+# $(BUILD)/bench/. A benchmark never fails the build (bench.py exits 0).
+
+QUICK ?=
+BENCH_ARGS ?=
+
+.PHONY: bench bench-linux-guest
+bench-linux-guest: $(DEPS_STAMP)
+	$(Q)bash tests/bench/build-linux-guest.sh $(BUILD)/bench
+
+# bench.py builds the peer itself (cached) and goes on without it if that
+# fails, so an unreachable package archive still gives Skiff's figures.
+bench: all
+	$(Q)python3 tests/bench/bench.py --build $(BUILD) \
+		$(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) || true
+
 # ---- tests -----------------------------------------------------------------
 
 -include tests/unit/unit.mk
@@ -199,6 +252,16 @@ integration: all $(BUILD)/ovmf_vars.fd
 
 test: $(DEPS_STAMP)
 	$(Q)bash tests/run_all.sh $(BUILD)
+
+# ---- robust: the long soak --------------------------------------------------
+# Mixed load against one VM for SOAK_MINUTES, then memory and counters
+# back at their baseline (tests/integration/test_soak.py; `make test` runs
+# it for 2 minutes).
+SOAK_MINUTES ?= 30
+.PHONY: soak
+soak: all $(BUILD)/ovmf_vars.fd
+	$(Q)SKIFF_SOAK_MINUTES=$(SOAK_MINUTES) python3 tests/integration/run.py \
+		--build $(BUILD) --filter soak.
 
 .PHONY: clean distclean FORCE
 clean:

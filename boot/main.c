@@ -206,6 +206,8 @@ static void read_config_file(EFI_FILE_HANDLE root)
 	}
 }
 
+static INT64 efi_time_to_unix(const EFI_TIME *t);
+
 struct tree_walk {
 	struct boot_file *files;
 	UINT64 bytes;
@@ -258,6 +260,7 @@ static void visit_entry(struct tree_walk *w, EFI_FILE_HANDLE dir,
 	CopyMem(bf->path, path, sizeof(bf->path));
 	bf->data = (UINT64)data;
 	bf->size = size;
+	bf->mtime = efi_time_to_unix(&e->ModificationTime);
 	w->bytes += size;
 }
 
@@ -384,17 +387,27 @@ static UINT64 days_from_civil(UINT64 y, UINT64 m, UINT64 d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Unix seconds, or 0 for a time before 1970 or out of range. */
+static INT64 efi_time_to_unix(const EFI_TIME *t)
+{
+	if (t->Year < 1970 || t->Month < 1 || t->Month > 12 || t->Day < 1 ||
+	    t->Day > 31)
+		return 0;
+	UINT64 days = days_from_civil(t->Year, t->Month, t->Day);
+	INT64 secs = days * 86400 + t->Hour * 3600 + t->Minute * 60 + t->Second;
+	if (t->TimeZone != EFI_UNSPECIFIED_TIMEZONE)
+		secs += (INT64)t->TimeZone * 60; /* TimeZone = local - UTC in min */
+	return secs;
+}
+
 static void read_time(void)
 {
 	EFI_TIME t;
-	if (EFI_ERROR(uefi_call_wrapper(RT->GetTime, 2, &t, NULL)) ||
-	    t.Year < 1970 || t.Month < 1 || t.Month > 12)
+	if (EFI_ERROR(uefi_call_wrapper(RT->GetTime, 2, &t, NULL)))
 		return;
-	UINT64 days = days_from_civil(t.Year, t.Month, t.Day);
-	INT64 secs = days * 86400 + t.Hour * 3600 + t.Minute * 60 + t.Second;
-	if (t.TimeZone != EFI_UNSPECIFIED_TIMEZONE)
-		secs += (INT64)t.TimeZone * 60; /* TimeZone = local - UTC in min */
-	bi->epoch_sec = secs;
+	INT64 secs = efi_time_to_unix(&t);
+	if (secs)
+		bi->epoch_sec = secs;
 }
 
 static void read_firmware(void)

@@ -79,6 +79,13 @@ static u32 tx_used(void)
 	return uart.tx_head - uart.tx_tail;
 }
 
+size_t uart_tx_room(void)
+{
+	if (!uart.irq_mode)
+		return 0;
+	return TX_RING - READ_ONCE(uart.tx_head) + READ_ONCE(uart.tx_tail);
+}
+
 /* Move up to one FIFO's worth from the ring to the chip. Lock held. */
 static void uart_tx_kick(void)
 {

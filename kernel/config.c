@@ -646,6 +646,7 @@ static const char *const log_words[] = {"debug", "info", "warn", "error", NULL};
 static const char *const panic_words[] = {"halt", "reboot", NULL};
 static const char *const console_words[] = {"serial", "both", NULL};
 static const char *const app_words[] = {"http", "reflect", NULL};
+static const char *const onoff_words[] = {"off", "on", NULL};
 static const char *const cc_words[] = {"cubic", "newreno", NULL};
 
 static const struct cfg_key cfg_keys[CFG_NKEYS] = {
@@ -659,6 +660,17 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
 		 .want = "unicast XX:XX:XX:XX:XX:XX or auto"},
     [CFG_MTU] = {"mtu", NUM(mtu, 576, 9000)},
     [CFG_HTTP_PORT] = {"http.port", NUM(http_port, 1, 65535)},
+    [CFG_HTTP_MAX_CONNS] = {"http.max_conns", NUM(http_max_conns, 1, 1000000)},
+    [CFG_HTTP_HEADER_TIMEOUT] = {"http.header_timeout",
+				 NUM(http_header_timeout, 1, 3600)},
+    [CFG_HTTP_IDLE_TIMEOUT] = {"http.idle_timeout",
+			       NUM(http_idle_timeout, 1, 86400)},
+    [CFG_HTTP_WRITE_TIMEOUT] = {"http.write_timeout",
+				NUM(http_write_timeout, 1, 3600)},
+    [CFG_HTTP_BODY_MAX] = {"http.body_max", NUM(http_body_max, 0, 1073741824)},
+    [CFG_HTTP_PCAP] = {"http.pcap", parse_index, format_index,
+		       FIELD(http_pcap), .choices = onoff_words,
+		       .want = "off|on"},
     [CFG_ECHO_PORT] = {"echo.port", NUM(echo_port, 1, 65535)},
     [CFG_LOG] = {"log", parse_index, format_index, FIELD(log_level),
 		 .choices = log_words, .want = "debug|info|warn|error"},
@@ -692,6 +704,11 @@ void config_defaults(struct skiff_config *c)
 	strcpy(c->hostname, "skiff");
 	c->mtu = 1500;
 	c->http_port = 80;
+	c->http_max_conns = 10000;
+	c->http_header_timeout = 10;
+	c->http_idle_timeout = 60;
+	c->http_write_timeout = 30;
+	c->http_body_max = 1 << 20;
 	c->echo_port = 7;
 	c->log_level = CFG_LOG_INFO;
 	c->panic_reboot = false;

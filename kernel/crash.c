@@ -8,6 +8,8 @@
 #include <skiff/softirq.h>
 #include <skiff/spinlock.h>
 #include <skiff/time.h>
+#include <skiff/ubsan.h>
+#include <limits.h>
 #include <asm/cpu.h>
 #include <errno.h>
 #include <string.h>
@@ -77,6 +79,38 @@ static __attribute__((noinline)) void crash_hardlockup(void)
 	local_irq_restore(flags);
 }
 
+/* A length bug: 32 bytes into a 16-byte local array. The canary between
+ * the array and the saved registers changes, and the epilogue's check
+ * calls __stack_chk_fail before the return address is used. */
+static volatile size_t crash_smash_len = 32;
+
+static __attribute__((noinline)) void crash_stack_smash(void)
+{
+	char buf[16];
+
+	memset(buf, 0x41, crash_smash_len);
+	__asm__ __volatile__("" : : "r"(buf) : "memory"); /* keep the stores */
+}
+
+/* Undefined behaviour that the UBSan runtime reports and survives (this
+ * file is always built with -fsanitize=signed-integer-overflow,shift,
+ * bounds): one console line each, then the command returns. */
+static volatile int crash_ub_int = INT_MAX;
+static volatile int crash_ub_shift = 40;
+static volatile int crash_ub_index = 8;
+static int crash_ub_array[8];
+
+static __attribute__((noinline)) void crash_ubsan(void)
+{
+	u32 before = ubsan_count();
+	int sum = crash_ub_int + 1;
+	int shifted = 1 << crash_ub_shift;
+	int elem = crash_ub_array[crash_ub_index];
+
+	printk(LOG_INFO, "crash: ubsan: %d %d %d, %u new findings\n", sum,
+	       shifted, elem, ubsan_count() - before);
+}
+
 struct crash_kind {
 	const char *name;
 	void (*fn)(void);
@@ -96,6 +130,8 @@ static const struct crash_kind kinds[] = {
     {"lock-wait", crash_wait_locked},
     {"softlockup", crash_softlockup},
     {"hardlockup", crash_hardlockup},
+    {"stack-smash", crash_stack_smash},
+    {"ubsan", crash_ubsan},
 };
 
 static int cmd_crash(int argc, char **argv)
@@ -105,12 +141,12 @@ static int cmd_crash(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (strcmp(argv[1], kinds[i].name) == 0) {
 			kinds[i].fn();
-			return 0; /* not reached */
+			return 0; /* reached only by the survivable kinds */
 		}
 	}
 	return -EINVAL;
 }
 SHELL_CMD("crash", cmd_crash,
 	  "crash panic|null|overflow|lock-recursion|lock-unowned|lock-wait|"
-	  "softlockup|hardlockup",
+	  "softlockup|hardlockup|stack-smash|ubsan",
 	  "fail on purpose, to see (and test) the crash or lockup report");

@@ -29,6 +29,7 @@
 #include <skiff/shell.h>
 #include <skiff/smp.h>
 #include <skiff/softirq.h>
+#include <skiff/stackprotector.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
 #include <skiff/uart.h>
@@ -118,8 +119,11 @@ static void interrupts_init(void)
 		lapic_timer_mode(), HZ);
 }
 
-__noreturn void kmain(struct boot_info *bi)
+/* The canary is set first: kmain's own frame predates it, so kmain is not
+ * instrumented (it never returns anyway). */
+__no_stack_protector __noreturn void kmain(struct boot_info *bi)
 {
+	boot_init_stack_canary();
 	early_cpu_init();
 	check_boot_info(bi);
 	boot_info = bi;
@@ -130,6 +134,7 @@ __noreturn void kmain(struct boot_info *bi)
 	pr_info("Skiff %s (%s) starting on %s\n", skiff_version, skiff_build,
 		bi->firmware[0] ? bi->firmware : "unknown firmware");
 	ksyms_init(bi);
+	stack_canary_log();
 	mm_init(bi);
 	paging_init(bi);
 	acpi_init(bi->rsdp);
@@ -139,7 +144,7 @@ __noreturn void kmain(struct boot_info *bi)
 	interrupts_init();
 	smp_init(bi, kcfg.smp);
 	net_init();
-	pci_init(); /* drivers register their net devices */
+	pci_init();   /* drivers register their net devices */
 	apps_start(); /* sockets on INADDR_ANY: open before the ready line */
 	netfilter_init(&kcfg, (const char *)bi->rules, bi->rules_size);
 	net_configure();

@@ -56,8 +56,10 @@ static void ring_drop_oldest(void)
 
 static void log_store(int level, u64 ts, const char *text, size_t len)
 {
-	struct log_rec r = {.seq = logring.next_seq++, .ts_ns = ts,
-			    .len = (u16)len, .level = (u8)level};
+	struct log_rec r = {.seq = logring.next_seq++,
+			    .ts_ns = ts,
+			    .len = (u16)len,
+			    .level = (u8)level};
 	size_t need = sizeof(r) + len;
 	while (logring.head + need - logring.tail > LOG_RING_BYTES)
 		ring_drop_oldest();
@@ -104,18 +106,17 @@ void printk(int level, const char *fmt, ...)
 }
 
 /*
- * Visit the records with level >= min_level, oldest first, at most the last
- * `last` of them (0 = all). fn gets the text, which ends in '\n'.
+ * Visit the records with level >= min_level and seq >= from_seq, oldest
+ * first; fn gets the text, which ends in '\n'. Returns the seq after the
+ * last record that existed when it finished (where a follower resumes).
  */
-void log_for_each(int min_level, unsigned last,
-		  void (*fn)(void *ctx, const char *text, size_t len, int level),
-		  void *ctx)
+u64 log_for_each_from(u64 from_seq, int min_level,
+		      void (*fn)(void *ctx, const char *text, size_t len,
+				 int level),
+		      void *ctx)
 {
 	static char text[LINE_MAX];
-	u64 start_seq = 0;
 	unsigned long flags = spin_lock_irqsave(&logring.lock);
-	if (last && logring.next_seq > last)
-		start_seq = logring.next_seq - last;
 	u64 off = logring.tail;
 	while (off < logring.head) {
 		struct log_rec r;
@@ -123,7 +124,7 @@ void log_for_each(int min_level, unsigned last,
 		size_t len = MIN((size_t)r.len, sizeof(text) - 1);
 		ring_copy_out(text, off + sizeof(r), len);
 		off += sizeof(r) + r.len;
-		if (r.level < min_level || r.seq < start_seq)
+		if (r.level < min_level || r.seq < from_seq)
 			continue;
 		/* Drop the lock while printing: the console may be slow. */
 		spin_unlock_irqrestore(&logring.lock, flags);
@@ -132,7 +133,20 @@ void log_for_each(int min_level, unsigned last,
 		if (off < logring.tail)
 			off = logring.tail; /* overwritten meanwhile */
 	}
+	u64 next = logring.next_seq;
 	spin_unlock_irqrestore(&logring.lock, flags);
+	return next;
+}
+
+/* The same, for at most the last `last` records (0 = all). */
+void log_for_each(int min_level, unsigned last,
+		  void (*fn)(void *ctx, const char *text, size_t len,
+			     int level),
+		  void *ctx)
+{
+	u64 next = READ_ONCE(logring.next_seq);
+	log_for_each_from(last && next > last ? next - last : 0, min_level, fn,
+			  ctx);
 }
 
 u64 log_next_seq(void)

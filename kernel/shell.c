@@ -3,7 +3,9 @@
  *
  * shell_poll -> uart_getc -> shell_line_feed (kernel/shell_line.c)
  *   Enter -> run_line -> split_args -> shell_find -> cmd->fn -> report
- *   Tab   -> complete (command names; also the argument of `help`)
+ *   Tab   -> complete -> shell_complete (kernel/shell_complete.c) with
+ *            the command's spec from completion_specs: command names,
+ *            sub-commands, options, device names
  *
  * A command returns 0 on success, a negative errno for the shell to
  * explain ("CMD: error: ..."; -EINVAL prints "CMD: usage: ..."), or
@@ -15,9 +17,16 @@
  */
 #include <skiff/shell.h>
 #include <skiff/shell_line.h>
+#include <skiff/shell_complete.h>
+#include <skiff/netdevice.h>
 #include <skiff/console.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
+#include <skiff/softirq.h>
+#include <skiff/time.h>
+#include <skiff/net/socket.h>
+#include <asm/cpu.h>
+#include <skiff/percpu.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +46,11 @@ static bool shell_busy;	 /* a command is running: no nested polling */
 void shell_write(const char *s, size_t n)
 {
 	console_write(s, n);
+}
+
+size_t shell_out_room(void)
+{
+	return uart_tx_room();
 }
 
 /* Output longer than the stack buffer: format again into the heap. */
@@ -211,71 +225,107 @@ static void run_line(const char *text)
 	report(cmd, cmd->fn(argc, argv));
 }
 
-/* ---- tab completion ---- */
+/* ---- tab completion ----
+ * The engine is pure (kernel/shell_complete.c); here are the specs, one
+ * per command (the language is in shell_complete.h), and the sources of
+ * command and device names. A command without a spec completes nothing
+ * after its name.
+ */
+#define FILTER_WORDS                                                           \
+	"icmp tcp udp arp ip host net port portrange src dst and or not"
+#define CHAINS "(INPUT OUTPUT FORWARD)"
 
-struct completion {
-	const char *prefix; /* the word typed so far, up to the cursor */
-	size_t prefix_len;
-	const struct shell_cmd *first; /* first match in name order */
-	unsigned count;
-	size_t common_len; /* length shared by every match */
+static const struct {
+	const char *cmd;
+	const char *spec;
+} completion_specs[] = {
+    {"help", "$cmd"},
+    {"ip", "addr(show add del dev($dev)) link(show set($dev(up down mtu "
+	   "address)) dev) route(show get add del default via dev) "
+	   "neigh(show flush) -s"},
+    {"ss", "-t -u -a -l -n -i -tan -uan -tani"},
+    {"nstat", "-a -z -r -n -s"},
+    {"netstat", "-s"},
+    {"ethtool", "-S($dev) -i($dev) $dev"},
+    {"ping", "-c -s -i -W"},
+    {"arping", "-c -I($dev)"},
+    {"filter", "-A" CHAINS " -I" CHAINS " -D" CHAINS " -F" CHAINS " -Z" CHAINS
+	       " -P" CHAINS " -L" CHAINS " -S" CHAINS
+	       " -v -n --line-numbers -p(tcp udp icmp) -s -d -i($dev) "
+	       "-o($dev) --sport --dport --syn -m(state) --state -j(ACCEPT "
+	       "DROP REJECT LOG)"},
+    {"conntrack", "-L -S -F"},
+    {"tcpdump", "-i($dev) -c -n " FILTER_WORDS},
+    {"capture", "start(-i($dev) -s -b " FILTER_WORDS ") stop status dump"},
+    {"trace", "list on(drivers ip tcp timers all) off(drivers ip tcp "
+	      "timers all)"},
+    {"log", "-f -l(debug info warn error) -n"},
+    {"top", "-d -n"},
+    {"selftest", "spinlock timers softirq-budget alloc wx"},
+    {"lspci", "-v"},
+    {"set", "log= panic= filter="},
+    {"crash", "panic null overflow lock-recursion lock-unowned lock-wait "
+	      "softlockup hardlockup"},
 };
 
-/* Start of the word under the cursor, if it names a command: the first
- * word, or the one after `help`. -1 otherwise. */
-static long completion_start(void)
+static const char *spec_of(void *env, const char *cmd)
 {
-	size_t start = line.cursor;
-	while (start > 0 && !is_space(line.buf[start - 1]))
-		start--;
-	size_t lead = strspn(line.buf, " \t");
-	if (start == lead)
-		return (long)start;
-	const char *rest = line.buf + lead;
-	if (strncmp(rest, "help", 4) == 0 && is_space(rest[4]) &&
-	    lead + 4 + strspn(rest + 4, " \t") == start)
-		return (long)start;
-	return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(completion_specs); i++)
+		if (strcmp(completion_specs[i].cmd, cmd) == 0)
+			return completion_specs[i].spec;
+	return NULL;
 }
 
-static size_t common_prefix(const char *a, const char *b, size_t n)
+static void each_command(void *env, complete_emit_fn emit, void *ctx)
 {
-	size_t i = 0;
-	while (i < n && a[i] && a[i] == b[i])
-		i++;
-	return i;
+	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c))
+		emit(ctx, c->name);
 }
 
-static void find_matches(struct completion *m)
+struct dev_emit {
+	complete_emit_fn emit;
+	void *ctx;
+};
+
+static void emit_dev(struct net_device *dev, void *ctx)
 {
-	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c)) {
-		if (strncmp(c->name, m->prefix, m->prefix_len) != 0)
-			continue;
-		if (m->count++ == 0) {
-			m->first = c;
-			m->common_len = strlen(c->name);
-		} else {
-			m->common_len = common_prefix(m->first->name, c->name,
-						      m->common_len);
-		}
+	struct dev_emit *d = ctx;
+	d->emit(d->ctx, dev->name);
+}
+
+static void each_device(void *env, complete_emit_fn emit, void *ctx)
+{
+	struct dev_emit d = {emit, ctx};
+	for_each_netdev(emit_dev, &d);
+}
+
+static const struct complete_env shell_env = {
+    .commands = each_command,
+    .devices = each_device,
+    .spec = spec_of,
+};
+
+struct lister {
+	size_t col;
+};
+
+static void list_one(void *ctx, const char *word)
+{
+	struct lister *l = ctx;
+	size_t w = strlen(word) + 2;
+	if (l->col && l->col + w > LIST_WIDTH_COLS) {
+		shell_write("\n", 1);
+		l->col = 0;
 	}
+	shell_printf("%s  ", word);
+	l->col += w;
 }
 
-static void list_matches(const struct completion *m)
+static void list_matches(void)
 {
-	size_t col = 0;
+	struct lister l = {0};
 	shell_write("\n", 1);
-	for (const struct shell_cmd *c = next_cmd(NULL); c; c = next_cmd(c)) {
-		if (strncmp(c->name, m->prefix, m->prefix_len) != 0)
-			continue;
-		size_t w = strlen(c->name) + 2;
-		if (col && col + w > LIST_WIDTH_COLS) {
-			shell_write("\n", 1);
-			col = 0;
-		}
-		shell_printf("%s  ", c->name);
-		col += w;
-	}
+	shell_complete_each(line.buf, line.cursor, &shell_env, list_one, &l);
 	shell_write("\n", 1);
 	prompt();
 	shell_line_redraw(&line);
@@ -283,25 +333,23 @@ static void list_matches(const struct completion *m)
 
 static void complete(void)
 {
-	long start = completion_start();
-	struct completion m = {0};
-
-	if (start >= 0) {
-		m.prefix = line.buf + start;
-		m.prefix_len = line.cursor - (size_t)start;
-		find_matches(&m);
-	}
+	struct completion m;
+	shell_complete(line.buf, line.cursor, &shell_env, &m);
 	if (m.count == 0) {
 		shell_write("\a", 1);
 		return;
 	}
-	const char *extra = m.first->name + m.prefix_len;
-	shell_line_insert(&line, extra, m.common_len - m.prefix_len);
-	if (m.count == 1 && !is_space(line.buf[line.cursor]))
+	if (m.common_len > m.prefix_len)
+		shell_line_insert(&line, m.common + m.prefix_len,
+				  m.common_len - m.prefix_len);
+	/* A unique word is done: a space, unless one follows or it ends in
+	 * '=' (set log=). */
+	if (m.count == 1 && !is_space(line.buf[line.cursor]) &&
+	    m.common[m.common_len - 1] != '=')
 		shell_line_insert(&line, " ", 1);
 	flush_echo();
 	if (m.count > 1)
-		list_matches(&m);
+		list_matches();
 	flush_echo();
 }
 
@@ -382,6 +430,35 @@ void shell_poll(void)
 		if (act(a))
 			return;
 	}
+}
+
+/* Until the next interrupt (a tick at the latest), unless work is
+ * pending; the time counts as idle, as in cpu_idle_loop. */
+static void wait_halt(struct cpu *c)
+{
+	u64 t = ktime_get_ns();
+	local_irq_disable();
+	if (!c->softirq_pending) {
+		c->halted = true;
+		safe_halt();
+		c->halted = false;
+		c->idle_ns += ktime_get_ns() - t;
+	} else {
+		local_irq_enable();
+	}
+}
+
+void shell_wait_us(u64 us)
+{
+	u64 end = ktime_get_ns() + us * 1000;
+	struct cpu *c = this_cpu();
+	do {
+		do_softirq();
+		u64 ta = ktime_get_ns();
+		apps_poll();
+		c->app_ns += ktime_get_ns() - ta;
+		wait_halt(c);
+	} while (ktime_get_ns() < end);
 }
 
 bool shell_key_pressed(void)

@@ -62,7 +62,7 @@ static void run_actions(struct cpu *c, u32 pending)
 
 static void __do_softirq(struct cpu *c)
 {
-	u64 deadline = ktime_get_ns() + SOFTIRQ_MAX_NS;
+	u64 start = ktime_get_ns(), deadline = start + SOFTIRQ_MAX_NS;
 	c->softirq_depth++;
 	for (int round = 0; round < SOFTIRQ_MAX_RESTART; round++) {
 		u32 pending = __atomic_exchange_n(&c->softirq_pending, 0,
@@ -77,6 +77,8 @@ static void __do_softirq(struct cpu *c)
 	}
 	if (c->softirq_pending)
 		c->softirq_deferred++;
+	if (c->halted) /* woken from hlt: this is not idle time */
+		c->softirq_halt_ns += ktime_get_ns() - start;
 	c->softirq_depth--;
 }
 

@@ -6,6 +6,8 @@
  *               unlocked, base->running set (for del_timer_sync)
  */
 #include <skiff/timer.h>
+#include <stdio.h>
+#include <errno.h>
 #include <skiff/percpu.h>
 #include <skiff/printk.h>
 #include <skiff/shell.h>
@@ -14,6 +16,8 @@
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <skiff/irq.h>
+#include <skiff/ksyms.h>
+#include <skiff/trace.h>
 
 static struct timer_base bases[NR_CPUS];
 static struct lock_class timer_base_class = {.name = "timer_base"};
@@ -21,6 +25,18 @@ static struct lock_class timer_base_class = {.name = "timer_base"};
 struct timer_base *timer_base_of(u32 cpu)
 {
 	return &bases[cpu];
+}
+
+/* The callback's symbol and how late it runs. */
+static void trace_timer_fire(const struct timer_list *t, u64 late_ns)
+{
+	if (!trace_enabled(TRACE_TIMERS))
+		return;
+	u64 off;
+	const char *fn = ksym_lookup((u64)(unsigned long)t->function, &off);
+	trace(TRACE_TIMERS, "cpu%u %s+0x%llx late %llu us", smp_processor_id(),
+	      fn ? fn : "?", (unsigned long long)off,
+	      (unsigned long long)(late_ns / 1000));
 }
 
 static void run_timers(void)
@@ -35,13 +51,14 @@ static void run_timers(void)
 	wheel_collect(&b->wheel, now, &expired);
 	while (!list_empty(&expired)) {
 		struct timer_list *t =
-			list_first_entry(&expired, struct timer_list, entry);
+		    list_first_entry(&expired, struct timer_list, entry);
 		list_del(&t->entry); /* not pending any more */
 		b->running = t;
 		spin_unlock_irqrestore(&b->lock, flags);
 
 		u64 now_ns = ktime_get_ns(), due = t->expires * NSEC_PER_JIFFY;
 		u64 late = now_ns > due ? now_ns - due : 0;
+		trace_timer_fire(t, late);
 		t->function(t);
 
 		flags = spin_lock_irqsave(&b->lock);
@@ -121,28 +138,46 @@ int del_timer_sync(struct timer_list *t)
 	}
 }
 
+/* Jiffies until the wheel's next expiry, as text ("-": none pending). */
+static void format_next(char *buf, size_t n, u64 next, u64 now)
+{
+	if (next == UINT64_MAX)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%llu",
+			 (unsigned long long)(next > now ? next - now : 0));
+}
+
+static void timers_row(u32 i)
+{
+	struct timer_base *b = &bases[i];
+	char next[24];
+	unsigned long flags = spin_lock_irqsave(&b->lock);
+	u32 pending = b->wheel.count;
+	u64 fired = b->fired, sum = b->late_sum_ns, max = b->late_max_ns;
+	u64 clk = b->wheel.clk, nx = wheel_next_expiry(&b->wheel);
+	spin_unlock_irqrestore(&b->lock, flags);
+	format_next(next, sizeof(next), nx, get_jiffies());
+	shell_printf("cpu%-2u %7u %7s %10llu %13llu %13llu %9llu %10llu\n", i,
+		     pending, next, (unsigned long long)fired,
+		     (unsigned long long)(fired ? sum / fired / 1000 : 0),
+		     (unsigned long long)(max / 1000),
+		     (unsigned long long)cpus[i]->ticks,
+		     (unsigned long long)clk);
+}
+
 static int cmd_timers(int argc, char **argv)
 {
-	shell_printf("CPU  PENDING      FIRED   LATE_AVG_US   LATE_MAX_US  "
-		     "TICKS      CLK\n");
-	for (u32 i = 0; i < NR_CPUS; i++) {
-		if (!cpus[i] || !cpus[i]->online)
-			continue;
-		struct timer_base *b = &bases[i];
-		unsigned long flags = spin_lock_irqsave(&b->lock);
-		u32 pending = b->wheel.count;
-		u64 fired = b->fired, sum = b->late_sum_ns, max = b->late_max_ns;
-		u64 clk = b->wheel.clk;
-		spin_unlock_irqrestore(&b->lock, flags);
-		shell_printf("cpu%-2u %7u %10llu %13llu %13llu %6llu %8llu\n", i,
-			     pending, (unsigned long long)fired,
-			     (unsigned long long)(fired ? sum / fired / 1000 : 0),
-			     (unsigned long long)(max / 1000),
-			     (unsigned long long)cpus[i]->ticks,
-			     (unsigned long long)clk);
-	}
-	shell_printf("HZ=%d, tick source %s\n", HZ, lapic_timer_mode());
+	if (argc != 1)
+		return -EINVAL;
+	shell_printf("CPU  PENDING NEXT_MS      FIRED   LATE_AVG_US   "
+		     "LATE_MAX_US     TICKS        CLK\n");
+	for (u32 i = 0; i < NR_CPUS; i++)
+		if (cpus[i] && cpus[i]->online)
+			timers_row(i);
+	shell_printf("HZ=%d (1 jiffy = 1 ms), tick source %s\n", HZ,
+		     lapic_timer_mode());
 	return 0;
 }
 SHELL_CMD("timers", cmd_timers, "timers",
-	  "per-CPU timer wheels: pending, fired, lateness");
+	  "per-CPU timer wheels: pending, next expiry, fired, lateness");

@@ -1129,6 +1129,32 @@ static bool filter_match(const struct neigh_filter *f,
 	       (!f->has_addr || f->addr == s->addr);
 }
 
+/* `ip -s -s neigh`: the table's bound and counters after the entries
+ * (what Linux's `ip -s ntable show name arp_cache` reports). */
+static void print_arp_stats(void)
+{
+	struct arp_stats s;
+
+	arp_get_stats(&s);
+	shell_printf("arp_cache: entries %u max %u allocs %llu destroys %llu "
+		     "forced_gc_runs %llu table_fulls %llu res_failed %llu\n",
+		     s.entries, NEIGH_TABLE_MAX, (unsigned long long)s.allocs,
+		     (unsigned long long)s.destroys,
+		     (unsigned long long)s.forced_gc_runs,
+		     (unsigned long long)s.table_fulls,
+		     (unsigned long long)s.res_failed);
+	shell_printf(
+	    "  rx: requests %llu replies %llu other %llu unsolicited "
+	    "%llu conflicts %llu malformed %llu bad_op %llu bad_addr "
+	    "%llu\n",
+	    (unsigned long long)s.rx_requests, (unsigned long long)s.rx_replies,
+	    (unsigned long long)s.rx_other,
+	    (unsigned long long)s.rx_unsolicited,
+	    (unsigned long long)s.rx_conflicts,
+	    (unsigned long long)s.rx_malformed, (unsigned long long)s.rx_bad_op,
+	    (unsigned long long)s.rx_bad_addr);
+}
+
 static int neigh_show(int argc, char **argv, int stats)
 {
 	struct neigh_filter f = {0};
@@ -1142,6 +1168,8 @@ static int neigh_show(int argc, char **argv, int stats)
 		if (filter_match(&f, &v[i]))
 			print_neigh(&v[i], stats, now);
 	free(v);
+	if (stats > 1)
+		print_arp_stats();
 	return 0;
 }
 
@@ -1324,9 +1352,9 @@ static void arping_print_replies(struct arping_run *run)
 
 /*
  * Let time pass inside a console command until deadline_ns: softirqs and
- * timers keep running (interrupts in the kernel; on the host, udelay moves
- * the fake clock). Stops early when the last probe was answered. Returns
- * false if the operator pressed a key.
+ * timers keep running (shell_wait_us: the idle loop's work goes on; on the host
+ * it moves the fake clock). Stops early when the last probe was answered.
+ * Returns false if the operator pressed a key.
  */
 static bool arping_wait(struct arping_run *run, u64 deadline_ns)
 {
@@ -1339,7 +1367,7 @@ static bool arping_wait(struct arping_run *run, u64 deadline_ns)
 		arping_print_replies(run);
 		if (last && run->received > before)
 			break;
-		udelay(ARPING_WAIT_STEP_US);
+		shell_wait_us(ARPING_WAIT_STEP_US);
 	}
 	return true;
 }

@@ -8,7 +8,9 @@
  *        most NETDEV_BUDGET frames or NETDEV_BUDGET_NS per run
  *     -> driver poll -> netif_receive_skb -> eth_type_trans -> drop other
  *        hosts' frames -> packet_type handler (arp_rcv, ip_rcv)
- * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> ndo_start_xmit
+ * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> dev_tap -> ndo_start_xmit
+ * Capture (net/capture.c) taps RX at netif_receive_skb's entry and TX at
+ * the driver hand-off in sched.c.
  *
  * Counting: the core counts rx_packets/rx_bytes (every frame a driver
  * hands to netif_receive_skb, Ethernet header included, FCS excluded),
@@ -31,6 +33,7 @@
 #include <skiff/shell.h>
 #include <skiff/softirq.h>
 #include <skiff/time.h>
+#include <skiff/trace.h>
 
 #include <skiff/net/netcore.h>
 
@@ -60,7 +63,7 @@ static int next_ifindex = 1;
 
 static LIST_HEAD(ptype_list);
 static DEFINE_SPINLOCK(ptype_lock, "ptype");
-static net_tap_fn tap;
+net_tap_fn netdev_tap;
 
 struct sk_buff *(*netdev_rx_reflect)(struct sk_buff *skb);
 
@@ -183,6 +186,7 @@ int dev_open(struct net_device *dev)
 		return err;
 	}
 	dev->flags |= IFF_UP;
+	trace(TRACE_DRIVERS, "%s open", dev->name);
 	if (dev->carrier)
 		dev->flags |= IFF_RUNNING;
 	return 0;
@@ -193,6 +197,7 @@ void dev_close(struct net_device *dev)
 	if (!(dev->flags & IFF_UP))
 		return;
 	dev->flags &= ~(IFF_UP | IFF_RUNNING);
+	trace(TRACE_DRIVERS, "%s close", dev->name);
 	qdisc_reset(dev);
 	neigh_flush(dev); /* Linux's neigh_ifdown: addresses may change */
 	if (dev->ops->ndo_stop)
@@ -341,6 +346,8 @@ static int napi_poll_one(struct napi_struct *napi, struct list_head *repoll)
 		work = napi->weight;
 	}
 	napi->polled_frames += (u64)work;
+	trace(TRACE_DRIVERS, "%s napi poll %d/%d", napi->dev->name, work,
+	      napi->weight);
 	if (work == napi->weight) {
 		napi->budget_exhausted++;
 		/* Still scheduled (the driver did not complete): again. */
@@ -412,7 +419,7 @@ static struct packet_type *find_ptype(u16 type)
 
 void dev_set_tap(net_tap_fn fn)
 {
-	WRITE_ONCE(tap, fn);
+	WRITE_ONCE(netdev_tap, fn);
 }
 
 static int rx_drop(struct sk_buff *skb, u64 *counter, int err)
@@ -431,12 +438,10 @@ int netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 	BUG_ON(!dev);
-	net_tap_fn t = READ_ONCE(tap);
 
 	if (!skb->tstamp_ns)
 		skb->tstamp_ns = ktime_get_ns();
-	if (t)
-		t(skb, false);
+	dev_tap(skb, false);
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += skb->len;
 	if (!(dev->flags & IFF_UP)) {
@@ -467,10 +472,7 @@ int dev_queue_xmit(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 	BUG_ON(!dev);
-	net_tap_fn t = READ_ONCE(tap);
 
-	if (t)
-		t(skb, true);
 	if (!(dev->flags & IFF_UP) || !dev->carrier) {
 		dev->stats.tx_dropped++;
 		netdev_core_stats(dev)->tx_down++;

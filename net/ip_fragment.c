@@ -38,6 +38,7 @@
 #include <skiff/net/ip_internal.h>
 #include <skiff/net/snmp.h>
 #include <skiff/printk.h>
+#include <skiff/shell.h>
 #include <skiff/spinlock.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
@@ -455,6 +456,28 @@ void ipfrag_flush(void)
 	ipfrag_evicted = 0;
 	spin_unlock_bh(&ipfrag_lock);
 }
+
+/* `ipfrag`: the reassembly state, like the FRAG: line of Linux's
+ * /proc/net/sockstat with the ipfrag_* sysctls it is bounded by. */
+static int cmd_ipfrag(int argc, char **argv)
+{
+	struct ipfrag_stats s;
+
+	(void)argv;
+	if (argc > 1)
+		return -EINVAL;
+	ipfrag_get_stats(&s);
+	shell_printf("FRAG: inuse %u memory %llu evicted %llu\n", s.queues,
+		     (unsigned long long)s.mem_bytes,
+		     (unsigned long long)s.evicted);
+	shell_printf("limits: high_thresh %u low_thresh %u max_queues %u "
+		     "max_frags %u time %u s\n",
+		     IPFRAG_HIGH_THRESH, IPFRAG_LOW_THRESH, IPFRAG_MAX_QUEUES,
+		     IPFRAG_MAX_FRAGS_PER_QUEUE, IPFRAG_TIMEOUT_MS / 1000);
+	return 0;
+}
+SHELL_CMD("ipfrag", cmd_ipfrag, "ipfrag",
+	  "IPv4 reassembly: queues, memory, evictions and their limits");
 
 void ipfrag_init(void)
 {

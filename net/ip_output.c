@@ -26,6 +26,7 @@
 #include <skiff/net/snmp.h>
 #include <skiff/softirq.h>
 #include <skiff/spinlock.h>
+#include <skiff/trace.h>
 #include <errno.h>
 #include <string.h>
 
@@ -167,7 +168,7 @@ static void ip_loopback_run(unsigned long unused)
 		spin_unlock_bh(&ip_loopback_lock);
 		if (!skb)
 			break;
-		ip_rcv(skb, skb->dev);
+		ip_rcv_loopback(skb, skb->dev);
 	}
 }
 
@@ -251,6 +252,9 @@ int ip_send_skb(struct sk_buff *skb, const struct ip_out *out)
 	}
 	ip_push_header(skb, out, &rt);
 	SNMP_INC(IpOutRequests);
+	trace(TRACE_IP, "send %s %u.%u.%u.%u > %u.%u.%u.%u proto %u len %u",
+	      rt.dev->name, TRACE_IP4(rt.saddr), TRACE_IP4(out->daddr),
+	      out->protocol, skb->len);
 	if (!nf_hook_ipv4(NF_INET_LOCAL_OUT, skb, NULL, rt.dev))
 		return -EPERM;
 	if (!nf_hook_ipv4(NF_INET_POST_ROUTING, skb, NULL, rt.dev))

@@ -21,6 +21,7 @@
 #include <skiff/net/nf_hooks.h>
 #include <skiff/net/snmp.h>
 #include <skiff/time.h>
+#include <skiff/trace.h>
 #include <errno.h>
 #include <string.h>
 
@@ -171,6 +172,19 @@ static bool ip_martian_source(u32 saddr, u32 daddr)
 }
 
 /*
+ * A datagram from the wire claiming one of our own addresses as its
+ * source is spoofed: answering it means talking to ourselves (the LAND
+ * attack: a SYN from our address and port to the same, which would make
+ * TCP acknowledge itself forever). Linux's fib_validate_source refuses
+ * it as a martian; only our own loopback path may carry such a source.
+ */
+static bool ip_spoofed_local_source(const struct inet_skb_parm *cb)
+{
+	return !(cb->flags & IPSKB_LOOPBACK) &&
+	       inet_addr_is_local(NULL, cb->saddr);
+}
+
+/*
  * The input route decision: local unicast, broadcast, or drop. Skiff is a
  * host, not a router (RFC 1122 3.3.1.1 off): a datagram for another
  * address is an address error, like Linux with forwarding off.
@@ -179,7 +193,8 @@ static int ip_rcv_finish(struct sk_buff *skb, struct net_device *dev)
 {
 	struct inet_skb_parm *cb = IPCB(skb);
 
-	if (ip_martian_source(cb->saddr, cb->daddr)) {
+	if (ip_martian_source(cb->saddr, cb->daddr) ||
+	    ip_spoofed_local_source(cb)) {
 		SNMP_INC(IpInAddrErrors);
 		kfree_skb(skb);
 		return 0;
@@ -195,7 +210,7 @@ static int ip_rcv_finish(struct sk_buff *skb, struct net_device *dev)
 	return ip_local_deliver(skb, dev);
 }
 
-int ip_rcv(struct sk_buff *skb, struct net_device *dev)
+static int ip_rcv_common(struct sk_buff *skb, struct net_device *dev, u8 flags)
 {
 	struct iphdr_info h;
 	u8 problem = 0;
@@ -221,9 +236,23 @@ int ip_rcv(struct sk_buff *skb, struct net_device *dev)
 	 * is tot_len bytes (RFC 1122 3.2.1 / Linux pskb_trim_rcsum). */
 	skb_trim(skb, h.tot_len);
 	ip_fill_cb(skb, &h);
+	trace(TRACE_IP, "rcv %s %u.%u.%u.%u > %u.%u.%u.%u proto %u len %u",
+	      dev->name, TRACE_IP4(h.saddr), TRACE_IP4(h.daddr), h.protocol,
+	      h.tot_len);
+	IPCB(skb)->flags |= flags;
 	if (!nf_hook_ipv4(NF_INET_PRE_ROUTING, skb, dev, NULL))
 		return 0;
 	return ip_rcv_finish(skb, dev);
+}
+
+int ip_rcv(struct sk_buff *skb, struct net_device *dev)
+{
+	return ip_rcv_common(skb, dev, 0);
+}
+
+int ip_rcv_loopback(struct sk_buff *skb, struct net_device *dev)
+{
+	return ip_rcv_common(skb, dev, IPSKB_LOOPBACK);
 }
 
 static struct packet_type ip_packet_type = {

@@ -9,11 +9,11 @@
  *   4 packets transmitted, 4 received, 0% packet loss, time 3004ms
  *   rtt min/avg/max/mdev = 0.412/0.512/0.612/0.070 ms
  *
- * The command sends with icmp_send_echo and waits with udelay, checking
- * for a key press (which stops it, as Ctrl-C stops ping). Replies arrive
- * in softirq context through the ICMP echo listener, which only records
- * them in a ring; the command prints them. All arithmetic is integer
- * (microseconds), as the kernel does not use the FPU.
+ * The command sends with icmp_send_echo and waits with shell_wait_us (the idle
+ * loop's work goes on), checking for a key press (which stops it, as Ctrl-C
+ * stops ping). Replies arrive in softirq context through the ICMP echo
+ * listener, which only records them in a ring; the command prints them. All
+ * arithmetic is integer (microseconds), as the kernel does not use the FPU.
  */
 #include <skiff/net/icmp.h>
 #include <skiff/net/icmp_wire.h>
@@ -265,7 +265,7 @@ static bool ping_wait(struct ping_run *r, u64 deadline_ns, bool until_all)
 			return true;
 		if (shell_key_pressed())
 			return false;
-		udelay(PING_WAIT_STEP_US);
+		shell_wait_us(PING_WAIT_STEP_US);
 	}
 	ping_drain(r);
 	return true;

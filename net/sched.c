@@ -31,6 +31,7 @@
 #include <skiff/platform.h>
 #include <skiff/printk.h>
 #include <skiff/softirq.h>
+#include <skiff/trace.h>
 
 #include <skiff/net/netcore.h>
 
@@ -156,7 +157,10 @@ static void qdisc_run_locked(struct qdisc *q)
 		if (!skb)
 			break;
 		u32 len = skb->len; /* the driver owns skb once it says OK */
+		dev_tap(skb, true); /* seen again if requeued, as Linux */
 		if (dev->ops->ndo_start_xmit(skb, dev) == NETDEV_TX_BUSY) {
+			trace(TRACE_DRIVERS, "%s tx ring full, requeued",
+			      dev->name);
 			qdisc_requeue(q, skb, band);
 			break;
 		}

@@ -218,8 +218,20 @@ static void tcp_close_locked(struct tcp_sock *tp, bool abort)
 			TCP_INC(TcpExtTCPAbortOnClose);
 			tcp_send_rst(tp);
 			tcp_done(tp);
-		} else
+		} else {
 			tcp_queue_fin(tp);
+			/* Closed after shutdown(SHUT_WR) once our FIN was
+			 * already ACKed: orphaned in FIN-WAIT-2 now, so the
+			 * FIN timeout starts here (found by fuzz_stack: the
+			 * block otherwise stayed forever when the peer never
+			 * sent its FIN). Minimal fix; the TCP owner may
+			 * prefer another place for it. */
+			if (tp->state == TCP_FIN_WAIT2 && !tp->fin2_at_ms) {
+				tp->fin2_at_ms =
+				    tcp_now_ms() + TCP_FIN_TIMEOUT_MS;
+				tcp_timer_update(tp);
+			}
+		}
 		break;
 	}
 }

@@ -27,6 +27,7 @@
 #include <skiff/softirq.h>
 #include <skiff/printk.h>
 #include <skiff/skbuff.h>
+#include <skiff/trace.h>
 #include <skiff/time.h>
 
 #include <stdlib.h>
@@ -170,7 +171,7 @@ static struct tcp_sock *tcp_sock_alloc(void)
 {
 	if (!tcp_sock_cache)
 		tcp_sock_cache =
-		    kcache_create("tcp_sock", sizeof(struct tcp_sock), 64);
+		    kcache_create("tcp_sock", sizeof(struct tcp_sock), 8);
 	struct tcp_sock *tp =
 	    tcp_sock_cache ? kcache_alloc(tcp_sock_cache) : NULL;
 	if (!tp)
@@ -253,6 +254,7 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state st)
 	else if (!tcp_state_counts_estab(tp->state) &&
 		 tcp_state_counts_estab(st))
 		TCP_INC(TcpCurrEstab);
+	trace_tcp_state(tp, st);
 	if (tp->state == TCP_TIME_WAIT && tcp_tw_count)
 		tcp_tw_count--;
 	if (st == TCP_TIME_WAIT)

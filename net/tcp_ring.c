@@ -20,8 +20,9 @@
  */
 
 static struct kcache *tcp_chunk_cache;
-static u64 tcp_mem_chunks;    /* chunks held by all rings */
-static u64 tcp_mem_limit_cfg; /* bytes, 0 = automatic */
+static u64 tcp_mem_chunks;     /* chunks held by all rings */
+static u64 tcp_mem_limit_cfg;  /* bytes, 0 = automatic */
+static u64 tcp_mem_limit_auto; /* bytes, computed once */
 static bool tcp_mem_pressure;
 
 void tcp_mem_set_limit(u64 bytes)
@@ -29,15 +30,20 @@ void tcp_mem_set_limit(u64 bytes)
 	tcp_mem_limit_cfg = bytes;
 }
 
-/* Linux sizes tcp_mem from RAM too; an eighth leaves room for the rest. */
+/* Linux sizes tcp_mem from RAM too; an eighth leaves room for the rest.
+ * RAM does not change after boot, so it is read once (mm_get_stats takes
+ * the page allocator's lock). */
 u64 tcp_mem_limit_bytes(void)
 {
 	if (tcp_mem_limit_cfg)
 		return tcp_mem_limit_cfg;
-	struct mm_stats st;
-	mm_get_stats(&st);
-	u64 bytes = st.total_pages * 4096 / 8;
-	return bytes ? bytes : 64ull << 20;
+	if (!tcp_mem_limit_auto) {
+		struct mm_stats st;
+		mm_get_stats(&st);
+		u64 bytes = st.total_pages * 4096 / 8;
+		tcp_mem_limit_auto = bytes ? bytes : 64ull << 20;
+	}
+	return tcp_mem_limit_auto;
 }
 
 u64 tcp_mem_used_bytes(void)

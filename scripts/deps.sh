@@ -17,6 +17,10 @@ PKGS=(
   iproute2 iputils-ping iputils-arping python3 python3-scapy socat netcat-openbsd
   procps util-linux  # sysctl in test namespaces; setpriv for QEMU cleanup
   curl tshark nmap hping3 dnsmasq-base wrk apache2-utils
+  # benchmark (tests/bench/): the Linux peer's busybox, initramfs and
+  # modules.dep tools, plots. Its kernel, nginx and the EFI stub are fetched
+  # with `apt-get download` by build-linux-guest.sh, not installed.
+  busybox-static cpio gzip kmod gnuplot-nox
 )
 
 missing=()

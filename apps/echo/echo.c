@@ -8,11 +8,14 @@
  *     services (echo, daytime, chargen, time) are dropped so two such
  *     services cannot bounce a datagram between them forever (as BSD
  *     inetd's check_loop).
- *   TCP: accept every connection; per connection a buffer: read while it
- *     is empty, send it before reading more. When the send buffer is full
- *     the connection waits for SOCK_EV_OUT only (back-pressure: the peer's
- *     data stays in our receive window). After the peer's FIN and the last
- *     byte sent, close (our FIN).
+ *   TCP: accept every connection. A connection has no buffer of its own:
+ *     each round peeks (MSG_PEEK) what arrived into one shared buffer,
+ *     sends what the send buffer takes, and only then consumes exactly
+ *     that much. What could not be sent stays in the receive buffer, so
+ *     when the send buffer is full the connection waits for SOCK_EV_OUT
+ *     only (back-pressure: the peer's data stays in our receive window).
+ *     After the peer's FIN and the last byte sent, close (our FIN). An
+ *     idle connection costs only its socket and a struct echo_conn.
  *
  * Read first: RFC 862.
  */
@@ -24,15 +27,12 @@
 #include <stdlib.h>
 
 #define ECHO_UDP_BURST 64  /* datagrams per turn */
-#define ECHO_TCP_BUF 16384 /* bytes buffered per connection */
+#define ECHO_TCP_BUF 16384 /* bytes moved per round (one shared buffer) */
 #define ECHO_TCP_ROUNDS 8  /* read/send rounds per connection per turn */
 #define ECHO_BACKLOG 128
 
 struct echo_conn {
 	struct socket *s;
-	u32 off, len; /* buf[off..len) is still to be sent */
-	bool eof;     /* the peer sent FIN */
-	u8 buf[ECHO_TCP_BUF];
 };
 
 static struct echo {
@@ -40,6 +40,7 @@ static struct echo {
 	struct socket *udp, *tcp;
 	u32 conns; /* TCP connections open */
 	u8 dgram[65536];
+	u8 stream[ECHO_TCP_BUF]; /* one round of one connection at a time */
 } echo;
 
 /* BSD inetd's list of services that answer anything they receive. */
@@ -70,18 +71,30 @@ static void echo_conn_close(struct echo_conn *c)
 	echo.conns--;
 }
 
-/* Send what is buffered. 1 = all sent, 0 = would block, -1 = error. */
-static int echo_conn_flush(struct echo_conn *c)
+/* One round: echo what the send buffer takes of what arrived. 1 = all
+ * of it went, 0 = wait (for input or send space, interest set), -1 =
+ * close (EOF with everything echoed, or an error). */
+static int echo_conn_round(struct echo_conn *c)
 {
-	while (c->off < c->len) {
-		long n = sock_send(c->s, c->buf + c->off, c->len - c->off, 0);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return -1;
-		c->off += (u32)n;
+	long n = sock_recv(c->s, echo.stream, sizeof(echo.stream), MSG_PEEK);
+	if (n == -EAGAIN) {
+		sock_loop_mod(echo.loop, c->s, SOCK_EV_IN | SOCK_EV_RDHUP);
+		return 0;
 	}
-	c->off = c->len = 0;
+	if (n <= 0)
+		return -1; /* 0: the peer's FIN, all echoed */
+	long sent = sock_send(c->s, echo.stream, (size_t)n, 0);
+	if (sent == -EAGAIN) {
+		sock_loop_mod(echo.loop, c->s, SOCK_EV_OUT);
+		return 0;
+	}
+	if (sent < 0)
+		return -1;
+	sock_recv(c->s, echo.stream, (size_t)sent, 0); /* consume it */
+	if (sent < n) {
+		sock_loop_mod(echo.loop, c->s, SOCK_EV_OUT);
+		return 0;
+	}
 	return 1;
 }
 
@@ -89,32 +102,12 @@ static int echo_conn_flush(struct echo_conn *c)
 static bool echo_conn_pump(struct echo_conn *c)
 {
 	for (int round = 0; round < ECHO_TCP_ROUNDS; round++) {
-		int f = echo_conn_flush(c);
-		if (f < 0)
-			return false;
-		if (f == 0) {
-			sock_loop_mod(echo.loop, c->s, SOCK_EV_OUT);
-			return true;
-		}
-		if (c->eof)
-			return false; /* all echoed: close, our FIN follows */
-		long n = sock_recv(c->s, c->buf, sizeof(c->buf), 0);
-		if (n == -EAGAIN) {
-			sock_loop_mod(echo.loop, c->s,
-				      SOCK_EV_IN | SOCK_EV_RDHUP);
-			return true;
-		}
-		if (n < 0)
-			return false;
-		if (n == 0)
-			c->eof = true;
-		c->len = (u32)n;
+		int r = echo_conn_round(c);
+		if (r <= 0)
+			return r == 0;
 	}
-	/* Out of rounds: come back when the buffer can go out (or for more
-	 * input, which level-triggered readiness reports again). */
-	sock_loop_mod(echo.loop, c->s,
-		      c->len > c->off ? SOCK_EV_OUT
-				      : SOCK_EV_IN | SOCK_EV_RDHUP);
+	/* Out of rounds: level-triggered readiness brings us back. */
+	sock_loop_mod(echo.loop, c->s, SOCK_EV_IN | SOCK_EV_RDHUP);
 	return true;
 }
 

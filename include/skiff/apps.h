@@ -19,4 +19,7 @@ void apps_start(void);
  */
 int echo_start(u16 port);
 
+/* The HTTP/1.1 server (apps/httpd/) on TCP `port`: 0 or a negative errno. */
+int httpd_start(u16 port);
+
 #endif

@@ -17,7 +17,7 @@
 #include <skiff/types.h>
 
 #define BOOT_INFO_MAGIC 0x534b494646424f4fULL /* "SKIFFBOO" */
-#define BOOT_INFO_VERSION 1
+#define BOOT_INFO_VERSION 2
 #define KERNEL_VBASE 0xffffffff80000000ULL
 
 /* Memory types, folded down from the UEFI ones. */
@@ -44,6 +44,7 @@ struct boot_file {
 	char path[120]; /* "/index.html", '/' separated, from the www root */
 	u64 data;	/* physical address of the contents */
 	u64 size;	/* bytes */
+	s64 mtime;	/* Unix seconds from the file system, 0 if unknown */
 };
 
 struct boot_framebuffer {

@@ -31,6 +31,7 @@ struct buddy {
 	u64 free_pages;			  /* pages in free blocks */
 	u64 total_pages;		  /* pages owned: free + allocated */
 	u64 nr_errors;			  /* bad buddy_free() calls refused */
+	u64 corrupt_pfn; /* the broken link buddy_alloc() found */
 };
 
 /* Bytes of metadata needed for a span of npages. */
@@ -42,14 +43,20 @@ void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
 		intptr_t virt_offset);
 
 /* Hand usable pages to the allocator (clipped to the span), merging with
- * free neighbours. Pages it already owns are left alone. */
+ * free neighbours. Pages it already owns are left alone, and so are the
+ * pages holding meta (when it lies inside the span): a free page carries
+ * its list link in its first bytes. */
 void buddy_add_range(struct buddy *b, u64 pfn, u64 count);
 
 /* Take pages out of the free pool again, splitting free blocks that
  * straddle the range. Allocated pages in the range are left alone. */
 void buddy_reserve_range(struct buddy *b, u64 pfn, u64 count);
 
-/* A naturally aligned block of 2^order pages: its first PFN, or -1. */
+/* A naturally aligned block of 2^order pages: its first PFN, or -1; or
+ * BUDDY_CORRUPT (changing nothing) if the free block it would take has a
+ * broken list link (something wrote into a free page): the PFN of that
+ * block is left in corrupt_pfn. */
+#define BUDDY_CORRUPT (-2)
 s64 buddy_alloc(struct buddy *b, unsigned order);
 
 /*

@@ -40,6 +40,12 @@ enum cfg_key_id {
 	CFG_MAC,
 	CFG_MTU,
 	CFG_HTTP_PORT,
+	CFG_HTTP_MAX_CONNS,
+	CFG_HTTP_HEADER_TIMEOUT,
+	CFG_HTTP_IDLE_TIMEOUT,
+	CFG_HTTP_WRITE_TIMEOUT,
+	CFG_HTTP_BODY_MAX,
+	CFG_HTTP_PCAP,
 	CFG_ECHO_PORT,
 	CFG_LOG,
 	CFG_PANIC,
@@ -75,6 +81,12 @@ struct skiff_config {
 	bool mac_set;	      /* false: use the NIC's (mac=auto) */
 	u16 mtu;	      /* mtu=576..9000, default 1500 */
 	u16 http_port;	      /* http.port=1..65535, default 80 */
+	u32 http_max_conns;   /* http.max_conns=1..1000000, default 10000 */
+	u32 http_header_timeout; /* http.header_timeout= seconds, default 10 */
+	u32 http_idle_timeout;	 /* http.idle_timeout= seconds, default 60 */
+	u32 http_write_timeout;	 /* http.write_timeout= seconds, default 30 */
+	u32 http_body_max;	 /* http.body_max= bytes discarded, 1 MiB */
+	bool http_pcap;		 /* http.pcap=off|on: /debug/pcap, off */
 	u16 echo_port;	      /* echo.port=1..65535, default 7 */
 	u8 log_level;	      /* log=debug|info|warn|error: CFG_LOG_*, info */
 	bool panic_reboot;    /* panic=halt|reboot, default halt */

@@ -17,6 +17,11 @@ void log_for_each(int min_level, unsigned last,
 		  void (*fn)(void *ctx, const char *text, size_t len,
 			     int level),
 		  void *ctx);
+/* From record seq on (log -f); returns the seq to continue from. */
+u64 log_for_each_from(u64 from_seq, int min_level,
+		      void (*fn)(void *ctx, const char *text, size_t len,
+				 int level),
+		      void *ctx);
 u64 log_next_seq(void);
 
 #endif

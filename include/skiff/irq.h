@@ -32,6 +32,7 @@ void irq_set_handler(int vector, irq_handler_t fn, void *arg,
 /* The MSI address/data that deliver vector to cpu (edge, fixed). */
 void irq_msi_message(int vector, u32 cpu, u64 *addr, u32 *data);
 const char *irq_name(int vector);
+u64 irq_unexpected_count(void); /* vectors that arrived with no handler */
 
 void irq_enter(void);
 void irq_exit(void);

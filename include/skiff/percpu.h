@@ -45,6 +45,9 @@ struct cpu {
 
 	struct timer_base *timers;
 	u64 idle_ns, busy_ns; /* where the idle loop spent its time */
+	u64 app_ns;	      /* of busy_ns (and shell waits): in apps_poll */
+	u64 softirq_halt_ns;  /* of idle_ns: softirqs that woke it (top) */
+	bool halted;	      /* in the idle loop's hlt (top's accounting) */
 	u64 ticks;
 
 	struct list_head call_queue; /* smp_call_function work */

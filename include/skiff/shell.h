@@ -37,6 +37,9 @@ struct shell_cmd {
 
 __printf(1, 2) int shell_printf(const char *fmt, ...);
 void shell_write(const char *s, size_t n);
+/* Bytes the console takes now without waiting for the serial line; a
+ * command printing a stream (tcpdump, log -f) skips what does not fit. */
+size_t shell_out_room(void);
 void shell_init(void);
 /* Take pending input bytes, edit the line, run complete commands. Called
  * from the boot CPU's idle loop. */
@@ -44,6 +47,10 @@ void shell_poll(void);
 /* For long-running commands: true once the operator pressed a key (any
  * key stops `top`, `log -f`; Ctrl-C stops everything). Consumes it. */
 bool shell_key_pressed(void);
+/* For long-running commands: pause about `us` microseconds while the
+ * rest of the idle loop's work goes on (softirqs, and the apps pinned to
+ * this CPU, such as echo), so a command that waits never stalls them. */
+void shell_wait_us(u64 us);
 /* Print a line that arrives on its own (not from a command), from any
  * context, without tearing the line being typed: the shell prints it on a
  * fresh line and redraws the prompt. Before the shell runs: printed now. */

@@ -66,6 +66,7 @@ void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
 	b->free_pages = 0;
 	b->total_pages = 0;
 	b->nr_errors = 0;
+	b->corrupt_pfn = 0;
 }
 
 static void push_free(struct buddy *b, u64 pfn, unsigned order)
@@ -164,12 +165,25 @@ static void account(struct buddy *b, u64 pages, bool add)
 	}
 }
 
-void buddy_add_range(struct buddy *b, u64 pfn, u64 count)
+/*
+ * The page frames the metadata array itself sits in (when it lies in the
+ * span's memory, as the kernel's does: carved out of usable RAM). They
+ * must never be free: a free block's head page holds its list link in its
+ * first 16 bytes, which would overwrite the metadata of 16 pages.
+ */
+static void meta_pfns(const struct buddy *b, u64 *lo, u64 *hi)
 {
-	u64 start, end, head;
+	uintptr_t v = (uintptr_t)b->meta - (uintptr_t)b->virt_offset;
 
-	if (!clip(b, pfn, count, &start, &end))
-		return;
+	*lo = v >> PAGE_SHIFT;
+	*hi = (v + buddy_meta_size(b->npages) + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+/* Hand [start, end) (inside the span) to the free lists. */
+static void add_span(struct buddy *b, u64 start, u64 end)
+{
+	u64 head;
+
 	while (start < end) {
 		u8 m = block_at(b, start, &head);
 		unsigned k;
@@ -185,6 +199,22 @@ void buddy_add_range(struct buddy *b, u64 pfn, u64 count)
 		account(b, 1ULL << k, true);
 		start += 1ULL << k;
 	}
+}
+
+/* The range minus the metadata's own pages (meta_pfns). */
+void buddy_add_range(struct buddy *b, u64 pfn, u64 count)
+{
+	u64 start, end, lo, hi;
+
+	if (!clip(b, pfn, count, &start, &end))
+		return;
+	meta_pfns(b, &lo, &hi);
+	if (hi <= start || lo >= end) {
+		add_span(b, start, end);
+		return;
+	}
+	add_span(b, start, MAX(start, lo));
+	add_span(b, MIN(end, hi), end);
 }
 
 /* Free [from, to) as the largest aligned blocks that fit. */
@@ -231,6 +261,16 @@ void buddy_reserve_range(struct buddy *b, u64 pfn, u64 count)
 	}
 }
 
+/* Do both neighbours of pfn's free-list link point back at it? A stray
+ * write into a free page breaks this (list_del would then write through
+ * the clobbered pointer). */
+static bool link_intact(const struct buddy *b, u64 pfn)
+{
+	const struct list_head *l = link_of(b, pfn);
+
+	return l->next && l->prev && l->next->prev == l && l->prev->next == l;
+}
+
 s64 buddy_alloc(struct buddy *b, unsigned order)
 {
 	unsigned k = order;
@@ -243,6 +283,10 @@ s64 buddy_alloc(struct buddy *b, unsigned order)
 	if (k == MAX_ORDER)
 		return -1;
 	pfn = pfn_of_link(b, b->free[k].next);
+	if (!link_intact(b, pfn)) {
+		b->corrupt_pfn = pfn;
+		return BUDDY_CORRUPT;
+	}
 	take_free(b, pfn, k);
 	while (k > order) { /* split: keep the lower half */
 		k--;
@@ -278,7 +322,7 @@ static int check_list(const struct buddy *b, unsigned k)
 
 		if (++n > b->npages || !block_in_span(b, pfn, k) ||
 		    !IS_ALIGNED(pfn, 1ULL << k) ||
-		    *meta_of(b, pfn) != (BUDDY_FREE | k) ||
+		    *meta_of(b, pfn) != (BUDDY_FREE | k) || !pos->next ||
 		    pos->next->prev != pos)
 			return BUDDY_BAD_LIST;
 		if (k < MAX_ORDER - 1 && block_in_span(b, buddy, k) &&

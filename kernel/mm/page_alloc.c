@@ -64,6 +64,25 @@ static u64 heap_size(u64 free_pages)
 	return ALIGN_UP(MIN(MAX(bytes, 8ULL << 20), 256ULL << 20), PAGE_SIZE);
 }
 
+/*
+ * The low 1 MiB is never given out (firmware data, the SMP trampoline),
+ * so it is not added at all: adding it and reserving it afterwards would
+ * write a free-list link into physical page 0, i.e. through a NULL pointer
+ * (found by UBSAN=1).
+ */
+static void add_usable(u64 pfn, u64 npages)
+{
+	const u64 low_end = (1 << 20) >> PAGE_SHIFT;
+
+	if (pfn + npages <= low_end)
+		return;
+	if (pfn < low_end) {
+		npages -= low_end - pfn;
+		pfn = low_end;
+	}
+	buddy_add_range(&buddy, pfn, npages);
+}
+
 void mm_init(const struct boot_info *bi)
 {
 	const struct boot_mem_range *m = (const void *)bi->mem;
@@ -80,12 +99,13 @@ void mm_init(const struct boot_info *bi)
 	for (u32 i = 0; i < n; i++) {
 		if (!usable(m[i].type))
 			continue;
-		buddy_add_range(&buddy, m[i].phys >> PAGE_SHIFT, m[i].npages);
+		add_usable(m[i].phys >> PAGE_SHIFT, m[i].npages);
 		if (m[i].type == BOOT_MEM_RECLAIMABLE)
 			reclaimed_pages += m[i].npages;
 	}
 	buddy_reserve_range(&buddy, 0, (1 << 20) >> PAGE_SHIFT);
-	buddy_reserve_range(&buddy, meta >> PAGE_SHIFT, meta_bytes >> PAGE_SHIFT);
+	buddy_reserve_range(&buddy, meta >> PAGE_SHIFT,
+			    meta_bytes >> PAGE_SHIFT);
 
 	u64 hbytes = heap_size(buddy.free_pages);
 	u64 heap = carve(m, n, hbytes, true, meta, meta + meta_bytes);
@@ -94,6 +114,12 @@ void mm_init(const struct boot_info *bi)
 		      (unsigned long long)(hbytes >> 20));
 	buddy_reserve_range(&buddy, heap >> PAGE_SHIFT, hbytes >> PAGE_SHIFT);
 	heap_init((void *)heap, hbytes);
+	/* O(pages), once: a broken free list found now, not as a wild write
+	 * much later (as when the metadata held free-list links). */
+	int err = buddy_check(&buddy);
+	if (err)
+		panic("mm_init: page allocator inconsistent after setup (%d)",
+		      err);
 	pr_info("mm: %llu MiB free in pages, heap %llu MiB, span %llu MiB, "
 		"%llu MiB reclaimed from boot services, metadata %llu KiB\n",
 		(unsigned long long)(buddy.free_pages >> 8),
@@ -108,16 +134,28 @@ void *alloc_pages(unsigned order)
 	unsigned long flags = spin_lock_irqsave(&page_lock);
 	s64 pfn = buddy_alloc(&buddy, order);
 	spin_unlock_irqrestore(&page_lock, flags);
+	if (pfn == BUDDY_CORRUPT)
+		panic(
+		    "alloc_pages: free block at %#llx has a broken list link: "
+		    "written to after it was freed",
+		    (unsigned long long)(buddy.corrupt_pfn << PAGE_SHIFT));
 	return pfn < 0 ? NULL : (void *)((u64)pfn << PAGE_SHIFT);
 }
 
+/* A refused free is a double free, a wrong order or a foreign pointer:
+ * the caller still uses (or never owned) the pages, so stop right here
+ * with the caller's backtrace rather than at a later corruption. */
 void free_pages(void *p, unsigned order)
 {
 	if (!p)
 		return;
 	unsigned long flags = spin_lock_irqsave(&page_lock);
-	buddy_free(&buddy, (u64)p >> PAGE_SHIFT, order);
+	int err = buddy_free(&buddy, (u64)p >> PAGE_SHIFT, order);
 	spin_unlock_irqrestore(&page_lock, flags);
+	if (err)
+		panic("free_pages: bad free of %p order %u (double free, wrong "
+		      "order or not from alloc_pages)",
+		      p, order);
 }
 
 void *alloc_page_zeroed(void)
@@ -130,7 +168,7 @@ void *alloc_page_zeroed(void)
 
 void mm_get_stats(struct mm_stats *s)
 {
-	extern void heap_get_stats(u64 *used, u64 *limit);
+	extern void heap_get_stats(u64 * used, u64 * limit);
 	memset(s, 0, sizeof(*s));
 	unsigned long flags = spin_lock_irqsave(&page_lock);
 	s->total_pages = buddy.total_pages;

@@ -38,6 +38,8 @@ IPV4_CONFIG_SRC := $(filter-out $(NET_HOST_SRCS),kernel/config.c)
 FUZZ_SRCS_frame := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 FUZZ_SRCS_udp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) apps/echo/echo.c
 FUZZ_SRCS_tcp_wire := net/tcp_wire.c net/checksum.c net/tcp_sack.c
+# Packet capture (diag): filter expressions and the line formatter.
+FUZZ_SRCS_capture_filter := net/capture_filter.c net/capture_fmt.c
 
 fuzz_default_srcs = $(firstword $(wildcard $(addsuffix /$(1).c,\
 	kernel kernel/mm net drivers drivers/net apps)))
@@ -99,3 +101,8 @@ FUZZ_SRCS_dhcp := net/dhcp.c net/dhcp_wire.c
 # The packet filter's rule parser and packet reader (pure).
 FUZZ_SRCS_rules := net/netfilter/nf_rule.c net/netfilter/nf_match.c
 FUZZ_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# The HTTP request parser (apps/httpd/), pure.
+FUZZ_SRCS_http := apps/httpd/http_parse.c
+# The whole appliance: the stack with the HTTP server and echo, frames and
+# clock steps from the input (tests/fuzz/fuzz_stack.c).
+FUZZ_SRCS_stack := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)

@@ -1,8 +1,11 @@
 /*
- * fuzz_tcp.c - a sequence of TCP segments, with clock advances and app
- * calls between them, into the host-built stack with a listener on port 7.
+ * fuzz_tcp.c - sequences into the host-built stack with a TCP listener on
+ * port 7: either TCP segments built from compact records, or whole
+ * Ethernet frames (real captures as seeds) with a listener and two
+ * established connections in place. The first input byte picks the mode
+ * (bit 0); the clock advances between records and timers fire.
  *
- * Input: records of
+ * Mode 0, segment records:
  *   [op:1] [clock step:1] [flags:1] [seq delta:2] [ack delta:2] [wnd:2]
  *   [optlen:1] [paylen:1] [options: optlen & 0x3f bytes] [payload]
  * op's low 2 bits choose the peer port (4 peers), bit 2 makes seq/ack
@@ -10,9 +13,21 @@
  * (so most segments land in the window and reach deep states), bit 3
  * corrupts the checksum, bits 4-6 pick an app call on that peer's
  * connection (accept, send, recv, shutdown, close, abort). The clock moves
- * by step * 16 ms before each segment (timers fire). After the input,
- * every connection is aborted and the clock runs 200 s, so no state
- * carries into the next input.
+ * by step * 16 ms before each segment (timers fire).
+ *
+ * Mode 1, frame records (issue 9's [delay][length][frame]):
+ *   [delay:1] [ctl:1] [length:2, big-endian] [frame: length bytes]
+ * Before the first record, peer 198.18.0.1:40100 has connected to port 7
+ * (accepted) and Skiff has connected to 198.18.0.1:5555; both are
+ * ESTABLISHED. The clock moves by delay * 16 ms, then the frame goes in
+ * as received. ctl bit 0: a TCP segment that belongs to a connection gets
+ * its seq/ack made relative to the connection's initial numbers (seq +=
+ * IRS + 1, ack += ISS + 1; tests/fuzz/pcap2seed.py writes captures that
+ * way), bit 1: the IPv4 header and TCP/UDP checksums are recomputed, bits
+ * 4-6: an app call first (as above) on connection (ctl >> 2) & 3.
+ *
+ * After the input every connection is aborted and the clock runs 200 s,
+ * so no state carries into the next input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +38,7 @@
 #include <skiff/net/ip_wire.h>
 #include <skiff/net/net.h>
 #include <skiff/net/tcp.h>
+#include <skiff/net/tcp_wire.h>
 #include <skiff/netdevice.h>
 #include <skiff/skbuff.h>
 
@@ -188,9 +204,139 @@ static void fuzz_cleanup(void)
 	host_log_reset();
 }
 
+/* ---- mode 1: frame records ------------------------------------------------
+ */
+
+#define EST_PEER_PORT 40100 /* the peer's connection to our port 7 */
+#define ACT_PEER_PORT 5555  /* the port Skiff connects to */
+#define PEER_ISS 0x10000000u
+#define PEER_ISS2 0x20000000u
+
+struct tcb_find {
+	u16 sport, dport; /* ours, the peer's */
+	struct tcp_sock *tp;
+};
+
+static void find_tcb(struct tcp_sock *tp, void *arg)
+{
+	struct tcb_find *f = arg;
+	if (tp->sport == f->sport && tp->dport == f->dport &&
+	    tp->state != TCP_LISTEN && tp->state != TCP_CLOSE)
+		f->tp = tp;
+}
+
+static struct tcp_sock *tcb_of(u16 ours, u16 peer)
+{
+	struct tcb_find f = {.sport = ours, .dport = peer};
+	tcp_for_each(find_tcb, &f);
+	return f.tp;
+}
+
+/* A segment from the peer with exact numbers and no options. */
+static void peer_segment(u16 sport, u16 dport, u32 seq, u32 ack, u8 flags)
+{
+	u8 seg[20] = {0};
+	store_be16(seg, sport);
+	store_be16(seg + 2, dport);
+	store_be32(seg + 4, seq);
+	store_be32(seg + 8, ack);
+	seg[12] = 5 << 4;
+	seg[13] = flags;
+	store_be16(seg + 14, 65535);
+	tcp_v4_csum_set(seg, sizeof(seg), PEER_IP, OUR_IP);
+	rx_segment(seg, sizeof(seg));
+}
+
+/* The two ESTABLISHED connections every frame-mode input starts with:
+ * conns[0] accepted from the peer, conns[1] opened by us. */
+static void establish(void)
+{
+	peer_segment(EST_PEER_PORT, 7, PEER_ISS, 0, TCP_FLAG_SYN);
+	struct tcp_sock *tp = tcb_of(7, EST_PEER_PORT);
+	if (tp)
+		peer_segment(EST_PEER_PORT, 7, PEER_ISS + 1, tp->iss + 1,
+			     TCP_FLAG_ACK);
+	int err;
+	conns[0] = tcp_accept(listener, &err);
+	conns[1] = tcp_sock_create();
+	if (conns[1] && tcp_connect(conns[1], PEER_IP, ACT_PEER_PORT) == 0) {
+		tp = conns[1];
+		peer_segment(ACT_PEER_PORT, tp->sport, PEER_ISS2, tp->iss + 1,
+			     TCP_FLAG_SYN | TCP_FLAG_ACK);
+	}
+}
+
+/* ctl bit 0: seq/ack of a segment of a known connection, relative. */
+static void frame_relative(u8 *ip, u32 ihl, u32 len)
+{
+	u8 *th = ip + ihl;
+	if (ip[9] != IPPROTO_TCP || len < ihl + 20)
+		return;
+	struct tcp_sock *tp = tcb_of(load_be16(th + 2), load_be16(th));
+	if (!tp)
+		return;
+	store_be32(th + 4, load_be32(th + 4) + tp->irs + 1);
+	store_be32(th + 8, load_be32(th + 8) + tp->iss + 1);
+}
+
+/* ctl bit 1: make the checksums right, so the fuzzer gets past them. */
+static void frame_checksums(u8 *ip, u32 ihl, u32 len)
+{
+	u32 tot = load_be16(ip + 2);
+	store_be16(ip + 10, 0);
+	store_be16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
+	if (tot < ihl || tot > len || (load_be16(ip + 6) & 0x3fff))
+		return; /* lengths lie, or a fragment: leave it */
+	u32 saddr = load_be32(ip + 12), daddr = load_be32(ip + 16);
+	u8 *th = ip + ihl;
+	u32 tl = tot - ihl;
+	if (ip[9] == IPPROTO_TCP && tl >= 20) {
+		tcp_v4_csum_set(th, tl, saddr, daddr);
+	} else if (ip[9] == IPPROTO_UDP && tl >= 8) {
+		store_be16(th + 6, 0);
+		u16 c = csum_fold(csum_partial(
+		    th, tl,
+		    csum_tcpudp_nofold(saddr, daddr, (u16)tl, IPPROTO_UDP, 0)));
+		store_be16(th + 6, c ? c : 0xffff);
+	}
+}
+
+static size_t one_frame_record(const u8 *d, size_t n)
+{
+	static u8 f[2048];
+	if (n < 4)
+		return 0;
+	u32 len = load_be16(d + 2);
+	if (n < 4 + (size_t)len || len > sizeof(f))
+		return 0;
+	u8 ctl = d[1];
+	host_clock_advance_ms((u64)d[0] * 16);
+	app_call((ctl >> 2) & 3, (ctl >> 4) & 7);
+	memcpy(f, d + 4, len);
+	if (len >= ETH_HLEN + IP_HLEN && load_be16(f + 12) == ETH_P_IP &&
+	    (f[ETH_HLEN] >> 4) == 4) {
+		u8 *ip = f + ETH_HLEN;
+		u32 ihl = (u32)(ip[0] & 0xf) * 4;
+		u32 iplen = len - ETH_HLEN;
+		if (ihl >= IP_HLEN && ihl <= iplen) {
+			if (ctl & 1)
+				frame_relative(ip, ihl, iplen);
+			if (ctl & 2)
+				frame_checksums(ip, ihl, iplen);
+		}
+	}
+	host_fakedev_rx(eth0, f, len);
+	return 4 + len;
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	fuzz_setup();
+	if (size == 0)
+		return 0;
+	bool frames = data[0] & 1;
+	data++;
+	size--;
 	/* Make the peer's MAC known so that our answers go out. */
 	static const u8 arp_reply[42] = {
 	    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x54, 0x00, 0xab, 0xcd,
@@ -202,7 +348,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memcpy(pad, arp_reply, sizeof(arp_reply));
 	host_fakedev_rx(eth0, pad, sizeof(pad));
 	size_t used;
-	while ((used = one_record(data, size)) != 0) {
+	if (frames)
+		establish();
+	while ((used = frames ? one_frame_record(data, size)
+			      : one_record(data, size)) != 0) {
 		data += used;
 		size -= used;
 	}

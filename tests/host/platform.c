@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <skiff/mm.h>
+#include <skiff/percpu.h>
 #include <skiff/platform.h>
 #include <skiff/printk.h>
 #include <skiff/shell.h>
@@ -285,6 +286,10 @@ u32 host_locks_held(void)
 /* ---- softirqs -------------------------------------------------------- */
 
 static softirq_action_t actions[HOST_NR_SOFTIRQS];
+/* The one simulated CPU: online, with the kernel's per-softirq run counts
+ * (what /metrics and `top` read); nothing else of struct cpu is kept. */
+static struct cpu host_cpu0 = {.self = &host_cpu0, .online = true};
+struct cpu *cpus[NR_CPUS] = {&host_cpu0};
 static u32 softirq_pending_mask;
 static const char *const softirq_names[HOST_NR_SOFTIRQS] = {
     "HI", "TIMER", "NET_TX", "NET_RX", "TASKLET", "TEST"};
@@ -332,8 +337,10 @@ static void softirq_round(void)
 	softirq_pending_mask = 0;
 	softirq_depth++;
 	for (int nr = 0; pending; nr++, pending >>= 1)
-		if ((pending & 1) && actions[nr])
+		if ((pending & 1) && actions[nr]) {
+			host_cpu0.softirq_runs[nr]++;
 			actions[nr]();
+		}
 	softirq_depth--;
 }
 
@@ -734,6 +741,18 @@ void shell_write(const char *s, size_t n)
 	capture_append(&shell_cap, s, n);
 	if (verbose)
 		fwrite(s, 1, n, stdout);
+}
+
+/* Waiting commands: time passes, timers and softirqs run (udelay). */
+void shell_wait_us(u64 us)
+{
+	udelay(us);
+}
+
+/* The host console never fills up. */
+size_t shell_out_room(void)
+{
+	return 1u << 20;
 }
 
 int shell_printf(const char *fmt, ...)

@@ -119,3 +119,41 @@ def test_soft_lockup(t):
 @time_limit(120)
 def test_hard_lockup(t):
     lockup(t, "hardlockup", "hard lockup", "crash_hardlockup", "cmd_crash")
+
+
+@expect_panic
+@time_limit(120)
+def test_stack_smash(t):
+    """A local array overrun changes the per-boot stack canary; the
+    function's epilogue notices before returning and the report names it."""
+    vm, r = crash(t, "stack-smash")
+    assert "stackprotector: per-boot canary from " in vm.text, \
+        "no stackprotector boot line"
+    assert re.search(r"Kernel panic on cpu 0: stack-protector: kernel stack "
+                     r"is corrupted in: crash_stack_smash\+0x[0-9a-f]+ ", r), r
+    assert_trace(r, "__stack_chk_fail", "crash_stack_smash", "cmd_crash")
+    assert "System halted" in r
+
+
+@time_limit(120)
+def test_ubsan_report(t):
+    """Undefined behaviour is reported by the kernel's UBSan runtime, one
+    line per site naming check, file:line and function, and the machine
+    goes on; the same site is not reported twice."""
+    vm = t.vm(smp=1)
+    vm.wait_prompt(60)
+    out = vm.cmd("crash ubsan")
+    for check, detail in (
+            ("signed-integer-overflow",
+             "2147483647 + 1 cannot be represented in type 'int'"),
+            ("shift-out-of-bounds", "shift exponent 40 is too large"),
+            ("array-index-out-of-bounds",
+             "index 8 is out of range for type 'int [8]'")):
+        assert re.search(rf"UBSAN: {check} at kernel/crash\.c:\d+:\d+ in "
+                         rf"crash_ubsan\S*: {re.escape(detail)}", out), \
+            f"no {check} report:\n{out}"
+    m = re.search(r"(\d+) new findings", out)
+    assert m and int(m.group(1)) >= 3, out  # UBSAN=1 adds object-size
+    again = vm.cmd("crash ubsan")
+    assert "UBSAN:" not in again and "0 new findings" in again, again
+    assert "up " in vm.cmd("uptime")

@@ -1,6 +1,7 @@
 /*
  * test_buddy.c - host tests for kernel/mm/buddy.c: split and merge,
  * alignment, exhaustion, bad frees caught, ranges with holes, reserve,
+ * metadata inside the span (mm_init's layout), clobbered links refused,
  * and a random stress run under buddy_check().
  */
 #include <setjmp.h>
@@ -330,6 +331,69 @@ static void test_check_catches(void **state)
 	arena_fini(&a);
 }
 
+/*
+ * mm_init's order: the metadata is carved out of usable RAM (here at
+ * 1 MiB, pfn 256, inside the span), then every usable range is added,
+ * then the low 1 MiB and the metadata are reserved. Adding must leave the
+ * metadata's pages alone: free blocks there would get their list links
+ * written over the metadata (it once turned pfn 0's head byte into 0x20,
+ * so the reserve missed that block and a list node stayed at address 0,
+ * faulting at 0x8 in buddy_alloc much later).
+ */
+static void test_meta_inside_span(void **state)
+{
+	enum { NPAGES = 4096, META_PFN = 256 };
+	struct buddy b;
+	u8 *mem = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
+	u8 *meta = mem + META_PFN * PAGE_SIZE;
+	u64 meta_pages = (buddy_meta_size(NPAGES) + PAGE_SIZE - 1) / PAGE_SIZE;
+	s64 p;
+
+	(void)state;
+	assert_non_null(mem);
+	memset(mem, 0x5a, NPAGES * PAGE_SIZE); /* RAM is not zeroed */
+	buddy_init(&b, 0, NPAGES, meta, (intptr_t)mem);
+	buddy_add_range(&b, 0, 160); /* conventional memory below 640 KiB */
+	buddy_add_range(&b, 256, NPAGES - 256);
+	assert_int_equal(buddy_check(&b), 0);
+	assert_int_equal(b.free_pages, 160 + NPAGES - 256 - meta_pages);
+	buddy_reserve_range(&b, 0, 256);
+	buddy_reserve_range(&b, META_PFN, meta_pages);
+	assert_int_equal(buddy_check(&b), 0);
+	assert_int_equal(b.free_pages, NPAGES - 256 - meta_pages);
+	/* Every page can be had, none below 1 MiB or in the metadata. */
+	for (u64 n = 0; (p = buddy_alloc(&b, 0)) >= 0; n++) {
+		assert_true(p >= (s64)(META_PFN + meta_pages));
+		memset(mem + p * PAGE_SIZE, 0xa5, PAGE_SIZE);
+		assert_true(n < NPAGES);
+	}
+	assert_int_equal(p, -1);
+	assert_int_equal(b.free_pages, 0);
+	assert_int_equal(buddy_check(&b), 0);
+	free(mem);
+}
+
+/* A free block whose link was written to is refused, not followed. */
+static void test_alloc_catches_clobbered_link(void **state)
+{
+	struct arena a;
+	struct list_head *l;
+
+	(void)state;
+	arena_init(&a, 0, 64);
+	buddy_add_range(&a.b, 0, 64);
+	l = buddy_pfn_to_virt(&a.b, 0); /* the one free block: 64 pages */
+	l->next = NULL;			/* a stray write after free */
+	assert_int_equal(buddy_alloc(&a.b, 0), BUDDY_CORRUPT);
+	assert_int_equal(a.b.corrupt_pfn, 0);
+	assert_int_equal(a.b.free_pages, 64);
+	assert_int_equal(buddy_check(&a.b), BUDDY_BAD_LIST);
+	l->next = &a.b.free[6];
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(buddy_alloc(&a.b, 0), 0);
+	arena_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +406,8 @@ int main(void)
 	    cmocka_unit_test(test_reserve),
 	    cmocka_unit_test(test_random_stress),
 	    cmocka_unit_test(test_check_catches),
+	    cmocka_unit_test(test_meta_inside_span),
+	    cmocka_unit_test(test_alloc_catches_clobbered_link),
 	};
 
 	return cmocka_run_group_tests_name("buddy", tests, NULL, NULL);

@@ -94,6 +94,8 @@ static const char good_line[] =
     "echo.port=7007 log=debug panic=reboot console=serial "
     "filter=\"-A INPUT -p tcp --dport 22 -j DROP\" "
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
+    "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
+    "http.write_timeout=20 http.body_max=4096 http.pcap=on "
     "tcp.mem=256";
 
 static void test_good_line(void **state)
@@ -129,6 +131,12 @@ static void test_good_line(void **state)
 	assert_string_equal(c.app, "reflect");
 	assert_string_equal(c.tcp_cc, "newreno");
 	assert_int_equal(c.smp, 4);
+	assert_int_equal(c.http_max_conns, 500);
+	assert_int_equal(c.http_header_timeout, 5);
+	assert_int_equal(c.http_idle_timeout, 30);
+	assert_int_equal(c.http_write_timeout, 20);
+	assert_int_equal(c.http_body_max, 4096);
+	assert_true(c.http_pcap);
 	assert_int_equal(c.tcp_mem_mb, 256);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
@@ -221,6 +229,13 @@ static const struct bad_case bad_cases[] = {
     {CFG_HTTP_PORT, "http.port=0"},
     {CFG_HTTP_PORT, "http.port=65536"},
     {CFG_ECHO_PORT, "echo.port=4294967297"},
+    {CFG_HTTP_MAX_CONNS, "http.max_conns=0"},
+    {CFG_HTTP_MAX_CONNS, "http.max_conns=1000001"},
+    {CFG_HTTP_HEADER_TIMEOUT, "http.header_timeout=0"},
+    {CFG_HTTP_IDLE_TIMEOUT, "http.idle_timeout=10s"},
+    {CFG_HTTP_WRITE_TIMEOUT, "http.write_timeout=3601"},
+    {CFG_HTTP_BODY_MAX, "http.body_max=1073741825"},
+    {CFG_HTTP_PCAP, "http.pcap=yes"},
     {CFG_LOG, "log=verbose"},
     {CFG_LOG, "log="},
     {CFG_PANIC, "panic=explode"},

@@ -11,7 +11,9 @@
 #include "ipv4_test.h"
 
 #include <skiff/net/socket.h>
+#include <skiff/mm.h>
 #include <skiff/net/route.h>
+#include <skiff/slab.h>
 #include <skiff/net/tcp.h>
 
 #define LPORT 7
@@ -1751,6 +1753,19 @@ static void test_send_ref_static_memory(void **state)
 
 /* ---- memory ------------------------------------------------------------- */
 
+/* What one control block really costs in its slab cache. */
+static void print_tcp_sock_cache(void *ctx, const struct kmem_cache *kc)
+{
+	(void)ctx;
+	if (strcmp(kc->name, "tcp_sock") != 0)
+		return;
+	u64 slab_bytes = (u64)4096 << kc->order;
+	print_message("tcp_sock slab: %u per %llu-byte slab, %llu bytes each\n",
+		      kc->objs_per_slab, (unsigned long long)slab_bytes,
+		      (unsigned long long)(slab_bytes / kc->objs_per_slab));
+	assert_true(slab_bytes / kc->objs_per_slab < 1024);
+}
+
 /* An established connection holds buffer chunks only while it holds
  * bytes: none when idle, one per direction for a small exchange, none
  * again once the app read the data and the peer ACKed ours. */
@@ -1777,6 +1792,7 @@ static void test_idle_connection_holds_no_buffers(void **state)
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
 	assert_int_equal(tcp_ring_mem(&c.tp->sndq), 0);
 	assert_null(c.tp->sndq.slot);
+	kcache_for_each(print_tcp_sock_cache, NULL);
 	print_message("idle established connection: struct tcp_sock %zu "
 		      "bytes, struct socket %zu, buffers 0\n",
 		      sizeof(struct tcp_sock), sizeof(struct socket));

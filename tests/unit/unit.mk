@@ -115,5 +115,20 @@ UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
 
 # TCP (the core) on the host-built stack.
 UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
+# The HTTP request parser (apps/httpd/), pure: tested alone.
+UNIT_SRCS_http_parse := apps/httpd/http_parse.c
 # TCP's chunked rings and memory limit (tcp_ring.c counts in the TCP MIB).
 UNIT_SRCS_tcp_ring := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
+# Packet capture (diag): the pure filter and formatter, alone.
+UNIT_SRCS_capture_filter := net/capture_filter.c
+UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c
+UNIT_SRCS_capture := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_shell_complete := kernel/shell_complete.c
+UNIT_SRCS_trace := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# The L2 reflector of app=reflect (bench), on the host-built stack.
+UNIT_SRCS_reflect := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
+# The HTTP server on the host-built stack, driven by a scripted client.
+UNIT_SRCS_httpd := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)

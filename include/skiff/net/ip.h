@@ -29,6 +29,7 @@ struct inet_skb_parm {
 };
 #define IPSKB_FRAGMENTED 0x1 /* was reassembled */
 #define IPSKB_BROADCAST 0x2  /* sent to a broadcast address */
+#define IPSKB_LOOPBACK 0x4   /* our own, through the loopback path */
 #define IPCB(skb) ((struct inet_skb_parm *)(skb)->cb)
 
 struct net_protocol {
@@ -49,7 +50,7 @@ struct ip_out {
 	u8 protocol;
 	u8 ttl; /* 0 = IP_DEFAULT_TTL */
 	u8 tos;
-	bool df; /* don't fragment */
+	bool df;		/* don't fragment */
 	struct net_device *dev; /* 0 = from the route (e.g. DHCP sets it) */
 };
 /* skb->data at the transport header with >= MAX_HEADER headroom. Pushes

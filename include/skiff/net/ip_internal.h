@@ -16,6 +16,8 @@
 
 /* The ETH_P_IP handler: validate, route, reassemble, deliver. */
 int ip_rcv(struct sk_buff *skb, struct net_device *dev);
+/* ip_rcv for a datagram we sent to one of our own addresses. */
+int ip_rcv_loopback(struct sk_buff *skb, struct net_device *dev);
 /* The handler registered for a protocol, or NULL. */
 const struct net_protocol *inet_get_protocol(u8 protocol);
 

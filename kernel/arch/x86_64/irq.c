@@ -67,6 +67,11 @@ void irq_msi_message(int vector, u32 cpu, u64 *addr, u32 *data)
 	*data = (u32)vector; /* fixed delivery, edge */
 }
 
+u64 irq_unexpected_count(void)
+{
+	return READ_ONCE(unexpected);
+}
+
 const char *irq_name(int vector)
 {
 	return vectors[vector].name;

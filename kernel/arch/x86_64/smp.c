@@ -251,7 +251,9 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 	for (;;) {
 		u64 t0 = ktime_get_ns();
 		do_softirq();
+		u64 ta = ktime_get_ns();
 		apps_poll();
+		c->app_ns += ktime_get_ns() - ta;
 		if (poll)
 			poll();
 		u64 t1 = ktime_get_ns();
@@ -259,7 +261,9 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 		might_sleep("cpu_idle_loop"); /* a lock held here is a leak */
 		local_irq_disable();
 		if (!c->softirq_pending) {
+			c->halted = true;
 			safe_halt(); /* sti; hlt: returns after an interrupt */
+			c->halted = false;
 			c->idle_ns += ktime_get_ns() - t1;
 		} else {
 			local_irq_enable();

@@ -1,0 +1,55 @@
+"""The benchmark scripts still work (tests/bench/bench.py --smoke).
+
+A smoke run measures nothing worth reading and asserts no performance: it
+boots Skiff once in the benchmark's own namespace, runs the echo latency
+client for 2 s and writes the report (table, CSV, JSON). Checked: exit
+status 0, the table's rows, an echo p50/p99 figure for Skiff, the CSV's
+columns; and that a bad argument is refused with exit status 2 and a
+message naming it. The Linux peer is not built or booted here.
+"""
+
+import csv
+import os
+import re
+import subprocess
+import sys
+
+from skiff_qemu import time_limit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "bench", "bench.py")
+
+
+@time_limit(150)
+def test_bench_arguments(t):
+    p = subprocess.run([sys.executable, BENCH, "--nics", "e1000,token-ring"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert "--nics: unknown NIC 'token-ring'" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, BENCH, "--guests", "bsd"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "unknown guest 'bsd'" in p.stderr, p.stderr
+
+
+@time_limit(150)
+def test_bench_smoke(t):
+    out = os.path.join(t.build, "bench-smoke")
+    p = subprocess.run([sys.executable, BENCH, "--smoke", "--build", t.build,
+                        "--out", out], capture_output=True, text=True,
+                       timeout=140)
+    text = p.stdout + p.stderr
+    assert p.returncode == 0, text
+    assert "benchmark stopped" not in text, text
+    assert re.search(r"Skiff benchmark, .* \(SMOKE\)", text), text
+    row = re.search(r"echo 64 B round trip p99\s+us\s+(\S+)", text)
+    assert row and re.match(r"[\d,.]+$", row.group(1)), text
+    assert re.search(r"QEMU start to ready line\s+s\s+[\d.]+", text), text
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert rows and set(rows[0]) == {"nic", "figure", "unit", "better",
+                                     "skiff", "linux", "skiff_advantage"}
+    p50 = [r for r in rows if r["figure"].startswith("4 echo 64 B round "
+                                                      "trip p50")]
+    assert p50 and float(p50[0]["skiff"].split()[0].replace(",", "")) > 0, \
+        p50
+    assert os.path.exists(os.path.join(out, "results.json"))

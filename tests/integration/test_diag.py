@@ -10,8 +10,9 @@ against facts the test made itself:
 - `ss -tan` shows the test's own TCP connection to the echo port, ESTAB,
   with its ports; `nstat` deltas rise by exactly the pings and datagrams
   sent; `ip neigh` holds the tap's MAC;
-- under a ping flood plus TCP echo traffic the shell still answers each
-  command within 10 s (TCG on a shared machine: generous on purpose).
+- under a ping flood plus TCP echo traffic and HTTP downloads the shell
+  still answers each command within 10 s (TCG on a shared machine:
+  generous on purpose).
 """
 
 import os
@@ -271,9 +272,35 @@ print("tcp bytes sent", sent, "echoed", got, flush=True)
 """ % GUEST_ADDR
 
 
+HTTP_FLOOD = """
+import http.client, sys, threading, time
+end = time.monotonic() + float(sys.argv[1])
+ok = [0]
+def client():
+    while time.monotonic() < end:
+        try:
+            c = http.client.HTTPConnection("%s", 80, timeout=10)
+            while time.monotonic() < end:
+                c.request("GET", "/bytes/65536")
+                r = c.getresponse()
+                if r.status == 200 and len(r.read()) == 65536:
+                    ok[0] += 1
+            c.close()
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.1)
+threads = [threading.Thread(target=client) for _ in range(4)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+print("http responses", ok[0], flush=True)
+""" % GUEST_ADDR
+
+
 def start_flood(ns, seconds):
-    """A ping flood and TCP echo traffic for about `seconds`, both bounded
-    (ping by -c and -w, the TCP client by its own clock)."""
+    """A ping flood, TCP echo traffic and HTTP downloads for about
+    `seconds`, all bounded (ping by -c and -w, the clients by their own
+    clocks)."""
     wrap = ["ip", "netns", "exec", ns.name]
     pinger = subprocess.Popen(
         wrap + ["ping", "-n", "-q", "-f", "-c", "200000", "-w", str(seconds),
@@ -282,7 +309,10 @@ def start_flood(ns, seconds):
     tcp = subprocess.Popen(
         wrap + [PYTHON, "-c", TCP_FLOOD, str(seconds)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return [pinger, tcp]
+    http = subprocess.Popen(
+        wrap + [PYTHON, "-c", HTTP_FLOOD, str(seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return [pinger, tcp, http]
 
 
 def stop_flood(procs):
@@ -329,6 +359,8 @@ def test_shell_answers_during_flood(t):
         assert m and int(m.group(2)) > 0, f"ping -f: {outs[0]}"
         m = re.search(r"tcp bytes sent (\d+) echoed (\d+)", outs[1])
         assert m and int(m.group(2)) > 0, f"TCP flood: {outs[1]}"
+        m = re.search(r"http responses (\d+)", outs[2])
+        assert m and int(m.group(1)) > 0, f"HTTP flood: {outs[2]}"
         delta = nstat_values(vm.cmd("nstat IcmpInEchos"))
         assert delta.get("IcmpInEchos", 0) > 0, delta
 

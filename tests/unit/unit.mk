@@ -115,3 +115,4 @@ UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
 
 # TCP (the core) on the host-built stack.
 UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_sock_loop := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)

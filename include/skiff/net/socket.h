@@ -12,8 +12,8 @@
  *	sock_loop_add(loop, ls, SOCK_EV_IN, ls);
  *	app_register("echo", loop, on_events);   // run from a CPU's idle loop
  *
- *	static void on_events(struct sock_loop *loop, struct sock_event *ev, int n)
- *	{	for each ev: sock_accept / sock_recv / sock_send until -EAGAIN }
+ *	static void on_events(struct sock_loop *loop, struct sock_event *ev, int
+ *n) {	for each ev: sock_accept / sock_recv / sock_send until -EAGAIN }
  *
  * Conventions: every function returns >= 0 on success or a negative errno
  * (-EAGAIN when it would block, -EINPROGRESS for a connect under way,
@@ -35,10 +35,10 @@
 #define SOCK_DGRAM 2
 
 /* Readiness bits, the values of Linux's EPOLL* so tools print them alike. */
-#define SOCK_EV_IN 0x001    /* data, a connection to accept, or EOF */
-#define SOCK_EV_OUT 0x004   /* send buffer space; a connect completed */
-#define SOCK_EV_ERR 0x008   /* pending error (sock_getsockopt SO_ERROR) */
-#define SOCK_EV_HUP 0x010   /* both directions closed */
+#define SOCK_EV_IN 0x001     /* data, a connection to accept, or EOF */
+#define SOCK_EV_OUT 0x004    /* send buffer space; a connect completed */
+#define SOCK_EV_ERR 0x008    /* pending error (sock_getsockopt SO_ERROR) */
+#define SOCK_EV_HUP 0x010    /* both directions closed */
 #define SOCK_EV_RDHUP 0x2000 /* the peer closed its side (FIN seen) */
 
 /* send/recv flags */
@@ -116,6 +116,7 @@ struct socket {
 	void *cookie;
 	u32 interest; /* SOCK_EV_* the loop asked for */
 	bool on_ready_list;
+	bool woken;		/* sock_wake while a poll had it off the list */
 	struct list_head ready; /* on loop->ready_list */
 	struct list_head all;	/* on the global list (ss) */
 	int so_error;

@@ -306,6 +306,12 @@ void sock_wake(struct socket *s)
 		list_add_tail(&s->ready, &l->ready_list);
 		s->on_ready_list = true;
 		wake = true;
+	} else if (s->loop == l) {
+		/* Marked but maybe in a poll's batch, its readiness already
+		 * read: make loop_requeue look again (a lost wakeup
+		 * otherwise). */
+		s->woken = true;
+		wake = true;
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
 	if (wake)
@@ -376,6 +382,7 @@ static int loop_take(struct sock_loop *l, struct socket **batch, int max)
 		struct socket *s =
 		    list_first_entry(&l->ready_list, struct socket, ready);
 		list_del_init(&s->ready);
+		s->woken = false;
 		batch[n++] = s;
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
@@ -383,14 +390,16 @@ static int loop_take(struct sock_loop *l, struct socket **batch, int max)
 }
 
 /* Level-triggered: a socket whose events still hold goes back on the list
- * (at the tail), so the next poll sees it again; others leave it. */
+ * (at the tail), so the next poll sees it again; others leave it, unless
+ * a sock_wake came after their readiness was read (s->woken). */
 static void loop_requeue(struct sock_loop *l, struct socket *s, bool keep)
 {
 	unsigned long flags = spin_lock_irqsave(&l->lock);
-	if (keep && s->loop == l)
+	if ((keep || s->woken) && s->loop == l)
 		list_add_tail(&s->ready, &l->ready_list);
 	else
 		s->on_ready_list = false;
+	s->woken = false;
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 

@@ -134,5 +134,8 @@ UNIT_SRCS_reflect := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 # The HTTP server on the host-built stack, driven by a scripted client.
 UNIT_SRCS_httpd := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)
 
+# The socket event loop on the host-built stack (robust).
+UNIT_SRCS_sock_loop := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+
 # Last: every UNIT_SRCS_* above is set by now.
 $(foreach n,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(n))))

@@ -119,6 +119,7 @@ struct socket {
 	void *cookie;
 	u32 interest; /* SOCK_EV_* the loop asked for */
 	bool on_ready_list;
+	bool woken;		/* sock_wake while a poll had it off the list */
 	struct list_head ready; /* on loop->ready_list */
 	struct list_head all;	/* on the global list (ss) */
 	int so_error;

@@ -453,6 +453,8 @@ static void report(void)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	setup_once();
+	memset(isns, 0, sizeof(isns)); /* each input learns its own */
+	isn_next = 0;
 	open_harness();
 	while (size >= 4) {
 		u16 delay = load_be16(data);

@@ -4,6 +4,9 @@
  * app on UDP and TCP port 7 (tests/host/httpd_host.h), fed a sequence of
  * frames with the fake clock moving between them.
  *
+ * The server runs with http.max_conns=4, http.pcap=on and log=debug, so
+ * the 503 path, /debug/pcap and the access log are in reach.
+ *
  * Each input starts with one established connection 198.18.0.1:40000 ->
  * 198.18.0.2:80 made by the harness (a scripted handshake, peer ISN
  * HARNESS_ISS, tests/host/tcp_peer.h), whose peer ACKs what the server
@@ -52,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skiff/config.h>
 #include <skiff/kernel.h>
 #include <skiff/mm.h>
 #include <skiff/net/inet.h>
@@ -384,6 +388,12 @@ static void setup_once(void)
 	inet_addr_add(eth0, OUR_IP, 24);
 	host_clock_advance_ms(10000);
 	host_fakedev_tx_clear(eth0);
+	/* Open what the defaults keep shut: 503 within a few SYNs,
+	 * /debug/pcap (404 here: no capture ring), the access log and its
+	 * rate limit. */
+	kcfg.http_max_conns = 4;
+	kcfg.http_pcap = true;
+	kcfg.log_level = CFG_LOG_DEBUG;
 	check(host_httpd_start(80, 7) == 0, "httpd did not start");
 	tcp_peer_observer = observe;
 	tcp_peer_net(eth0, PEER_IP, peer_mac, OUR_IP, our_mac);
@@ -453,6 +463,8 @@ static void report(void)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	setup_once();
+	memset(isns, 0, sizeof(isns)); /* each input learns its own */
+	isn_next = 0;
 	open_harness();
 	while (size >= 4) {
 		u16 delay = load_be16(data);

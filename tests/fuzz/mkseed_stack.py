@@ -165,6 +165,37 @@ def seeds():
         record(udp(40003, 7, b"udp echo"), 5)
 
     h = Conn(HARNESS_PORT)
+    s["redirect_304_416"] = h.send(req("/docs")) + h.acks(200) + \
+        h.send(req("/big.txt", extra="If-Modified-Since: "
+                   "Tue, 14 Nov 2023 22:13:20 GMT\r\n"), delay=5) + \
+        h.acks(200) + \
+        h.send(req("/big.txt", extra="Range: bytes=99999-\r\n"), delay=5) + \
+        h.acks(200) + h.send(req("/debug/pcap"), delay=5) + h.acks(200) + \
+        h.send(req("/metrics", "HEAD"), delay=5) + h.acks(200)
+
+    h = Conn(HARNESS_PORT)
+    s["http10"] = h.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") \
+        + h.acks(600) + \
+        h.send(b"GET /style.css HTTP/1.0\r\n\r\n", delay=5) + h.acks(200) + \
+        h.seg(FIN | ACK, delay=5)
+
+    # http.max_conns is 4 in the harness: the harness's connection and
+    # three more are served, the fifth gets 503.
+    s["max_conns"] = b""
+    conns = [Conn(40010 + i, iss=20000 + 1000 * i) for i in range(4)]
+    for c in conns:
+        s["max_conns"] += c.syn() + c.handshake_ack()
+    for c in conns:
+        s["max_conns"] += c.send(req("/"), delay=2) + c.acks(600)
+    for c in conns:
+        s["max_conns"] += c.seg(FIN | ACK, delay=2)
+
+    h = Conn(HARNESS_PORT)
+    s["pipeline100"] = h.send(b"".join(
+        b"GET /n%d HTTP/1.1\r\nHost:a\r\n\r\n" % i for i in range(100))) + \
+        h.acks(20000, delay=2)
+
+    h = Conn(HARNESS_PORT)
     bad = bytearray(tcp(HARNESS_PORT, 80, h.seq, 1, PSH | ACK, req("/")))
     bad[14 + 20 + 16] ^= 0x40  # the TCP checksum, sent raw: dropped
     s["raw_bad_csum"] = record(bytes(bad), 0, raw=True) + h.send(req("/"))

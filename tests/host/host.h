@@ -30,6 +30,9 @@
  *                shell_key_pressed() per host_shell_key_at_ns().
  *   platform.h   this_cpu_id() = 0, online_cpus() = 1, platform_random() a
  *                fixed xorshift stream (same bytes every run).
+ *   percpu.h     cpus[0] only: online, with softirq_runs[] counted.
+ * tests/host/httpd_host.c runs the HTTP server on top (httpd_host.h), and
+ * tests/host/tcp_peer.c is a scripted TCP client on the wire (tcp_peer.h).
  * tests/host/fakedev.c adds a fake Ethernet device (below): frames it
  * sends wait on a list for host_fakedev_pop_tx(), or reach a test "peer"
  * (host_fakedev_set_tx_hook) that may answer; frames come in through

@@ -264,7 +264,11 @@ static bool tcp_seq_acceptable(const struct tcp_sock *tp,
 	if (s->seg_len == 0) {
 		if (wnd == 0)
 			return s->seq == tp->rcv_nxt;
-		return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd - 1);
+		/* RFC 9293 3.10.7.4 wants SEG.SEQ < RCV.NXT+RCV.WND; like
+		 * Linux (tcp_sequence) we also take an empty segment at the
+		 * right edge: a peer that filled our window exactly sends its
+		 * ACKs there, and refusing them can stall both sides. */
+		return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd);
 	}
 	if (wnd == 0)
 		return false;

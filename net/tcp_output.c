@@ -183,9 +183,16 @@ void tcp_send_syn(struct tcp_sock *tp)
 	tp->snd_max = seq_max(tp->snd_max, tp->iss + 1);
 }
 
+/*
+ * A pure ACK carries SND.MAX, not SND.NXT (as BSD's tcp_output): after
+ * an RTO SND.NXT goes back to SND.UNA, below what the peer has already
+ * received, and an ACK sent from there would be outside its window and
+ * dropped unread (RFC 9293 3.10.7.4).
+ */
 void tcp_send_ack(struct tcp_sock *tp)
 {
-	tcp_transmit_seg(tp, tp->snd_nxt, TCP_FLAG_ACK, 0);
+	u32 seq = after(tp->snd_max, tp->snd_nxt) ? tp->snd_max : tp->snd_nxt;
+	tcp_transmit_seg(tp, seq, TCP_FLAG_ACK, 0);
 }
 
 /* RFC 1122 4.2.3.6: a keepalive probe is an ACK one below SND.UNA, which

@@ -9,9 +9,10 @@
   guest's 62 MiB heap) and the echo listener's backlog (128, the SYN and
   accept queues; SYN cookies beyond). The test opens 1,000 connections to
   the echo port at once: those that fit echo; the rest are refused (SYN
-  dropped: the client's connect times out; or, when a SYN cookie's final
-  ACK finds no memory, dropped like Linux does, so the client believes it
-  is connected and gets no answer; or reset, or closed by the echo app).
+  dropped for lack of memory: the client's connect times out; or
+  accepted, then closed by the echo app when it has no buffer for it; a
+  reset, or no answer when a SYN cookie's final ACK finds no memory and
+  is dropped as Linux drops it, are tolerated too).
   None gets wrong data, the appliance keeps answering ping and its
   console, and after everything closes a new connection works and heap
   and slab use are back at their baseline.

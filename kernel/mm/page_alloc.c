@@ -57,6 +57,8 @@ static u64 carve(const struct boot_mem_range *m, u32 n, u64 bytes, bool top,
 	return 0;
 }
 
+#define HEAP_MIN (2ULL << 20) /* the least heap mm_init settles for */
+
 /* newlib's heap: an eighth of RAM, at least 8 MiB, at most 256 MiB. */
 static u64 heap_size(u64 free_pages)
 {
@@ -107,11 +109,17 @@ void mm_init(const struct boot_info *bi)
 	buddy_reserve_range(&buddy, meta >> PAGE_SHIFT,
 			    meta_bytes >> PAGE_SHIFT);
 
+	/* Firmware leaves small machines' memory in pieces: if no range
+	 * holds the heap, take less (down to HEAP_MIN) rather than fail. */
 	u64 hbytes = heap_size(buddy.free_pages);
 	u64 heap = carve(m, n, hbytes, true, meta, meta + meta_bytes);
+	while (!heap && hbytes / 2 >= HEAP_MIN) {
+		hbytes = ALIGN_UP(hbytes / 2, PAGE_SIZE);
+		heap = carve(m, n, hbytes, true, meta, meta + meta_bytes);
+	}
 	if (!heap)
-		panic("mm_init: no room for a %llu MiB heap",
-		      (unsigned long long)(hbytes >> 20));
+		panic("mm_init: no room for a %llu KiB heap",
+		      (unsigned long long)(hbytes >> 10));
 	buddy_reserve_range(&buddy, heap >> PAGE_SHIFT, hbytes >> PAGE_SHIFT);
 	heap_init((void *)heap, hbytes);
 	/* O(pages), once: a broken free list found now, not as a wild write

@@ -57,7 +57,8 @@ $(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRCS_$(1)) $$(FUZZ_HDRS)
 	$(FUZZ_Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c \
 		$$(FUZZ_SRCS_$(1)) || echo "fuzz: fuzz_$(1): build failed"
 endef
-$(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(n))))
+# (The rules are made at the end of this file, after every FUZZ_SRCS_*
+# line: a rule's prerequisites are expanded when it is made.)
 
 # $(call FUZZ_RUN,seconds): run every fuzzer for that long.
 define FUZZ_RUN
@@ -106,3 +107,6 @@ FUZZ_SRCS_http := apps/httpd/http_parse.c
 # The whole appliance: the stack with the HTTP server and echo, frames and
 # clock steps from the input (tests/fuzz/fuzz_stack.c).
 FUZZ_SRCS_stack := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) $(HOST_HTTPD_SRCS)
+
+# Last: every FUZZ_SRCS_* above is set by now.
+$(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(n))))

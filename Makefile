@@ -248,7 +248,8 @@ bench: all
 
 .PHONY: test integration
 integration: all $(BUILD)/ovmf_vars.fd
-	$(Q)python3 tests/integration/run.py --build $(BUILD)
+	$(Q)python3 tests/integration/run.py --build $(BUILD) \
+		$(if $(filter 1,$(SLOW)),--slow)
 
 test: $(DEPS_STAMP)
 	$(Q)bash tests/run_all.sh $(BUILD)

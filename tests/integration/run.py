@@ -2,6 +2,7 @@
 """run.py - Skiff's integration test runner (plain Python, no pytest).
 
     python3 tests/integration/run.py --build build [--filter SUBSTR] [--list]
+                                     [--slow]
 
 Finds tests/integration/test_*.py, and in each, in file order, every
 function named test_*; it takes one argument, the test context `t`:
@@ -169,12 +170,14 @@ class TestContext:
 
 
 class Runner:
-    def __init__(self, build, filters):
+    def __init__(self, build, filters, slow=False):
         self.build = os.path.abspath(build)
         self.iso = os.path.join(self.build, "skiff.iso")
         self.out_dir = os.path.join(self.build, "integration")
         self.log_dir = os.path.join(self.out_dir, "logs")
         self.filters = filters
+        self.slow = slow
+        self.skipped_slow = 0
         self.pool = SharedPool(self)
         self.passed = 0
         self.failed = 0
@@ -200,6 +203,10 @@ class Runner:
         if self.filters:
             tests = [(n, f) for n, f in tests
                      if any(s in n for s in self.filters)]
+        elif not self.slow:  # @slow tests: only when asked for
+            kept = [(n, f) for n, f in tests if not getattr(f, "slow", False)]
+            self.skipped_slow = len(tests) - len(kept)
+            tests = kept
         return tests
 
     def run_one(self, name, fn):
@@ -292,9 +299,11 @@ def main():
     ap.add_argument("--filter", action="append", default=[],
                     help="run tests whose name contains this (repeatable)")
     ap.add_argument("--list", action="store_true", help="list tests and exit")
+    ap.add_argument("--slow", action="store_true",
+                    help="also run the tests marked @slow")
     args = ap.parse_args()
 
-    runner = Runner(args.build, args.filter)
+    runner = Runner(args.build, args.filter, args.slow)
     tests = runner.discover()
     if args.list:
         for name, _ in tests:
@@ -314,6 +323,9 @@ def main():
         os.makedirs(runner.out_dir, exist_ok=True)
         with open(os.path.join(runner.out_dir, "results"), "w") as f:
             f.write(f"{runner.passed} {runner.failed}\n")
+    if runner.skipped_slow:
+        print(f"integration: {runner.skipped_slow} slow tests not run "
+              "(make test SLOW=1 runs them)")
     print(f"integration: {runner.passed} passed, {runner.failed} failed "
           f"in {time.monotonic() - t0:.0f} s (logs in {runner.log_dir})")
     return 1 if runner.failed else 0

@@ -118,6 +118,13 @@ def time_limit(seconds):
     return mark
 
 
+def slow(fn):
+    """Decorator: a long test (minutes) left out of `make test`; it runs
+    with `make test SLOW=1` (run.py --slow) or when named by --filter."""
+    fn.slow = True
+    return fn
+
+
 def expect_panic(fn):
     """Decorator: the test makes the guest panic on purpose, so a panic in
     its VM's output is not by itself a failure (the test checks it)."""

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 from netns import HOST_ADDR, NetNS, READY_RE
-from skiff_qemu import time_limit
+from skiff_qemu import slow, time_limit
 
 LEASED = "198.18.0.77"
 MAC = "52:54:00:12:34:56"  # QEMU's default for the first NIC
@@ -213,6 +213,7 @@ def test_dhcp_conflict_e1000(t):
     check_conflict(t, "e1000")
 
 
+@slow  # dnsmasq's shortest lease is 2 min; unit tests cover expiry
 @time_limit(360)
 def test_dhcp_expiry_e1000(t):
     check_expiry(t, "e1000")

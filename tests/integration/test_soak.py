@@ -1,4 +1,4 @@
-"""Soak: mixed load against one VM for SKIFF_SOAK_MINUTES (2 in `make
+"""Soak: mixed load against one VM for SKIFF_SOAK_MINUTES (1 in `make
 test`; `make soak` runs it for SOAK_MINUTES, 30 by default).
 
 The load, all at once from the test's namespace, each part bounded:
@@ -35,7 +35,7 @@ from robust_env import Env, check_alive, ipfrag, mem, nstat, arp_stats
 from robust_env import rose, settle_mem
 from skiff_qemu import time_limit
 
-MINUTES = float(os.environ.get("SKIFF_SOAK_MINUTES", "2"))
+MINUTES = float(os.environ.get("SKIFF_SOAK_MINUTES", "1"))
 SECONDS = int(MINUTES * 60)
 
 LOAD = """

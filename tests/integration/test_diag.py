@@ -88,7 +88,9 @@ def test_tcpdump_icmp(t):
     with NetNS() as ns:
         vm, _ = boot(t, ns)
         vm.send("tcpdump -n -c 10 icmp\r")
-        vm.wait_for(r"tcpdump: listening on any, link-type EN10MB", 30)
+        # The whole line (with its newline), or its tail would land in
+        # the captured text below.
+        vm.wait_for(r"tcpdump: listening on any, link-type EN10MB.*\n", 30)
         start = vm.mark()
         assert udp_echo(ns, 3) == 3  # traffic the filter must leave out
         sent, got = ping(ns, 5, "-i", "0.3", "-W", "3")

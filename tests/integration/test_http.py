@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 
 from netns import GUEST_ADDR, PYTHON, READY_RE, NetNS
-from skiff_qemu import time_limit
+from skiff_qemu import slow, time_limit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HTTPC = os.path.join(HERE, "httpc.py")
@@ -36,11 +36,11 @@ PORT = 80
 HEADER_TIMEOUT = 3
 
 
-def boot(t, ns, nic, extra=""):
+def boot(t, ns, nic, extra="", impair=None):
     vm = t.vm(nic=nic, smp=2,
               config=f"ip={GUEST_ADDR}/24 http.header_timeout="
                      f"{HEADER_TIMEOUT} {extra}".strip(),
-              **ns.qemu_args())
+              **ns.qemu_args(impair=impair))
     m = vm.wait_for(READY_RE, timeout=90)
     assert m.group("ip") == GUEST_ADDR, m.group(0)
     assert int(m.group("http")) == PORT, m.group(0)
@@ -402,3 +402,38 @@ def test_http_debug_pcap(t):
             assert len(rows) == 10, rows
         finally:
             shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
+# Downloads through the impairment relay (impair.py: this kernel has no
+# sch_netem): 2 % of the frames lost in each direction and 5 ms of delay.
+LOSSY_HTTP = "loss=2 delay_ms=5"
+
+
+def impaired_downloads(t, sizes):
+    with NetNS() as ns:
+        vm, _ = boot(t, ns, "virtio", impair=LOSSY_HTTP)
+        for n in sizes:
+            r = httpc(ns, "download", GUEST_ADDR, PORT, f"/bytes/{n}",
+                      timeout=900)
+            assert r["status_line"].startswith("HTTP/1.1 200"), r
+            assert r["length"] == n and r["sha256"] == pattern_sha(n), r
+            print(f"  /bytes/{n} with loss: {r['seconds']} s")
+        c = ns.stop_impair()
+        out = vm.cmd("nstat -a TcpRetransSegs", timeout=30)
+    for d in ("to_guest", "to_host"):
+        assert c[d]["lost"] > 0, f"the relay lost nothing {d}: {c}"
+    m = re.search(r"TcpRetransSegs\s+(\d+)", out)
+    assert m and int(m.group(1)) > 0, out  # losses were recovered
+
+
+@time_limit(600)
+def test_http_impaired_downloads(t):
+    """1 MiB and 16 MiB of /bytes with 2 % loss each way: byte-exact."""
+    impaired_downloads(t, (1 << 20, 16 << 20))
+
+
+@slow
+@time_limit(1500)
+def test_http_impaired_100mib(t):
+    """Issue 6's 100 MiB under loss (the slow tier)."""
+    impaired_downloads(t, (100 << 20,))

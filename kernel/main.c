@@ -123,6 +123,7 @@ static void interrupts_init(void)
  * instrumented (it never returns anyway). */
 __no_stack_protector __noreturn void kmain(struct boot_info *bi)
 {
+	time_mark_entry();
 	boot_init_stack_canary();
 	early_cpu_init();
 	check_boot_info(bi);

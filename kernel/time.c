@@ -4,8 +4,10 @@
  * time_init calibrates the TSC against the HPET main counter (period in
  * femtoseconds from its capabilities register) or, without an HPET, the
  * ACPI PM timer (3.579545 MHz); CPUID leaf 0x15 is the last resort.
- * ktime_get_ns = (rdtsc - tsc_at_boot) * mult >> 32, in 128-bit arithmetic
- * so it never overflows.
+ * ktime_get_ns = (rdtsc - tsc_at_entry) * mult >> 32, in 128-bit arithmetic
+ * so it never overflows. tsc_at_entry is read first thing in kmain
+ * (time_mark_entry), so uptime and log timestamps count from kernel entry,
+ * calibration and memory setup included.
  */
 #include <skiff/time.h>
 #include <skiff/acpi.h>
@@ -25,6 +27,11 @@ u64 boot_epoch_sec;
 static u64 tsc_base;
 static u64 ns_mult; /* ns per TSC tick, 32.32 fixed point */
 static const char *source = "none";
+
+void time_mark_entry(void)
+{
+	tsc_base = rdtsc();
+}
 
 u64 ktime_get_ns(void)
 {
@@ -114,7 +121,8 @@ void time_init(void)
 		panic("time_init: no HPET, PM timer or CPUID clock to calibrate "
 		      "the TSC");
 	tsc_khz = khz;
-	tsc_base = rdtsc();
+	if (!tsc_base)
+		tsc_base = rdtsc();
 	ns_mult = (1000000ULL << 32) / khz;
 	pr_info("time: TSC %llu.%03llu MHz, calibrated against the %s, "
 		"invariant %s\n",

@@ -9,9 +9,10 @@
  *
  * The allocator is pure: it keeps the free-list links inside the free pages
  * themselves, at virt = (pfn << PAGE_SHIFT) + virt_offset, and touches no
- * other memory of the pages. Per-page state lives in a caller-provided
- * array of buddy_meta_size() bytes: one byte a page, non-zero only at the
- * head page of a free or allocated block (flag and order).
+ * other memory of the pages. Free blocks of the largest order are on no
+ * list (see buddy.c), so their pages are not touched at all. Per-page state
+ * lives in a caller-provided array of buddy_meta_size() bytes: one byte a page,
+ * non-zero only at the head page of a free or allocated block (flag and order).
  */
 #ifndef SKIFF_BUDDY_H
 #define SKIFF_BUDDY_H
@@ -26,12 +27,13 @@ struct buddy {
 	u64 npages;	      /* span length; pages outside are never used */
 	u8 *meta;	      /* npages bytes, see buddy.c for the encoding */
 	intptr_t virt_offset; /* virt = phys + virt_offset, for the links */
-	struct list_head free[MAX_ORDER]; /* free blocks of each order */
+	struct list_head free[MAX_ORDER]; /* free blocks; the top one unused */
 	u64 nr_free[MAX_ORDER];		  /* blocks on free[order] */
 	u64 free_pages;			  /* pages in free blocks */
 	u64 total_pages;		  /* pages owned: free + allocated */
 	u64 nr_errors;			  /* bad buddy_free() calls refused */
 	u64 corrupt_pfn; /* the broken link buddy_alloc() found */
+	u64 top_hint;	 /* no free block of the top order lies below */
 };
 
 /* Bytes of metadata needed for a span of npages. */

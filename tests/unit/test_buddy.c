@@ -2,7 +2,8 @@
  * test_buddy.c - host tests for kernel/mm/buddy.c: split and merge,
  * alignment, exhaustion, bad frees caught, ranges with holes, reserve,
  * metadata inside the span (mm_init's layout), clobbered links refused,
- * and a random stress run under buddy_check().
+ * top-order blocks found without touching their pages, and a random
+ * stress run under buddy_check().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -394,6 +395,39 @@ static void test_alloc_catches_clobbered_link(void **state)
 	arena_fini(&a);
 }
 
+/* Adding RAM writes into no page of a free top-order block (a VM's host
+ * backs memory on first write), and top-order blocks still come out
+ * lowest first, also after one below the search hint is freed again. */
+static void test_top_order_untouched(void **state)
+{
+	const u64 top = 1ULL << (MAX_ORDER - 1), base = 4 * top;
+	struct arena a;
+	s64 p[4];
+
+	(void)state;
+	arena_init(&a, base, 4 * top + 3);
+	memset(a.mem, 0xa5, (4 * top + 3) * PAGE_SIZE);
+	buddy_add_range(&a.b, base, 4 * top + 3);
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(a.b.nr_free[MAX_ORDER - 1], 4);
+	for (u64 i = 0; i < 4 * top * PAGE_SIZE; i++)
+		if (a.mem[i] != 0xa5)
+			fail_msg("byte %llu of a free 4 MiB block written",
+				 (unsigned long long)i);
+	for (int i = 0; i < 4; i++) {
+		p[i] = buddy_alloc(&a.b, MAX_ORDER - 1);
+		assert_int_equal(p[i], (s64)(base + (u64)i * top));
+	}
+	assert_int_equal(buddy_alloc(&a.b, MAX_ORDER - 1), -1);
+	assert_int_equal(buddy_free(&a.b, (u64)p[2], MAX_ORDER - 1), 0);
+	assert_int_equal(buddy_free(&a.b, (u64)p[0], MAX_ORDER - 1), 0);
+	assert_int_equal(buddy_check(&a.b), 0);
+	assert_int_equal(buddy_alloc(&a.b, MAX_ORDER - 1), p[0]);
+	assert_int_equal(buddy_alloc(&a.b, 2), p[2]); /* splits the top one */
+	assert_int_equal(buddy_check(&a.b), 0);
+	arena_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_check_catches),
 	    cmocka_unit_test(test_meta_inside_span),
 	    cmocka_unit_test(test_alloc_catches_clobbered_link),
+	    cmocka_unit_test(test_top_order_untouched),
 	};
 
 	return cmocka_run_group_tests_name("buddy", tests, NULL, NULL);

@@ -247,9 +247,12 @@ bench: all
 -include tests/fuzz/fuzz.mk
 
 .PHONY: test integration
+# Integration tests run TEST_JOBS at a time (tests/integration/parallel.py;
+# floods, soak and impaired transfers still run alone).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 integration: all $(BUILD)/ovmf_vars.fd
 	$(Q)python3 tests/integration/run.py --build $(BUILD) \
-		$(if $(filter 1,$(SLOW)),--slow)
+		--jobs $(TEST_JOBS) $(if $(filter 1,$(SLOW)),--slow)
 
 test: $(DEPS_STAMP)
 	$(Q)bash tests/run_all.sh $(BUILD)

@@ -10,6 +10,8 @@ set -uo pipefail
 
 BUILD=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
+# Compile with every core (the integration tier has its own TEST_JOBS).
+JOBS=$(nproc 2>/dev/null || echo 1)
 
 total_pass=0
 total_fail=0
@@ -21,7 +23,7 @@ run_tier() {
 	local rc pass fail note
 	rm -f "$results"
 	echo "==== $name: make $target ===="
-	make BUILD="$BUILD" "$target"
+	make -j"$JOBS" BUILD="$BUILD" "$target"
 	rc=$?
 	if [[ -f $results ]] && read -r pass fail _ <"$results" &&
 		[[ $pass =~ ^[0-9]+$ && $fail =~ ^[0-9]+$ ]]; then
@@ -45,7 +47,7 @@ add_row() {
 }
 
 echo "==== build: make all ===="
-if make BUILD="$BUILD" all; then
+if make -j"$JOBS" BUILD="$BUILD" all; then
 	build_ok=1
 	add_row build - - ok
 else

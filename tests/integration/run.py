@@ -2,7 +2,7 @@
 """run.py - Skiff's integration test runner (plain Python, no pytest).
 
     python3 tests/integration/run.py --build build [--filter SUBSTR] [--list]
-                                     [--slow]
+                                     [--slow] [--jobs N]
 
 Finds tests/integration/test_*.py, and in each, in file order, every
 function named test_*; it takes one argument, the test context `t`:
@@ -19,6 +19,16 @@ A test passes if it returns, fails if it raises; it also fails if a VM it
 used printed a kernel panic during the test.  Each test has a time limit
 (default 180 s; @skiff_qemu.time_limit(N) to change it). A test marked
 @skiff_qemu.expect_panic makes the guest panic on purpose.
+
+--jobs N runs tests N at a time (parallel.py): each in a child runner
+(run.py --child --only NAME ...). A file's tests run in one child, one
+after the other; every file that uses shared VMs goes to one child, so a
+shared VM is never booted twice at once; a test marked
+@skiff_qemu.exclusive (floods, soak, the impaired transfers: load or
+timing would disturb, or be disturbed by, its neighbours) runs alone,
+before the rest. The longest work starts first, by the durations of the
+last run (BUILD/integration/durations.txt, else the committed
+tests/integration/durations.txt).
 
 The serial output of every VM a test used goes to
 BUILD/integration/logs/<test>.log (for a shared VM: everything since its
@@ -170,7 +180,7 @@ class TestContext:
 
 
 class Runner:
-    def __init__(self, build, filters, slow=False):
+    def __init__(self, build, filters, slow=False, only=None, child=False):
         self.build = os.path.abspath(build)
         self.iso = os.path.join(self.build, "skiff.iso")
         self.out_dir = os.path.join(self.build, "integration")
@@ -178,6 +188,8 @@ class Runner:
         self.filters = filters
         self.slow = slow
         self.skipped_slow = 0
+        self.only = only or []  # exact test names (a --jobs child)
+        self.child = child
         self.pool = SharedPool(self)
         self.passed = 0
         self.failed = 0
@@ -200,7 +212,9 @@ class Runner:
                 if attr.startswith("test_") and callable(fn) \
                         and getattr(fn, "__module__", None) == stem:
                     tests.append((f"{stem[5:]}.{attr[5:]}", fn))
-        if self.filters:
+        if self.only:
+            tests = [(n, f) for n, f in tests if n in self.only]
+        elif self.filters:
             tests = [(n, f) for n, f in tests
                      if any(s in n for s in self.filters)]
         elif not self.slow:  # @slow tests: only when asked for
@@ -250,7 +264,7 @@ class Runner:
 
     def run(self, tests):
         os.makedirs(self.log_dir, exist_ok=True)
-        if not self.filters:
+        if not self.filters and not self.child:
             for f in os.listdir(self.log_dir):
                 if f.endswith(".log"):
                     os.remove(os.path.join(self.log_dir, f))
@@ -301,9 +315,15 @@ def main():
     ap.add_argument("--list", action="store_true", help="list tests and exit")
     ap.add_argument("--slow", action="store_true",
                     help="also run the tests marked @slow")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="run this many tests at a time (default 1)")
+    ap.add_argument("--only", action="append", default=[],
+                    help=argparse.SUPPRESS)  # exact names, for a child
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    runner = Runner(args.build, args.filter, args.slow)
+    runner = Runner(args.build, args.filter, args.slow, args.only,
+                    args.child)
     tests = runner.discover()
     if args.list:
         for name, _ in tests:
@@ -312,9 +332,24 @@ def main():
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGHUP, _on_term)
+    if args.child:
+        try:
+            runner.run(tests)
+        finally:
+            skiff_qemu.kill_all()
+        return 0
     t0 = time.monotonic()
     try:
-        runner.run(tests)
+        if args.jobs > 1:
+            import parallel
+            os.makedirs(runner.log_dir, exist_ok=True)
+            if not runner.filters:
+                for f in os.listdir(runner.log_dir):
+                    if f.endswith(".log"):
+                        os.remove(os.path.join(runner.log_dir, f))
+            parallel.run(runner, tests, args.jobs, __file__)
+        else:
+            runner.run(tests)
     except BaseException:
         runner.failed += 1  # interrupted: never report a clean run
         raise

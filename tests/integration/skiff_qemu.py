@@ -125,6 +125,13 @@ def slow(fn):
     return fn
 
 
+def exclusive(fn):
+    """Decorator: with run.py --jobs, the test runs with nothing else
+    running (it loads the machine, or its timing would suffer)."""
+    fn.exclusive = True
+    return fn
+
+
 def expect_panic(fn):
     """Decorator: the test makes the guest panic on purpose, so a panic in
     its VM's output is not by itself a failure (the test checks it)."""

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 
-from skiff_qemu import time_limit
+from skiff_qemu import exclusive, time_limit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "bench", "bench.py")
@@ -31,6 +31,7 @@ def test_bench_arguments(t):
     assert p.returncode == 2 and "unknown guest 'bsd'" in p.stderr, p.stderr
 
 
+@exclusive
 @time_limit(150)
 def test_bench_smoke(t):
     out = os.path.join(t.build, "bench-smoke")

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 from netns import GUEST_ADDR, HOST_ADDR, NetNS, PYTHON, READY_RE
-from skiff_qemu import time_limit
+from skiff_qemu import exclusive, time_limit
 
 ANSWER_S = 10  # the shell must answer within this, even during a flood
 
@@ -329,6 +329,7 @@ def stop_flood(procs):
     return outs
 
 
+@exclusive
 @time_limit(500)
 def test_shell_answers_during_flood(t):
     with NetNS() as ns:

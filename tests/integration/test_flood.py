@@ -25,7 +25,7 @@ import time
 
 from netns import GUEST_ADDR
 from robust_env import Env, check_alive, mem, nstat, rose, settle_mem
-from skiff_qemu import time_limit
+from skiff_qemu import exclusive, time_limit
 
 
 def env(t):
@@ -54,6 +54,7 @@ result = [ok, bad]
 """
 
 
+@exclusive
 @time_limit(300)
 def test_ping_flood_with_echo(t):
     """ping -f -c 5000 (bounded) from Linux while 100 TCP echo round trips
@@ -165,6 +166,7 @@ result = n
 """
 
 
+@exclusive
 @time_limit(420)
 def test_connection_exhaustion(t):
     """1,000 simultaneous connections to the echo port: the ones that fit

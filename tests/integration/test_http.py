@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 
 from netns import GUEST_ADDR, PYTHON, READY_RE, NetNS
-from skiff_qemu import time_limit
+from skiff_qemu import exclusive, time_limit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HTTPC = os.path.join(HERE, "httpc.py")
@@ -427,6 +427,7 @@ def impaired_downloads(t, sizes):
     assert m and int(m.group(1)) > 0, out  # losses were recovered
 
 
+@exclusive
 @time_limit(600)
 def test_http_impaired_downloads(t):
     """1 MiB and 100 MiB of /bytes with 2 % loss each way: byte-exact

@@ -33,7 +33,7 @@ import time
 
 from robust_env import Env, check_alive, ipfrag, mem, nstat, arp_stats
 from robust_env import rose, settle_mem
-from skiff_qemu import time_limit
+from skiff_qemu import exclusive, time_limit
 
 MINUTES = float(os.environ.get("SKIFF_SOAK_MINUTES", "1"))
 SECONDS = int(MINUTES * 60)
@@ -180,6 +180,7 @@ result = stats
 """
 
 
+@exclusive
 @time_limit(SECONDS + 600)
 def test_soak(t):
     e, vm = Env.get(t, "soak")

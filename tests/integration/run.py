@@ -24,8 +24,8 @@ used printed a kernel panic during the test.  Each test has a time limit
 (run.py --child --only NAME ...). A file's tests run in one child, one
 after the other; every file that uses shared VMs goes to one child, so a
 shared VM is never booted twice at once; a test marked
-@skiff_qemu.exclusive (floods, soak, the impaired transfers: load or
-timing would disturb, or be disturbed by, its neighbours) runs alone,
+@skiff_qemu.exclusive (floods, soak: their load or timing would
+disturb, or be disturbed by, a neighbour) runs alone,
 before the rest. The longest work starts first, by the durations of the
 last run (BUILD/integration/durations.txt, else the committed
 tests/integration/durations.txt).

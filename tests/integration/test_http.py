@@ -427,7 +427,6 @@ def impaired_downloads(t, sizes):
     assert m and int(m.group(1)) > 0, out  # losses were recovered
 
 
-@exclusive
 @time_limit(600)
 def test_http_impaired_downloads(t):
     """1 MiB and 100 MiB of /bytes with 2 % loss each way: byte-exact

@@ -46,7 +46,9 @@ def nstat(vm):
 
 def check_clean(ns):
     sent, got, out = ping(ns, 100, 0.02)
-    assert sent == got == 100, f"clean relay: {got}/{sent}\n{out}"
+    # ping -w sends until 100 replies are in: on a loaded machine one more
+    # may leave before the 100th reply lands; every one must come back.
+    assert got == sent >= 100, f"clean relay: {got}/{sent}\n{out}"
     c = ns.stop_impair()
     for d in ("to_guest", "to_host"):
         assert c[d]["frames"] >= 100 and c[d]["lost"] == 0 and \

@@ -245,20 +245,17 @@ def run_impaired(t, nic, size):
 # about 40 KB/s (most losses end in an RTO), so 10 MiB takes ~250-300 s:
 # that run is in the slow tier (make test SLOW=1); make test moves 3 MiB
 # on virtio and 2 MiB on e1000 through the same impairments.
-@exclusive
 @slow
 @time_limit(540)
 def test_tcp_impaired_virtio_10mib(t):
     run_impaired(t, "virtio", 10 * MIB)
 
 
-@exclusive
 @time_limit(300)
 def test_tcp_impaired_virtio(t):
     run_impaired(t, "virtio", 3 * MIB)
 
 
-@exclusive
 @time_limit(300)
 def test_tcp_impaired_e1000(t):
     run_impaired(t, "e1000", 2 * MIB)

@@ -387,6 +387,13 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 	tcp_wake(tp); /* send space */
 }
 
+/* An acceptable ACK of new data: the window, then SND.UNA. */
+static void tcp_ack_advance(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	tcp_window_update(tp, s);
+	tcp_ack_new(tp, s->ack);
+}
+
 /* A duplicate ACK: RFC 5681 2 (no data, same ACK and window, data
  * outstanding), or with SACK one that SACKs new data (RFC 6675 2). */
 static bool tcp_is_dupack(const struct tcp_sock *tp, const struct tcp_seg *s,
@@ -490,8 +497,7 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 	}
 	u32 newly_sacked = tcp_sack_on_ack(tp, s);
 	if (after(s->ack, tp->snd_una)) {
-		tcp_window_update(tp, s);
-		tcp_ack_new(tp, s->ack);
+		tcp_ack_advance(tp, s);
 	} else {
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
@@ -720,6 +726,27 @@ static void tcp_urg_input(struct tcp_sock *tp, const struct tcp_seg *s)
 	}
 }
 
+/* Write in-order bytes at RCV.NXT into the receive ring; false (and
+ * counted) without memory: the peer resends. */
+static bool tcp_rcv_write(struct tcp_sock *tp, const u8 *data, u32 len)
+{
+	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
+		TCP_INC(TcpExtTCPRcvQDrop);
+		return false;
+	}
+	return true;
+}
+
+/* The len bytes written at RCV.NXT are in: RCV.NXT moves over them and
+ * over out-of-order ranges they reach; the reader is woken. */
+static void tcp_rcv_append(struct tcp_sock *tp, u32 len)
+{
+	tp->rcvq.len += len;
+	tp->rcv_nxt += len;
+	tcp_ofo_advance(tp);
+	tcp_wake(tp);
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
@@ -746,15 +773,10 @@ static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_data_queue_ofo(tp, seq, data, len);
 		return;
 	}
-	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
-		TCP_INC(TcpExtTCPRcvQDrop); /* no memory: the peer resends */
+	if (!tcp_rcv_write(tp, data, len))
 		return;
-	}
 	bool had_hole = tp->ofo_count != 0;
-	tp->rcvq.len += len;
-	tp->rcv_nxt += len;
-	tcp_ofo_advance(tp);
-	tcp_wake(tp);
+	tcp_rcv_append(tp, len);
 	if (had_hole) {
 		tcp_send_ack(tp); /* a hole filled: ACK at once */
 		return;
@@ -866,9 +888,91 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 	return (s->flags & TCP_FLAG_ACK) != 0;
 }
 
+/* ---- header prediction (the fast path) ----------------------------------- */
+
+bool tcp_header_prediction = true;
+
+/* Nothing unusual is going on: no recovery or loss state, no SACK
+ * scoreboard, no out-of-order data or FIN waiting, reading not shut. */
+static bool tcp_hp_quiet(const struct tcp_sock *tp)
+{
+	return tp->state == TCP_ESTABLISHED && !tp->in_recovery && !tp->sack &&
+	       tp->cc.ca_state == TCP_CA_Open && !tp->ofo_count &&
+	       !tp->ofo_fin && !tp->rd_shutdown;
+}
+
+/*
+ * The header the previous segment predicts (Van Jacobson's header
+ * prediction, Linux's pred_flags): flags exactly ACK (PSH allowed, no
+ * URG), SEG.SEQ = RCV.NXT, the header is 20 bytes or 20 plus the aligned
+ * timestamp when timestamps are on, the timestamp passes PAWS (RFC 7323
+ * 5.3 R1), the window is the one we hold, and SND.UNA <= SEG.ACK <=
+ * SND.MAX. Such a segment is acceptable (RFC 9293 3.10.7.4, first) and
+ * needs none of the RST, SYN, urgent, FIN or reassembly steps.
+ */
+static bool tcp_hp_predicted(const struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	u32 hdr = TCP_HDR_LEN + (tp->ts_ok ? TCPOLEN_TIMESTAMP + 2 : 0);
+	if ((s->flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK ||
+	    s->seq != tp->rcv_nxt || s->hdr_len != hdr)
+		return false;
+	if (tp->ts_ok && (s->opt.present != TCP_OPT_TS ||
+			  before(s->opt.tsval, tp->ts_recent)))
+		return false;
+	return ((u32)s->wnd << tp->snd_wscale) == tp->snd_wnd &&
+	       !before(s->ack, tp->snd_una) && !after(s->ack, tp->snd_max);
+}
+
+/* (a) A pure ACK of new data: RTT, window, SND.UNA, cwnd, the send ring
+ * freed, the writer woken (in tcp_ack_new), then more data out. */
+static void tcp_hp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	TCP_INC(TcpExtTCPHPAcks);
+	tcp_ts_update(tp, s);
+	tcp_ack_advance(tp, s);
+	tcp_push(tp);
+}
+
+/* (b) In-order data that acknowledges nothing new and fits the window
+ * we advertised and the buffer: appended, TS.Recent and SND.WL1 moved,
+ * the reader woken, the ACK sent or delayed (RFC 1122 4.2.3.2). */
+static void tcp_hp_data(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!tcp_rcv_write(tp, s->data, s->len))
+		return;
+	TCP_INC(TcpExtTCPHPHits);
+	tcp_ts_update(tp, s);
+	tcp_window_update(tp, s);
+	tcp_rcv_append(tp, s->len);
+	tcp_ack_policy(tp, s->len);
+}
+
+/* The fast path of an ESTABLISHED connection; false: take the full one. */
+static bool tcp_rcv_established_fast(struct tcp_sock *tp,
+				     const struct tcp_seg *s)
+{
+	if (!tcp_header_prediction || !tcp_hp_quiet(tp) ||
+	    !tcp_hp_predicted(tp, s))
+		return false;
+	if (s->len == 0 && after(s->ack, tp->snd_una)) {
+		tcp_hp_ack(tp, s);
+		return true;
+	}
+	if (s->len && s->ack == tp->snd_una &&
+	    s->len <= tp->rcv_wnd_sent - tp->rcv_nxt &&
+	    !after(tp->rcv_nxt, tp->rcv_wnd_sent) &&
+	    s->len <= tcp_ring_free(&tp->rcvq)) {
+		tcp_hp_data(tp, s);
+		return true;
+	}
+	return false;
+}
+
 /* Synchronized states (RFC 9293 3.10.7.4). */
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 {
+	if (tcp_rcv_established_fast(tp, s))
+		return;
 	if (tp->state == TCP_SYN_SENT) {
 		tcp_synsent_input(tp, s);
 		return;

@@ -102,6 +102,7 @@ struct tcp_seg {
 	const u8 *data;	     /* payload */
 	u32 len;	     /* payload bytes */
 	u32 seg_len;	     /* len + SYN + FIN */
+	u8 hdr_len;	     /* header bytes, options included */
 };
 
 struct tcp_sock {
@@ -281,6 +282,9 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s);
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
+/* Header prediction (the fast path) on: true but in tests that compare
+ * the two paths on the same segments. */
+extern bool tcp_header_prediction;
 /* The largest receive buffer this connection may use (window scale). */
 u32 tcp_rcvbuf_max(const struct tcp_sock *tp);
 /* Our window scale for a receive buffer of up to buf bytes. */

@@ -384,7 +384,8 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 		free(tp->sack); /* nothing outstanding: no scoreboard */
 		tp->sack = NULL;
 	}
-	tcp_wake(tp); /* send space */
+	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
+	tcp_wake(tp);	      /* send space */
 }
 
 /* An acceptable ACK of new data: the window, then SND.UNA. */
@@ -406,14 +407,37 @@ static bool tcp_is_dupack(const struct tcp_sock *tp, const struct tcp_seg *s,
 	return !s->len && ((u32)s->wnd << tp->snd_wscale) == tp->snd_wnd;
 }
 
+/*
+ * RFC 5827 3 (byte-based, for SACK too): with fewer than four segments
+ * outstanding and no new segment that may be sent now (Linux's
+ * tcp_may_send_now: window, cwnd with limited transmit, Nagle), fewer
+ * duplicate ACKs can arrive: the threshold falls to ER_thresh =
+ * outstanding segments - 1. Otherwise RFC 5681's three.
+ */
+static u32 tcp_dupthresh(const struct tcp_sock *tp)
+{
+	u32 oseg = tcp_flight_pkts(tp);
+	if (oseg < 2 || oseg > TCP_DUPTHRESH_PKTS || tcp_may_send_now(tp))
+		return TCP_DUPTHRESH_PKTS;
+	return oseg - 1;
+}
+
+/* Recovery starts: a probe out is part of it (RFC 8985 7.4). */
+static void tcp_recovery_begin(struct tcp_sock *tp)
+{
+	tp->in_recovery = true;
+	tp->recover = tp->snd_max;
+	tp->tlp_in_flight = false;
+	tp->tlp_at_ms = 0;
+}
+
 static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
 {
 	tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 				   tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPRenoRecovery);
 	TCP_INC(TcpExtTCPFastRetrans);
-	tp->in_recovery = true;
-	tp->recover = tp->snd_max;
+	tcp_recovery_begin(tp);
 	tcp_retransmit_head(tp);
 }
 
@@ -427,15 +451,16 @@ static void tcp_enter_sack_recovery(struct tcp_sock *tp)
 	TCP_INC(TcpExtTCPSackRecovery);
 	TCP_INC(TcpExtTCPFastRetrans);
 	tcp_sack_enter_recovery(tp->sack);
-	tp->in_recovery = true;
-	tp->recover = tp->snd_max;
+	tcp_recovery_begin(tp);
 	tcp_sack_retransmit_head(tp);
 	tcp_sack_xmit(tp);
 }
 
 /* RFC 5681 3.2 / RFC 6675 5: the third duplicate ACK (or, with SACK,
- * the head counted lost by IsLost) starts fast recovery, but not again
- * for losses of the same window (RFC 6582 3.2 step 2). */
+ * the head counted lost by IsLost; or fewer, RFC 5827) starts fast
+ * recovery, but not again for losses of the same window (RFC 6582 3.2
+ * step 2). The first two may send new data (limited transmit, in
+ * tcp_cwnd_room; tcp_push runs after the ACK). */
 static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 		       u32 newly_sacked)
 {
@@ -449,20 +474,23 @@ static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 	}
 	if (!after(tp->snd_una, tp->recover))
 		return;
-	if (tp->sack && (tp->dupacks >= TCP_DUPTHRESH_PKTS ||
-			 tcp_sack_is_lost(tp->sack, tp->snd_una)))
+	u32 thresh = tcp_dupthresh(tp);
+	if (tp->sack &&
+	    (tp->dupacks >= thresh || tcp_sack_is_lost(tp->sack, tp->snd_una)))
 		tcp_enter_sack_recovery(tp);
-	else if (!tp->sack && tp->dupacks == TCP_DUPTHRESH_PKTS)
+	else if (!tp->sack && tp->dupacks >= thresh)
 		tcp_enter_newreno_recovery(tp);
 }
 
 /* RFC 2018 5 / RFC 6675 5: the scoreboard learns the ACK and its SACK
  * blocks (made when the first block arrives). Returns the bytes newly
  * SACKed; a D-SACK (RFC 2883) is counted. */
-static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			   bool *dsack)
 {
 	bool blocks = tp->sack_ok && (s->opt.present & TCP_OPT_SACK);
 	struct tcp_sack_result res;
+	*dsack = false;
 	if (!tp->sack && !blocks)
 		return 0;
 	if (!tp->sack) {
@@ -476,7 +504,30 @@ static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 			blocks ? s->opt.nr_sack : 0, &res);
 	if (res.dsack)
 		TCP_INC(TcpExtTCPDSACKRecv);
+	*dsack = res.dsack;
 	return res.newly_sacked_bytes;
+}
+
+/*
+ * RFC 8985 7.4: the ACK that covers a loss probe (TLP.end_seq). A probe
+ * that was a retransmission, acknowledged without a D-SACK, repaired a
+ * real loss: the congestion response of fast recovery is taken once
+ * (cwnd reduced, TcpExtTCPLossProbeRecovery). A D-SACK says the original
+ * arrived too (no loss); a probe of new data needs nothing here, its
+ * ACK or SACK feeds the usual loss detection.
+ */
+static void tcp_tlp_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			bool dsack)
+{
+	if (!tp->tlp_in_flight || before(s->ack, tp->tlp_end_seq))
+		return;
+	tp->tlp_in_flight = false;
+	if (!tp->tlp_retrans || dsack)
+		return;
+	u64 now_us = tcp_now_ms() * 1000;
+	TCP_INC(TcpExtTCPLossProbeRecovery);
+	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+	tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
 }
 
 /*
@@ -495,7 +546,9 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_send_challenge_ack(tp);
 		return false;
 	}
-	u32 newly_sacked = tcp_sack_on_ack(tp, s);
+	bool dsack;
+	u32 newly_sacked = tcp_sack_on_ack(tp, s, &dsack);
+	tcp_tlp_ack(tp, s, dsack);
 	if (after(s->ack, tp->snd_una)) {
 		tcp_ack_advance(tp, s);
 	} else {
@@ -893,12 +946,13 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 bool tcp_header_prediction = true;
 
 /* Nothing unusual is going on: no recovery or loss state, no SACK
- * scoreboard, no out-of-order data or FIN waiting, reading not shut. */
+ * scoreboard, no loss probe out, no out-of-order data or FIN waiting,
+ * reading not shut. */
 static bool tcp_hp_quiet(const struct tcp_sock *tp)
 {
 	return tp->state == TCP_ESTABLISHED && !tp->in_recovery && !tp->sack &&
 	       tp->cc.ca_state == TCP_CA_Open && !tp->ofo_count &&
-	       !tp->ofo_fin && !tp->rd_shutdown;
+	       !tp->ofo_fin && !tp->rd_shutdown && !tp->tlp_in_flight;
 }
 
 /*

@@ -15,7 +15,8 @@
  *       tcp_transmit_seg (one segment built fresh from the ring with
  *       MAX_HEADER headroom) -> ip_send_skb
  *   Timers: one timer per connection set to its earliest deadline
- *       (retransmit, delayed ACK, TIME_WAIT, FIN_WAIT_2); tcp_timer_fire
+ *       (retransmit, loss probe, delayed ACK, keepalive, TIME_WAIT,
+ *       FIN_WAIT_2, linger); tcp_timer_fire
  *       checks each one against `now`.
  *
  * Data lives in two chunked byte rings per connection (tcp_ring.h), not
@@ -83,6 +84,7 @@ enum tcp_state {
 #define TCP_KEEPINTVL_DEFAULT_MS 75000
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
+#define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
  * at the time they are compared (stored as sequence numbers). */
@@ -136,6 +138,10 @@ struct tcp_sock {
 	struct tcp_sack_board *sack;
 	bool cwnd_limited; /* the last push stopped at cwnd */
 	u32 recover;	   /* SND.MAX when recovery or loss began */
+	/* The tail loss probe (RFC 8985 7): PTO deadline, and the probe out. */
+	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
+	bool tlp_retrans;   /* it was a retransmission (not new data) */
+	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
 	/* receive sequence variables */
 	u32 irs, rcv_nxt;
 	u32 rcv_wup;	  /* RCV.NXT when the window was last sent */
@@ -172,6 +178,7 @@ struct tcp_sock {
 	struct timer_list timer;
 	u64 rto_at_ms, delack_at_ms, tw_at_ms, fin2_at_ms; /* 0 = unset */
 	u64 keep_at_ms; /* next keepalive check, 0 = off */
+	u64 tlp_at_ms;	/* the probe timeout (PTO), 0 = unset */
 
 	/* Keepalive (RFC 1122 4.2.3.6), Linux's defaults and knobs. */
 	bool keepalive;
@@ -306,12 +313,21 @@ void tcp_retransmit_head(struct tcp_sock *tp);
 void tcp_sack_xmit(struct tcp_sock *tp);
 void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
+/* Linux's tcp_may_send_now: tcp_push would send a new segment now
+ * (peer's window, cwnd with limited transmit, Nagle). */
+bool tcp_may_send_now(const struct tcp_sock *tp);
+/* RFC 8985 7.3: the probe timeout fired. */
+void tcp_send_loss_probe(struct tcp_sock *tp);
 u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
 
 /* tcp_timer.c */
 void tcp_timer_init(struct tcp_sock *tp);
 void tcp_timer_update(struct tcp_sock *tp); /* re-arm to the earliest */
 void tcp_rearm_rto(struct tcp_sock *tp);
+/* RFC 8985 7.2: arm the probe timeout if a tail loss probe is allowed,
+ * else clear it. */
+void tcp_tlp_schedule(struct tcp_sock *tp);
+bool tcp_tlp_allowed(const struct tcp_sock *tp);
 void tcp_delack_schedule(struct tcp_sock *tp);
 void tcp_enter_timewait(struct tcp_sock *tp);
 void tcp_keepalive_reset(struct tcp_sock *tp); /* a segment arrived */

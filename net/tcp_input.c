@@ -526,8 +526,11 @@ static void tcp_tlp_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 		return;
 	u64 now_us = tcp_now_ms() * 1000;
 	TCP_INC(TcpExtTCPLossProbeRecovery);
+	/* cwnd = ssthresh at once, the loss already repaired (as Linux's
+	 * CWR state ending at the same ACK). */
 	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
-	tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+	tcp_cc_event(&tp->cc, CA_EVENT_COMPLETE_CWR, now_us);
 }
 
 /*

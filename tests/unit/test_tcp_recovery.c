@@ -1,0 +1,369 @@
+/*
+ * test_tcp_recovery.c - loss recovery that does not wait for the RTO:
+ * Limited Transmit (RFC 3042), Early Retransmit (RFC 5827) and the tail
+ * loss probe (RFC 8985 7), each fed ACKs as bytes with the fake clock
+ * and checked on the segments that come out.
+ */
+#include "tcp_test.h"
+
+static u8 data[64 * 1460];
+
+/* An ACK from the peer: ack is relative to our ISN + 1 (c->oseq at
+ * open), with up to two SACK blocks (same base) and a timestamp. */
+struct ack_spec {
+	u32 ack;
+	u32 sack[2][2];
+	u8 nr_sack;
+	bool ts;
+	u32 tsval, tsecr;
+	bool dsack_first; /* sack[0] is a D-SACK */
+};
+
+static void send_ack(const struct conn *c, u32 base, const struct ack_spec *a)
+{
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq,
+			      .ack = base + a->ack,
+			      .wnd = 512};
+	if (a->ts) {
+		ps.opt.present |= TCP_OPT_TS;
+		ps.opt.tsval = a->tsval;
+		ps.opt.tsecr = a->tsecr;
+	}
+	for (u8 i = 0; i < a->nr_sack; i++) {
+		ps.opt.present |= TCP_OPT_SACK;
+		ps.opt.sack[i].start = base + a->sack[i][0];
+		ps.opt.sack[i].end = base + a->sack[i][1];
+	}
+	ps.opt.nr_sack = a->nr_sack;
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+static void dupack(const struct conn *c, u32 base)
+{
+	struct ack_spec a = {.ack = 0};
+	send_ack(c, base, &a);
+}
+
+/* ---- Limited Transmit ---------------------------------------------------- */
+
+/* cwnd (10) full with more data waiting: the first and the second
+ * duplicate ACK each release one new segment (FlightSize up to cwnd + 2
+ * SMSS), cwnd unchanged; the third starts fast retransmit. */
+static void test_limited_transmit_newreno(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 100000);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 20 * 1460), 20 * 1460);
+	for (u32 i = 0; i < 10; i++)
+		expect_seg(&o, TCP_FLAG_ACK, base + i * 1460, c.pseq);
+	expect_none();
+	for (u32 i = 0; i < 2; i++) {
+		dupack(&c, base);
+		expect_seg(&o, TCP_FLAG_ACK, base + (10 + i) * 1460, c.pseq);
+		assert_int_equal(o.len, 1460);
+		expect_none();
+		assert_int_equal(c.tp->cc.cwnd, TCP_INIT_CWND);
+		assert_false(c.tp->in_recovery);
+	}
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRenoRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* With SACK: duplicate ACKs are ACKs that SACK new data (RFC 6675 2);
+ * the first two still send new data, not retransmissions. */
+static void test_limited_transmit_sack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 110000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 20 * 1460), 20 * 1460);
+	drain(); /* ten segments; the first is lost */
+	for (u32 i = 0; i < 2; i++) {
+		struct ack_spec a = {.sack = {{1460, (2 + i) * 1460}},
+				     .nr_sack = 1};
+		send_ack(&c, base, &a);
+		expect_seg(&o, TCP_FLAG_ACK, base + (10 + i) * 1460, c.pseq);
+		expect_none();
+		assert_false(c.tp->in_recovery);
+	}
+	struct ack_spec a = {.sack = {{1460, 4 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* RFC 6675 5 step 4 */
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- Early Retransmit ---------------------------------------------------- */
+
+/* Two segments out and nothing else to send: one duplicate ACK is all
+ * the peer can send, and it is enough (RFC 5827 3.1: ER_thresh = 1). */
+static void test_early_retransmit_two_segments(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 120000);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 2 * 1460), 2 * 1460);
+	drain();
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	expect_none();
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPFastRetrans), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Three segments with SACK: the threshold is two ACKs that SACK data. */
+static void test_early_retransmit_three_segments_sack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 130000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1460), 3 * 1460);
+	drain();
+	struct ack_spec a1 = {.sack = {{1460, 2 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a1);
+	expect_none();
+	struct ack_spec a2 = {.sack = {{1460, 3 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a2);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Not early while new data may still go: with two segments out and a
+ * 300-byte tail that TCP_NODELAY lets out, the first duplicate ACK sends
+ * the tail (limited transmit) instead of a retransmission (RFC 5827 3:
+ * only when no new segment can be sent). The second then finds three
+ * segments out and nothing to send: ER_thresh = 2, the head goes. */
+static void test_early_retransmit_not_with_new_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 140000);
+	u32 base = c.oseq;
+	c.tp->nodelay = true;
+	c.tp->cc.cwnd = 2;
+	assert_int_equal(tcp_send(c.tp, data, 2 * 1460 + 300), 2 * 1460 + 300);
+	drain(); /* two segments: cwnd */
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base + 2 * 1460, c.pseq);
+	assert_int_equal(o.len, 300); /* limited transmit */
+	expect_none();
+	assert_false(c.tp->in_recovery);
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_true(c.tp->in_recovery);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- Tail loss probe ----------------------------------------------------- */
+
+/* A SACK + timestamps connection with one RTT sample of 20 ms: SRTT
+ * 20.001 ms, RTO 200 ms (the floor). */
+static u32 tlp_open(struct conn *c, u32 isn)
+{
+	struct out_seg o;
+	open_conn_opts(c, isn, TCP_OPT_SACK_PERM | TCP_OPT_TS);
+	u32 base = c->oseq;
+	assert_int_equal(tcp_send(c->tp, data, 1448), 1448);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c->pseq);
+	host_clock_advance_ms(20);
+	struct ack_spec a = {
+	    .ack = 1448, .ts = true, .tsval = 1, .tsecr = o.h.opt.tsval};
+	send_ack(c, base, &a);
+	expect_none();
+	assert_int_equal(c->tp->rtt.srtt_us, 20001);
+	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), TCP_RTO_MIN_US);
+	return base + 1448;
+}
+
+/* Three segments and nothing more to send; no ACK comes. At PTO =
+ * 2 * SRTT (41 ms, rounded up) the last segment goes again (the RTO
+ * would wait 200 ms); its ACK, covering all without a D-SACK, shows the
+ * probe repaired a loss: cwnd comes down. */
+static void test_tlp_probe_retransmits_tail(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 150000);
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	for (u32 i = 0; i < 3; i++)
+		expect_seg(&o, TCP_FLAG_ACK | (i == 2 ? TCP_FLAG_PSH : 0),
+			   base + i * 1448, c.pseq);
+	u32 ts = o.h.opt.tsval;
+	host_clock_advance_ms(40);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1448, c.pseq);
+	assert_int_equal(o.len, 1448);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	assert_true(c.tp->tlp_in_flight);
+	u32 cwnd = c.tp->cc.cwnd;
+	struct ack_spec a = {
+	    .ack = 1448 + 3 * 1448, .ts = true, .tsval = 2, .tsecr = ts};
+	send_ack(&c, base - 1448, &a);
+	assert_false(c.tp->tlp_in_flight);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbeRecovery), 1);
+	assert_true(c.tp->cc.cwnd < cwnd);
+	assert_int_equal(c.tp->cc.cwnd, c.tp->cc.ssthresh);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* The probe's ACK carries a D-SACK of it: the original had arrived (only
+ * its ACK was lost), so no loss, no cwnd reduction (RFC 8985 7.4). */
+static void test_tlp_dsack_means_no_loss(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 160000);
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	drain();
+	host_clock_advance_ms(41);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1448, c.pseq);
+	u32 cwnd = c.tp->cc.cwnd;
+	u32 b = base - 1448;
+	struct ack_spec a = {.ack = 4 * 1448,
+			     .sack = {{3 * 1448, 4 * 1448}},
+			     .nr_sack = 1,
+			     .ts = true,
+			     .tsval = 2,
+			     .tsecr = o.h.opt.tsval};
+	send_ack(&c, b, &a);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKRecv), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbeRecovery), 0);
+	assert_true(c.tp->cc.cwnd >= cwnd);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* New data waiting behind cwnd: the probe is a new segment (the window
+ * allows it; cwnd is not checked, RFC 8985 7.3). */
+static void test_tlp_probe_sends_new_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 170000);
+	c.tp->cc.cwnd = 2;
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 1448, c.pseq);
+	expect_none(); /* cwnd 2 */
+	host_clock_advance_ms(40);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base + 2 * 1448, c.pseq);
+	assert_int_equal(o.len, 1448);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_false(c.tp->tlp_retrans);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* One segment in flight: PTO = 2 SRTT + WCDelAckT (241 ms), later than
+ * the RTO (200 ms), so no probe is armed and the RTO does the work
+ * (RFC 8985 7.2: PTO = min(PTO, RTO)). */
+static void test_tlp_one_segment_waits_for_rto(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 175000);
+	assert_int_equal(tcp_send(c.tp, data, 1448), 1448);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c.pseq);
+	assert_int_equal(c.tp->tlp_at_ms, 0);
+	host_clock_advance_ms(199);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* No probe without SACK (as Linux): the RTO does the work. And after the
+ * probe, if nothing answers, the RTO fires RTO after the probe. */
+static void test_tlp_then_rto(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 180000);
+	assert_int_equal(tcp_send(c.tp, data, 4 * 1448), 4 * 1448);
+	drain();
+	host_clock_advance_ms(41);
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1448, c.pseq); /* probe */
+	host_clock_advance_ms(199);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO: the head */
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_false(c.tp->tlp_in_flight);
+	tcp_close(c.tp, true);
+	drain();
+
+	open_conn(&c, 181000); /* no SACK */
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1460), 3 * 1460);
+	drain();
+	assert_int_equal(c.tp->tlp_at_ms, 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+static int rec_setup(void **state)
+{
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 7 + 1);
+	return setup(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_limited_transmit_newreno, rec_setup),
+	    cmocka_unit_test_setup(test_limited_transmit_sack, rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_two_segments,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_three_segments_sack,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_not_with_new_data,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_tlp_probe_retransmits_tail, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_dsack_means_no_loss, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_probe_sends_new_data, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_one_segment_waits_for_rto,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_tlp_then_rto, rec_setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

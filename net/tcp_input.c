@@ -598,7 +598,8 @@ static bool tcp_fin_ack_transitions(struct tcp_sock *tp)
 	switch (tp->state) {
 	case TCP_FIN_WAIT1:
 		tcp_set_state(tp, TCP_FIN_WAIT2);
-		if (tp->orphan) /* Linux's tcp_fin_timeout */
+		tp->linger_at_ms = 0; /* all delivered: SO_LINGER is done */
+		if (tp->orphan)	      /* Linux's tcp_fin_timeout */
 			tp->fin2_at_ms = tcp_now_ms() + TCP_FIN_TIMEOUT_MS;
 		tcp_timer_update(tp);
 		tcp_wake(tp);

@@ -1,15 +1,15 @@
 /*
  * tcp_timer.c - the timers of a connection (RFC 6298 retransmission with
  * backoff and retry limits, the RFC 8985 7 tail loss probe, RFC 1122
- * 4.2.3.2 delayed ACK, TIME_WAIT,
- * the orphaned FIN_WAIT_2 timeout), all on ONE timer_list per control
+ * 4.2.3.2 delayed ACK, keepalive, TIME_WAIT, the orphaned FIN_WAIT_2
+ * timeout, the SO_LINGER deadline), all on ONE timer_list per control
  * block: each deadline is a field (0 = unset), the timer is armed for the
  * earliest, and tcp_timer_fire checks every deadline against now.
  *
  *   tcp_timer_fire -> tcp_rto_expired (resend the head, back off, or
  *   abort after the retry limit) | tcp_send_loss_probe (PTO) |
- *   tcp_send_ack (delayed) | tcp_done
- *   (TIME_WAIT or FIN_WAIT_2 over)
+ *   tcp_send_ack (delayed) | tcp_done (TIME_WAIT or FIN_WAIT_2 over) |
+ *   tcp_linger_expired (RST)
  */
 #include <errno.h>
 #include <skiff/net/tcp.h>
@@ -36,6 +36,7 @@ void tcp_timer_update(struct tcp_sock *tp)
 	u64 at = tcp_earliest(tcp_earliest(tp->rto_at_ms, tp->delack_at_ms),
 			      tcp_earliest(tp->tw_at_ms, tp->fin2_at_ms));
 	at = tcp_earliest(at, tcp_earliest(tp->keep_at_ms, tp->tlp_at_ms));
+	at = tcp_earliest(at, tp->linger_at_ms);
 	if (!at) {
 		del_timer(&tp->timer);
 		return;
@@ -188,6 +189,21 @@ static void tcp_keepalive_timer(struct tcp_sock *tp, u64 now)
 	tp->keep_at_ms = now + tp->keep_intvl_ms;
 }
 
+/* SO_LINGER {1, n} ran out: if our data and FIN are still not all
+ * acknowledged, the connection is reset (RFC 9293 3.10.5 ABORT) and
+ * counted; true if it is gone. */
+static bool tcp_linger_expired(struct tcp_sock *tp)
+{
+	tp->linger_at_ms = 0;
+	if (tp->state != TCP_FIN_WAIT1 && tp->state != TCP_CLOSING &&
+	    tp->state != TCP_LAST_ACK)
+		return false;
+	TCP_INC(TcpExtTCPAbortOnLinger);
+	tcp_send_rst(tp);
+	tcp_done(tp);
+	return true;
+}
+
 /* Run every deadline that has passed; lock held, a reference taken. */
 static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 {
@@ -196,6 +212,9 @@ static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 		tcp_done(tp);
 		return;
 	}
+	if (tp->linger_at_ms && now >= tp->linger_at_ms &&
+	    tcp_linger_expired(tp))
+		return;
 	if (tp->fin2_at_ms && now >= tp->fin2_at_ms) {
 		tp->fin2_at_ms = 0;
 		if (tp->state == TCP_FIN_WAIT2) {

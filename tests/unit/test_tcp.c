@@ -1965,6 +1965,70 @@ static void test_socket_api_echo(void **state)
 	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 2); /* closed now */
 }
 
+/* SO_LINGER {1, 5}: close returns at once (the connection is orphaned
+ * and keeps sending); everything acknowledged within 5 s: a normal
+ * close, no RST even after the deadline. */
+static void test_so_linger_timeout_delivers(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 24000);
+	assert_int_equal(tcp_set_linger(c.tp, true, -1), -EINVAL);
+	assert_int_equal(tcp_set_linger(c.tp, true, TCP_LINGER_MAX_S + 1),
+			 -EINVAL);
+	assert_int_equal(tcp_set_linger(c.tp, true, 5), 0);
+	assert_int_equal(tcp_send(c.tp, "linger", 6), 6);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq + 6, c.pseq);
+	host_clock_advance_ms(1000); /* the data is lost once: resent */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	c.oseq += 7;
+	peer(&c, TCP_FLAG_ACK, NULL, 0); /* data and FIN acknowledged */
+	expect_none();
+	host_clock_advance_ms(10000);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnLinger), 0);
+	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	assert_int_equal(snmp_get(MIB_TcpExtTW), 1); /* TIME_WAIT */
+	host_clock_advance_ms(TCP_TIMEWAIT_MS);
+}
+
+/* SO_LINGER {1, 5} with a peer that never acknowledges: the orphan
+ * retransmits until 5 s after close, then resets the connection
+ * (TcpExtTCPAbortOnLinger) and is gone. */
+static void test_so_linger_timeout_resets(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 25000);
+	assert_int_equal(tcp_set_linger(c.tp, true, 5), 0);
+	assert_int_equal(tcp_send(c.tp, "linger", 6), 6);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	host_clock_advance_ms(500);
+	tcp_close(c.tp, false); /* returns at once */
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, c.oseq + 6, c.pseq);
+	host_clock_advance_ms(500); /* RTO 1 s from the data */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	host_clock_advance_ms(2000);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
+	host_clock_advance_ms(2499); /* 4.999 s after close */
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnLinger), 0);
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, ANY_SEQ, c.pseq);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnLinger), 1);
+	assert_int_equal(snmp_get(MIB_TcpOutRsts), 1);
+	/* Gone: the peer's next segment meets no connection. */
+	peer(&c, TCP_FLAG_ACK, NULL, 0);
+	expect_seg(&o, TCP_FLAG_RST, c.oseq, 0);
+	host_clock_advance_ms(60000);
+	expect_none();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2024,6 +2088,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_rcvbuf_autotuning, setup),
 	    cmocka_unit_test_setup(test_default_cc_follows_config, setup),
 	    cmocka_unit_test_setup(test_counters_in_nstat, setup),
+	    cmocka_unit_test_setup(test_so_linger_timeout_delivers, setup),
+	    cmocka_unit_test_setup(test_so_linger_timeout_resets, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

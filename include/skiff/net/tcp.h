@@ -85,6 +85,7 @@ enum tcp_state {
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
 #define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
+#define TCP_LINGER_MAX_S 3600	     /* longest SO_LINGER timeout */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
  * at the time they are compared (stored as sequence numbers). */
@@ -198,6 +199,8 @@ struct tcp_sock {
 	bool in_hash;
 	bool nodelay;	   /* TCP_NODELAY: no Nagle */
 	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
+	u32 linger_ms;	   /* SO_LINGER {1, n}: n s to deliver after close */
+	u64 linger_at_ms;  /* then RST if not all acknowledged (0 = unset) */
 	int err;	   /* pending error for the app (negative errno) */
 	int soft_err;	   /* last soft ICMP error, reported on timeout */
 	u32 refs;
@@ -252,6 +255,10 @@ long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek);
 int tcp_shutdown_wr(struct tcp_sock *tp);
 int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
 		      int cnt);
+/* SO_LINGER: off; {1, 0} close aborts with RST; {1, secs} close returns
+ * at once and the orphan gets secs to have everything acknowledged, else
+ * RST (TcpExtTCPAbortOnLinger). secs 0..TCP_LINGER_MAX_S, or -EINVAL. */
+int tcp_set_linger(struct tcp_sock *tp, bool on, int secs);
 /* The app is done: FIN (or RST if unread data or abort), then orphan. */
 void tcp_close(struct tcp_sock *tp, bool abort);
 u32 tcp_poll(struct tcp_sock *tp); /* SOCK_EV_* */

@@ -504,6 +504,12 @@ static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 			blocks ? s->opt.nr_sack : 0, &res);
 	if (res.dsack)
 		TCP_INC(TcpExtTCPDSACKRecv);
+	if (tcp_sack_reneged(tp->sack)) {
+		TCP_INC(TcpExtTCPSACKReneging);
+		tcp_sack_forget(tp->sack);
+		if (tcp_in_loss(tp)) /* what was skipped goes again */
+			tp->snd_nxt = tp->snd_una;
+	}
 	*dsack = res.dsack;
 	return res.newly_sacked_bytes;
 }

@@ -323,6 +323,8 @@ static u32 tcp_cwnd_room(const struct tcp_sock *tp)
 	u32 in_flight = tcp_sack_recovering(tp) ? tcp_sack_pipe(tp->sack)
 						: tp->snd_nxt - tp->snd_una;
 	u32 cwnd_bytes = tp->cc.cwnd * tcp_send_mss(tp);
+	if (tp->sack && tcp_in_loss(tp)) /* SACKed: not in the network */
+		in_flight -= tcp_sack_sacked_below(tp->sack, tp->snd_nxt);
 	cwnd_bytes += tcp_limited_transmit_bytes(tp);
 	return cwnd_bytes > in_flight ? cwnd_bytes - in_flight : 0;
 }
@@ -367,13 +369,32 @@ static void tcp_send_fin(struct tcp_sock *tp)
 		tcp_sack_on_send(tp->sack, tp->snd_max);
 }
 
+/*
+ * Going back from SND.UNA after an RTO with SACK: SND.NXT steps over
+ * what the receiver SACKed (kept across the RTO, tcp_sack_on_rto), so
+ * only the holes are sent again. Returns the bytes up to the next SACKed
+ * range (all of the send ring if none).
+ */
+static u32 tcp_loss_skip_sacked(struct tcp_sock *tp)
+{
+	if (!tp->sack || !tcp_in_loss(tp) || !before(tp->snd_nxt, tp->snd_max))
+		return tp->sndq.len;
+	const struct tcp_sack_block *r =
+	    tcp_sack_next_range(tp->sack, tp->snd_nxt);
+	if (r && !after(r->start, tp->snd_nxt)) {
+		tp->snd_nxt = seq_min(r->end, tp->snd_max);
+		r = tcp_sack_next_range(tp->sack, tp->snd_nxt);
+	}
+	return r ? r->start - tp->snd_nxt : tp->sndq.len;
+}
+
 /* The next new segment's length: within the peer's window and cwnd, and
  * not a small one while data is in flight (Nagle, RFC 1122 4.2.3.4);
  * 0: nothing may go now. */
-static u32 tcp_next_new_len(const struct tcp_sock *tp)
+static u32 tcp_next_new_len(const struct tcp_sock *tp, u32 gap)
 {
 	u32 unsent = tcp_unsent(tp);
-	u32 len = MIN(tcp_wnd_allows(tp), tcp_cwnd_room(tp));
+	u32 len = MIN(MIN(tcp_wnd_allows(tp), tcp_cwnd_room(tp)), gap);
 	if (len < tcp_send_mss(tp) && len == unsent &&
 	    tp->snd_nxt != tp->snd_una && !tp->fin_queued && !tp->nodelay)
 		return 0;
@@ -382,7 +403,7 @@ static u32 tcp_next_new_len(const struct tcp_sock *tp)
 
 bool tcp_may_send_now(const struct tcp_sock *tp)
 {
-	return tcp_push_state_ok(tp) && tcp_next_new_len(tp) > 0;
+	return tcp_push_state_ok(tp) && tcp_next_new_len(tp, tp->sndq.len) > 0;
 }
 
 /* One round of sending: data within min(SND.WND, cwnd), then the FIN. */
@@ -395,7 +416,7 @@ void tcp_push(struct tcp_sock *tp)
 		u32 unsent = tcp_unsent(tp);
 		tp->cwnd_limited =
 		    unsent && tcp_cwnd_room(tp) < MIN(unsent, tcp_send_mss(tp));
-		u32 len = tcp_next_new_len(tp);
+		u32 len = tcp_next_new_len(tp, tcp_loss_skip_sacked(tp));
 		if (len == 0)
 			break;
 		tcp_send_new(tp, len);

@@ -62,9 +62,8 @@ bool tcp_tlp_allowed(const struct tcp_sock *tp)
 {
 	return tp->sack_ok && !tp->in_recovery && !tp->tlp_in_flight &&
 	       (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT) &&
-	       tp->snd_nxt != tp->snd_una &&
-	       !before(tp->snd_una, tp->recover) && tp->retransmits == 0 &&
-	       tp->snd_wnd;
+	       tp->snd_nxt != tp->snd_una && !tcp_in_loss(tp) &&
+	       tp->retransmits == 0 && tp->snd_wnd;
 }
 
 /* RFC 8985 7.2: PTO = 2 * SRTT (1 s without a sample), plus WCDelAckT

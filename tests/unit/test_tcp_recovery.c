@@ -178,6 +178,73 @@ static void test_early_retransmit_not_with_new_data(void **state)
 	drain();
 }
 
+/* ---- after an RTO ---------------------------------------------------------
+ */
+
+/* Ten segments out, the peer SACKs only the sixth (one duplicate ACK:
+ * no recovery), then silence: the RTO resends the head with cwnd 1. The
+ * SACKed segment is remembered across the RTO (RFC 2018 Errata 1610, as
+ * Linux): going back from SND.UNA, slow start resends 1-4 and 6-7, never
+ * 5, and does not count it in flight. */
+static void test_rto_keeps_sack_and_skips_it(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 190000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
+	drain();
+	struct ack_spec a = {.sack = {{5 * 1460, 6 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	expect_none();
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO */
+	expect_none();
+	assert_int_equal(c.tp->cc.cwnd, 1);
+	a.ack = 1460;
+	send_ack(&c, base, &a);
+	expect_seg(&o, TCP_FLAG_ACK, base + 1 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1460, c.pseq);
+	expect_none();
+	a.ack = 3 * 1460;
+	send_ack(&c, base, &a);
+	assert_int_equal(c.tp->cc.cwnd, 4);
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 4 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 6 * 1460, c.pseq); /* not 5 */
+	expect_seg(&o, TCP_FLAG_ACK, base + 7 * 1460, c.pseq);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReneging), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* The same, but the peer reneges: its ACK stops at the start of the
+ * range it SACKed. The ranges are forgotten (TcpExtTCPSACKReneging) and
+ * SND.NXT goes back, so segment 5 is sent after all. */
+static void test_rto_sack_reneging(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 195000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
+	drain();
+	struct ack_spec a = {.sack = {{5 * 1460, 6 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO */
+	struct ack_spec r = {.ack = 5 * 1460};	    /* reneged: no SACK now */
+	send_ack(&c, base, &r);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReneging), 1);
+	assert_int_equal(c.tp->sack->nr_ranges, 0);
+	expect_seg(&o, TCP_FLAG_ACK, base + 5 * 1460, c.pseq);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 /* ---- Tail loss probe ----------------------------------------------------- */
 
 /* A SACK + timestamps connection with one RTT sample of 20 ms: SRTT
@@ -358,6 +425,8 @@ int main(void)
 				   rec_setup),
 	    cmocka_unit_test_setup(test_early_retransmit_not_with_new_data,
 				   rec_setup),
+	    cmocka_unit_test_setup(test_rto_keeps_sack_and_skips_it, rec_setup),
+	    cmocka_unit_test_setup(test_rto_sack_reneging, rec_setup),
 	    cmocka_unit_test_setup(test_tlp_probe_retransmits_tail, rec_setup),
 	    cmocka_unit_test_setup(test_tlp_dsack_means_no_loss, rec_setup),
 	    cmocka_unit_test_setup(test_tlp_probe_sends_new_data, rec_setup),

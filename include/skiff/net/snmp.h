@@ -99,6 +99,7 @@
 	X(TcpExtTCPHPAcks)                                                     \
 	X(TcpExtTCPRenoRecovery)                                               \
 	X(TcpExtTCPSackRecovery)                                               \
+	X(TcpExtTCPSACKReneging)                                               \
 	X(TcpExtTCPFastRetrans)                                                \
 	X(TcpExtTCPTimeouts)                                                   \
 	X(TcpExtTCPLossProbes)                                                 \

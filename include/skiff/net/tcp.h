@@ -327,6 +327,13 @@ bool tcp_may_send_now(const struct tcp_sock *tp);
 void tcp_send_loss_probe(struct tcp_sock *tp);
 u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
 
+/* After an RTO, until SND.UNA passes the SND.MAX it had (RFC 6582 4,
+ * RFC 6675 5.1): no fast recovery, no loss probe (Linux's CA_Loss). */
+static inline bool tcp_in_loss(const struct tcp_sock *tp)
+{
+	return !tp->in_recovery && before(tp->snd_una, tp->recover);
+}
+
 /* tcp_timer.c */
 void tcp_timer_init(struct tcp_sock *tp);
 void tcp_timer_update(struct tcp_sock *tp); /* re-arm to the earliest */

@@ -895,14 +895,37 @@ static bool tcp_state_takes_data(enum tcp_state st)
 	       st == TCP_FIN_WAIT2;
 }
 
+/*
+ * Linux's tcp_disordered_ack: PAWS as RFC 7323 5.3 writes it also drops
+ * a duplicate ACK that reordering delivered after a later segment, and
+ * with it the duplicate ACK count and SACK blocks fast recovery needs.
+ * A pure ACK at RCV.NXT that acknowledges nothing new, would not update
+ * the window (RFC 9293 3.10.7.4 WL1/WL2 rule) and is older than
+ * TS.Recent by at most an RTO changes no critical state: let through.
+ */
+static bool tcp_disordered_ack(const struct tcp_sock *tp,
+			       const struct tcp_seg *s)
+{
+	u32 wnd = (u32)s->wnd << tp->snd_wscale;
+	u32 replay_ms = tcp_rtt_rto_us(&tp->rtt) / 1000;
+	if (s->seg_len || !(s->flags & TCP_FLAG_ACK) || s->seq != tp->rcv_nxt ||
+	    s->ack != tp->snd_una)
+		return false;
+	if (after(s->seq, tp->snd_wl1) ||
+	    (s->seq == tp->snd_wl1 && (wnd > tp->snd_wnd || !wnd)))
+		return false; /* it may update the window */
+	return tp->ts_recent - s->opt.tsval <= replay_ms;
+}
+
 /* RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than
- * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt). */
+ * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt,
+ * and a disordered duplicate ACK, above). */
 static bool tcp_paws_reject(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS) ||
 	    (s->flags & TCP_FLAG_RST))
 		return false;
-	if (!before(s->opt.tsval, tp->ts_recent))
+	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s))
 		return false;
 	TCP_INC(TcpExtPAWSEstab);
 	tcp_send_ack(tp);

@@ -407,6 +407,51 @@ static void test_tlp_then_rto(void **state)
 	drain();
 }
 
+/* Reordering hands us a duplicate ACK whose TSval is older than
+ * TS.Recent: PAWS (RFC 7323 5.3) would drop it with its SACK blocks and
+ * the third duplicate ACK would never be counted. As Linux
+ * (tcp_disordered_ack), a pure duplicate ACK at RCV.NXT that changes no
+ * window and is at most an RTO older passes; an old ACK that
+ * acknowledges new data, or one older than the RTO, is still dropped. */
+static void test_paws_lets_disordered_dupacks_through(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 200000), b = base - 1448;
+	assert_int_equal(tcp_send(c.tp, data, 6 * 1448), 6 * 1448);
+	drain();
+	struct ack_spec d = {.ack = 1448,
+			     .sack = {{3 * 1448, 4 * 1448}},
+			     .nr_sack = 1,
+			     .ts = true,
+			     .tsval = 5};
+	send_ack(&c, b, &d); /* dupack 1 */
+	d.tsval = 7;
+	d.sack[0][1] = 5 * 1448;
+	send_ack(&c, b, &d); /* dupack 2, TS.Recent 7 */
+	assert_int_equal(c.tp->ts_recent, 7);
+	expect_none();
+	struct ack_spec old = {.ack = 1448 + 1448, .ts = true, .tsval = 6};
+	send_ack(&c, b, &old); /* acks new data: PAWS drops it */
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq); /* PAWS's ACK */
+	assert_int_equal(c.tp->snd_una, base);
+	d.tsval = 7 - 300; /* older than the RTO (200 ms): dropped */
+	send_ack(&c, b, &d);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq);
+	assert_int_equal(c.tp->dupacks, 2);
+	d.tsval = 6; /* the third, disordered: counted */
+	send_ack(&c, b, &d);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(c.tp->ts_recent, 7);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 static int rec_setup(void **state)
 {
 	for (u32 i = 0; i < sizeof(data); i++)
@@ -433,6 +478,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_tlp_one_segment_waits_for_rto,
 				   rec_setup),
 	    cmocka_unit_test_setup(test_tlp_then_rto, rec_setup),
+	    cmocka_unit_test_setup(test_paws_lets_disordered_dupacks_through,
+				   rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,8 @@ static void compare_state(const struct twin *t)
 	SAME(urg_seen);
 	SAME_DEADLINE(rto_at_ms);
 	SAME_DEADLINE(delack_at_ms);
+	SAME_DEADLINE(tlp_at_ms);
+	SAME(tlp_in_flight);
 	assert_int_equal(x->sack != NULL, y->sack != NULL);
 }
 

@@ -540,6 +540,23 @@ static void tcp_tlp_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 }
 
 /*
+ * A lost resend of the head in SACK recovery (Linux's tcp_mark_lost_retrans
+ * before RACK; RFC 8985 6 finds it by time): data first sent after the
+ * head went again is SACKed while the head is still not acknowledged,
+ * so that resend was lost too. RFC 6675 resends a hole only once and
+ * would wait for the RTO (TcpExtTCPLostRetransmit).
+ */
+static void tcp_lost_retransmit(struct tcp_sock *tp)
+{
+	if (!tp->head_rtx_valid || tp->snd_una != tp->head_rtx_seq) {
+		tp->head_rtx_valid = false; /* the head moved on */
+		return;
+	}
+	if (after(tcp_sack_high_sacked(tp->sack), tp->head_rtx_mark))
+		tcp_sack_retransmit_lost_head(tp);
+}
+
+/*
  * RFC 9293 3.10.7.4, fifth, with RFC 5961 5.2: an ACK is acceptable when
  * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. One beyond SND.NXT is
  * answered with an ACK and dropped, one too old gets a challenge ACK.
@@ -564,8 +581,10 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
-	if (tcp_sack_recovering(tp))
+	if (tcp_sack_recovering(tp)) {
+		tcp_lost_retransmit(tp);
 		tcp_sack_xmit(tp);
+	}
 	return true;
 }
 

@@ -487,6 +487,20 @@ void tcp_sack_retransmit_head(struct tcp_sock *tp)
 	tp->sack->high_rxt = tp->snd_una + n;
 	tp->sack->rescue_rxt = tp->snd_una + n;
 	tp->sack->rescue_valid = true;
+	tp->head_rtx_valid = n != 0;
+	tp->head_rtx_seq = tp->snd_una;
+	tp->head_rtx_mark = tp->snd_max;
+}
+
+/* Again, within cwnd - pipe (RFC 6675 5 step C), HighRxt untouched. */
+void tcp_sack_retransmit_lost_head(struct tcp_sock *tp)
+{
+	u32 mss = tcp_send_mss(tp);
+	if ((u64)tcp_sack_pipe(tp->sack) + mss > (u64)tp->cc.cwnd * mss)
+		return;
+	TCP_INC(TcpExtTCPLostRetransmit);
+	tcp_retransmit_range(tp, tp->snd_una, mss);
+	tp->head_rtx_mark = tp->snd_max;
 }
 
 /* The last MSS of data sent (or the FIN alone): what a loss probe

@@ -178,6 +178,55 @@ static void test_early_retransmit_not_with_new_data(void **state)
 	drain();
 }
 
+/* Whether the head (at seq) is among the segments sent now. */
+static bool head_resent(u32 seq)
+{
+	static struct out_seg o;
+	bool found = false;
+	while (pop_seg(&o))
+		found |= o.h.seq == seq && o.len > 0;
+	return found;
+}
+
+/* SACK recovery resends the head once (RFC 6675); if that resend is
+ * lost, data first sent after it gets SACKed while the head stays
+ * unacknowledged: the head goes again (TcpExtTCPLostRetransmit) instead
+ * of waiting for the RTO. SACKs of data sent before the resend do not
+ * count. */
+static void test_lost_retransmission_resent(void **state)
+{
+	struct conn c;
+	(void)state;
+	open_conn_opts(&c, 210000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 30 * 1460), 30 * 1460);
+	drain(); /* segments 0-9; 0 is lost */
+	struct ack_spec a = {.sack = {{1460, 4 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	assert_true(head_resent(base)); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	u32 mark = c.tp->head_rtx_mark - base;
+	assert_int_equal(mark, 10 * 1460);
+	for (u32 end = 5; end <= 10; end++) { /* new data goes out */
+		a.sack[0][1] = end * 1460;
+		send_ack(&c, base, &a);
+		assert_false(head_resent(base));
+	}
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 0);
+	assert_true(after(c.tp->snd_max, base + 11 * 1460));
+	a.sack[0][1] = 11 * 1460; /* sent after the resend: it was lost */
+	send_ack(&c, base, &a);
+	assert_true(head_resent(base));
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	struct ack_spec full = {.ack = 11 * 1460};
+	send_ack(&c, base, &full);
+	assert_false(c.tp->head_rtx_valid &&
+		     c.tp->snd_una == c.tp->head_rtx_seq);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 /* ---- after an RTO ---------------------------------------------------------
  */
 
@@ -470,6 +519,7 @@ int main(void)
 				   rec_setup),
 	    cmocka_unit_test_setup(test_early_retransmit_not_with_new_data,
 				   rec_setup),
+	    cmocka_unit_test_setup(test_lost_retransmission_resent, rec_setup),
 	    cmocka_unit_test_setup(test_rto_keeps_sack_and_skips_it, rec_setup),
 	    cmocka_unit_test_setup(test_rto_sack_reneging, rec_setup),
 	    cmocka_unit_test_setup(test_tlp_probe_retransmits_tail, rec_setup),

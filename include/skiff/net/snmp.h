@@ -100,6 +100,7 @@
 	X(TcpExtTCPRenoRecovery)                                               \
 	X(TcpExtTCPSackRecovery)                                               \
 	X(TcpExtTCPSACKReneging)                                               \
+	X(TcpExtTCPLostRetransmit)                                             \
 	X(TcpExtTCPFastRetrans)                                                \
 	X(TcpExtTCPTimeouts)                                                   \
 	X(TcpExtTCPLossProbes)                                                 \

@@ -143,6 +143,10 @@ struct tcp_sock {
 	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
 	bool tlp_retrans;   /* it was a retransmission (not new data) */
 	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
+	/* The head resent in SACK recovery: at head_rtx_seq, when SND.MAX
+	 * was head_rtx_mark (a SACK above it: the resend was lost). */
+	bool head_rtx_valid;
+	u32 head_rtx_seq, head_rtx_mark;
 	/* receive sequence variables */
 	u32 irs, rcv_nxt;
 	u32 rcv_wup;	  /* RCV.NXT when the window was last sent */
@@ -319,6 +323,8 @@ void tcp_retransmit_head(struct tcp_sock *tp);
  * picks (retransmissions, new data, the rescue). */
 void tcp_sack_xmit(struct tcp_sock *tp);
 void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
+/* The head's resend was lost: resend it again if the pipe allows. */
+void tcp_sack_retransmit_lost_head(struct tcp_sock *tp);
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
 /* Linux's tcp_may_send_now: tcp_push would send a new segment now
  * (peer's window, cwnd with limited transmit, Nagle). */

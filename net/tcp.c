@@ -335,8 +335,8 @@ int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
 
 int tcp_set_linger(struct tcp_sock *tp, bool on, int secs)
 {
-	if (secs < 0 || secs > TCP_LINGER_MAX_S)
-		return -EINVAL;
+	if (on && (secs < 0 || secs > TCP_LINGER_MAX_S))
+		return -EINVAL; /* off: l_linger is ignored, as Linux */
 	spin_lock_bh(&tcp_lock);
 	tp->linger_abort = on && secs == 0;
 	tp->linger_ms = on ? (u32)secs * 1000 : 0;

@@ -1903,6 +1903,25 @@ static void test_socket_api_echo(void **state)
 	int one = 1;
 	assert_int_equal(
 	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_NODELAY, &one, 4), 0);
+	/* SO_LINGER through the socket API: set, read back, bad, off. */
+	struct linger_opt lg = {.l_onoff = 1, .l_linger = 7}, lg2;
+	size_t lglen = sizeof(lg2);
+	assert_int_equal(
+	    sock_setsockopt(cs, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(
+	    sock_getsockopt(cs, SOL_SOCKET, SO_LINGER, &lg2, &lglen), 0);
+	assert_int_equal(lg2.l_onoff, 1);
+	assert_int_equal(lg2.l_linger, 7);
+	lg.l_linger = -1;
+	assert_int_equal(
+	    sock_setsockopt(cs, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+	    -EINVAL);
+	lg.l_onoff = 0;
+	assert_int_equal(
+	    sock_setsockopt(cs, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(
+	    sock_getsockopt(cs, SOL_SOCKET, SO_LINGER, &lg2, &lglen), 0);
+	assert_int_equal(lg2.l_onoff, 0);
 	assert_int_equal(
 	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_CONGESTION, "reno", 4),
 	    0);

@@ -261,7 +261,8 @@ int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
 		      int cnt);
 /* SO_LINGER: off; {1, 0} close aborts with RST; {1, secs} close returns
  * at once and the orphan gets secs to have everything acknowledged, else
- * RST (TcpExtTCPAbortOnLinger). secs 0..TCP_LINGER_MAX_S, or -EINVAL. */
+ * RST (TcpExtTCPAbortOnLinger). On: secs 0..TCP_LINGER_MAX_S, or
+ * -EINVAL. */
 int tcp_set_linger(struct tcp_sock *tp, bool on, int secs);
 /* The app is done: FIN (or RST if unread data or abort), then orphan. */
 void tcp_close(struct tcp_sock *tp, bool abort);

@@ -244,8 +244,8 @@ def run_impaired(t, nic, size):
 
 
 # Issue 4's 10 MiB on virtio. Under these impairments Skiff's TCP moves
-# about 55-70 KB/s (still about 400 RTOs per 10 MiB, see README's known
-# limits), so 10 MiB takes ~155-190 s: that run is in the slow tier
+# about 50-70 KB/s (still about 400 RTOs per 10 MiB, see README's known
+# limits), so 10 MiB takes ~155-200 s: that run is in the slow tier
 # (make test SLOW=1); make test moves 3 MiB on virtio and 2 MiB on e1000
 # through the same impairments.
 @slow

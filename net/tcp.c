@@ -8,7 +8,8 @@
  *               buffer (tcp_rcv_space_adjust) -> a window update ACK if
  *               the window opened by enough (RFC 1122 4.2.3.3)
  *   tcp_close -> FIN (tcp_push sends it after the data) or RST when
- *               unread data is discarded (RFC 2525 2.17) or on abort
+ *               unread data is discarded (RFC 2525 2.17) or on abort;
+ *               with SO_LINGER {1, n} a deadline n s away for the rest
  *
  * The second half is the SOCK_STREAM proto_ops that net/socket.c
  * dispatches to (tcp_socket_register, from tcp_init).
@@ -198,6 +199,17 @@ static void tcp_listen_stop(struct tcp_sock *lp)
 	tcp_done(lp);
 }
 
+/* SO_LINGER {1, n} on a close with a FIN: the orphan has n seconds to
+ * have its data and FIN acknowledged (tcp_timer.c resets it after). */
+static void tcp_linger_arm(struct tcp_sock *tp)
+{
+	if (!tp->linger_ms || tp->state == TCP_FIN_WAIT2 ||
+	    tp->state == TCP_TIME_WAIT || tp->state == TCP_CLOSE)
+		return;
+	tp->linger_at_ms = tcp_now_ms() + tp->linger_ms;
+	tcp_timer_update(tp);
+}
+
 static void tcp_close_locked(struct tcp_sock *tp, bool abort)
 {
 	tp->sock = NULL;
@@ -220,6 +232,7 @@ static void tcp_close_locked(struct tcp_sock *tp, bool abort)
 			tcp_done(tp);
 		} else {
 			tcp_queue_fin(tp);
+			tcp_linger_arm(tp);
 			/* Closed after shutdown(SHUT_WR) once our FIN was
 			 * already ACKed: orphaned in FIN-WAIT-2 now, so the
 			 * FIN timeout starts here (found by fuzz_stack: the
@@ -316,6 +329,17 @@ int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
 		    MAX(tp->last_rcv_ms, tcp_now_ms()) + tp->keep_idle_ms;
 	}
 	tcp_timer_update(tp);
+	spin_unlock_bh(&tcp_lock);
+	return 0;
+}
+
+int tcp_set_linger(struct tcp_sock *tp, bool on, int secs)
+{
+	if (on && (secs < 0 || secs > TCP_LINGER_MAX_S))
+		return -EINVAL; /* off: l_linger is ignored, as Linux */
+	spin_lock_bh(&tcp_lock);
+	tp->linger_abort = on && secs == 0;
+	tp->linger_ms = on ? (u32)secs * 1000 : 0;
 	spin_unlock_bh(&tcp_lock);
 	return 0;
 }
@@ -562,8 +586,7 @@ static int tcp_op_setsockopt(struct socket *s, int level, int opt,
 		if (len < sizeof(l))
 			return -EINVAL;
 		memcpy(&l, val, sizeof(l));
-		tp->linger_abort = l.l_onoff && l.l_linger == 0;
-		return 0;
+		return tcp_set_linger(tp, l.l_onoff != 0, l.l_linger);
 	}
 	if (level == IPPROTO_TCP_LEVEL && opt == TCP_CONGESTION)
 		return tcp_set_congestion(tp, val, len);
@@ -602,6 +625,16 @@ static int tcp_op_getsockopt(struct socket *s, int level, int opt, void *val,
 		tcp_get_info(tp, &info);
 		*len = MIN(*len, sizeof(info));
 		memcpy(val, &info, *len);
+		return 0;
+	}
+	if (level == SOL_SOCKET && opt == SO_LINGER) {
+		struct linger_opt l = {.l_onoff =
+					   tp->linger_abort || tp->linger_ms,
+				       .l_linger = (int)(tp->linger_ms / 1000)};
+		if (*len < sizeof(l))
+			return -EINVAL;
+		memcpy(val, &l, sizeof(l));
+		*len = sizeof(l);
 		return 0;
 	}
 	if (level == IPPROTO_TCP_LEVEL && opt == TCP_CONGESTION) {

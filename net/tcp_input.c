@@ -384,7 +384,15 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 		free(tp->sack); /* nothing outstanding: no scoreboard */
 		tp->sack = NULL;
 	}
-	tcp_wake(tp); /* send space */
+	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
+	tcp_wake(tp);	      /* send space */
+}
+
+/* An acceptable ACK of new data: the window, then SND.UNA. */
+static void tcp_ack_advance(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	tcp_window_update(tp, s);
+	tcp_ack_new(tp, s->ack);
 }
 
 /* A duplicate ACK: RFC 5681 2 (no data, same ACK and window, data
@@ -399,14 +407,37 @@ static bool tcp_is_dupack(const struct tcp_sock *tp, const struct tcp_seg *s,
 	return !s->len && ((u32)s->wnd << tp->snd_wscale) == tp->snd_wnd;
 }
 
+/*
+ * RFC 5827 3 (byte-based, for SACK too): with fewer than four segments
+ * outstanding and no new segment that may be sent now (Linux's
+ * tcp_may_send_now: window, cwnd with limited transmit, Nagle), fewer
+ * duplicate ACKs can arrive: the threshold falls to ER_thresh =
+ * outstanding segments - 1. Otherwise RFC 5681's three.
+ */
+static u32 tcp_dupthresh(const struct tcp_sock *tp)
+{
+	u32 oseg = tcp_flight_pkts(tp);
+	if (oseg < 2 || oseg > TCP_DUPTHRESH_PKTS || tcp_may_send_now(tp))
+		return TCP_DUPTHRESH_PKTS;
+	return oseg - 1;
+}
+
+/* Recovery starts: a probe out is part of it (RFC 8985 7.4). */
+static void tcp_recovery_begin(struct tcp_sock *tp)
+{
+	tp->in_recovery = true;
+	tp->recover = tp->snd_max;
+	tp->tlp_in_flight = false;
+	tp->tlp_at_ms = 0;
+}
+
 static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
 {
 	tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 				   tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPRenoRecovery);
 	TCP_INC(TcpExtTCPFastRetrans);
-	tp->in_recovery = true;
-	tp->recover = tp->snd_max;
+	tcp_recovery_begin(tp);
 	tcp_retransmit_head(tp);
 }
 
@@ -420,15 +451,16 @@ static void tcp_enter_sack_recovery(struct tcp_sock *tp)
 	TCP_INC(TcpExtTCPSackRecovery);
 	TCP_INC(TcpExtTCPFastRetrans);
 	tcp_sack_enter_recovery(tp->sack);
-	tp->in_recovery = true;
-	tp->recover = tp->snd_max;
+	tcp_recovery_begin(tp);
 	tcp_sack_retransmit_head(tp);
 	tcp_sack_xmit(tp);
 }
 
 /* RFC 5681 3.2 / RFC 6675 5: the third duplicate ACK (or, with SACK,
- * the head counted lost by IsLost) starts fast recovery, but not again
- * for losses of the same window (RFC 6582 3.2 step 2). */
+ * the head counted lost by IsLost; or fewer, RFC 5827) starts fast
+ * recovery, but not again for losses of the same window (RFC 6582 3.2
+ * step 2). The first two may send new data (limited transmit, in
+ * tcp_cwnd_room; tcp_push runs after the ACK). */
 static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 		       u32 newly_sacked)
 {
@@ -442,20 +474,23 @@ static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 	}
 	if (!after(tp->snd_una, tp->recover))
 		return;
-	if (tp->sack && (tp->dupacks >= TCP_DUPTHRESH_PKTS ||
-			 tcp_sack_is_lost(tp->sack, tp->snd_una)))
+	u32 thresh = tcp_dupthresh(tp);
+	if (tp->sack &&
+	    (tp->dupacks >= thresh || tcp_sack_is_lost(tp->sack, tp->snd_una)))
 		tcp_enter_sack_recovery(tp);
-	else if (!tp->sack && tp->dupacks == TCP_DUPTHRESH_PKTS)
+	else if (!tp->sack && tp->dupacks >= thresh)
 		tcp_enter_newreno_recovery(tp);
 }
 
 /* RFC 2018 5 / RFC 6675 5: the scoreboard learns the ACK and its SACK
  * blocks (made when the first block arrives). Returns the bytes newly
  * SACKed; a D-SACK (RFC 2883) is counted. */
-static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			   bool *dsack)
 {
 	bool blocks = tp->sack_ok && (s->opt.present & TCP_OPT_SACK);
 	struct tcp_sack_result res;
+	*dsack = false;
 	if (!tp->sack && !blocks)
 		return 0;
 	if (!tp->sack) {
@@ -469,7 +504,56 @@ static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 			blocks ? s->opt.nr_sack : 0, &res);
 	if (res.dsack)
 		TCP_INC(TcpExtTCPDSACKRecv);
+	if (tcp_sack_reneged(tp->sack)) {
+		TCP_INC(TcpExtTCPSACKReneging);
+		tcp_sack_forget(tp->sack);
+		if (tcp_in_loss(tp)) /* what was skipped goes again */
+			tp->snd_nxt = tp->snd_una;
+	}
+	*dsack = res.dsack;
 	return res.newly_sacked_bytes;
+}
+
+/*
+ * RFC 8985 7.4: the ACK that covers a loss probe (TLP.end_seq). A probe
+ * that was a retransmission, acknowledged without a D-SACK, repaired a
+ * real loss: the congestion response of fast recovery is taken once
+ * (cwnd reduced, TcpExtTCPLossProbeRecovery). A D-SACK says the original
+ * arrived too (no loss); a probe of new data needs nothing here, its
+ * ACK or SACK feeds the usual loss detection.
+ */
+static void tcp_tlp_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			bool dsack)
+{
+	if (!tp->tlp_in_flight || before(s->ack, tp->tlp_end_seq))
+		return;
+	tp->tlp_in_flight = false;
+	if (!tp->tlp_retrans || dsack)
+		return;
+	u64 now_us = tcp_now_ms() * 1000;
+	TCP_INC(TcpExtTCPLossProbeRecovery);
+	/* cwnd = ssthresh at once, the loss already repaired (as Linux's
+	 * CWR state ending at the same ACK). */
+	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+	tcp_cc_event(&tp->cc, CA_EVENT_COMPLETE_CWR, now_us);
+}
+
+/*
+ * A lost resend of the head in SACK recovery (Linux's tcp_mark_lost_retrans
+ * before RACK; RFC 8985 6 finds it by time): data first sent after the
+ * head went again is SACKed while the head is still not acknowledged,
+ * so that resend was lost too. RFC 6675 resends a hole only once and
+ * would wait for the RTO (TcpExtTCPLostRetransmit).
+ */
+static void tcp_lost_retransmit(struct tcp_sock *tp)
+{
+	if (!tp->head_rtx_valid || tp->snd_una != tp->head_rtx_seq) {
+		tp->head_rtx_valid = false; /* the head moved on */
+		return;
+	}
+	if (after(tcp_sack_high_sacked(tp->sack), tp->head_rtx_mark))
+		tcp_sack_retransmit_lost_head(tp);
 }
 
 /*
@@ -488,16 +572,19 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_send_challenge_ack(tp);
 		return false;
 	}
-	u32 newly_sacked = tcp_sack_on_ack(tp, s);
+	bool dsack;
+	u32 newly_sacked = tcp_sack_on_ack(tp, s, &dsack);
+	tcp_tlp_ack(tp, s, dsack);
 	if (after(s->ack, tp->snd_una)) {
-		tcp_window_update(tp, s);
-		tcp_ack_new(tp, s->ack);
+		tcp_ack_advance(tp, s);
 	} else {
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
-	if (tcp_sack_recovering(tp))
+	if (tcp_sack_recovering(tp)) {
+		tcp_lost_retransmit(tp);
 		tcp_sack_xmit(tp);
+	}
 	return true;
 }
 
@@ -536,7 +623,8 @@ static bool tcp_fin_ack_transitions(struct tcp_sock *tp)
 	switch (tp->state) {
 	case TCP_FIN_WAIT1:
 		tcp_set_state(tp, TCP_FIN_WAIT2);
-		if (tp->orphan) /* Linux's tcp_fin_timeout */
+		tp->linger_at_ms = 0; /* all delivered: SO_LINGER is done */
+		if (tp->orphan)	      /* Linux's tcp_fin_timeout */
 			tp->fin2_at_ms = tcp_now_ms() + TCP_FIN_TIMEOUT_MS;
 		tcp_timer_update(tp);
 		tcp_wake(tp);
@@ -720,6 +808,27 @@ static void tcp_urg_input(struct tcp_sock *tp, const struct tcp_seg *s)
 	}
 }
 
+/* Write in-order bytes at RCV.NXT into the receive ring; false (and
+ * counted) without memory: the peer resends. */
+static bool tcp_rcv_write(struct tcp_sock *tp, const u8 *data, u32 len)
+{
+	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
+		TCP_INC(TcpExtTCPRcvQDrop);
+		return false;
+	}
+	return true;
+}
+
+/* The len bytes written at RCV.NXT are in: RCV.NXT moves over them and
+ * over out-of-order ranges they reach; the reader is woken. */
+static void tcp_rcv_append(struct tcp_sock *tp, u32 len)
+{
+	tp->rcvq.len += len;
+	tp->rcv_nxt += len;
+	tcp_ofo_advance(tp);
+	tcp_wake(tp);
+}
+
 /* RFC 9293 3.10.7.4, seventh: queue the text. Returns true if the
  * segment's data (or FIN) was at RCV.NXT. */
 static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
@@ -746,15 +855,10 @@ static void tcp_data_queue(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_data_queue_ofo(tp, seq, data, len);
 		return;
 	}
-	if (tcp_ring_write_at(&tp->rcvq, 0, data, len) < 0) {
-		TCP_INC(TcpExtTCPRcvQDrop); /* no memory: the peer resends */
+	if (!tcp_rcv_write(tp, data, len))
 		return;
-	}
 	bool had_hole = tp->ofo_count != 0;
-	tp->rcvq.len += len;
-	tp->rcv_nxt += len;
-	tcp_ofo_advance(tp);
-	tcp_wake(tp);
+	tcp_rcv_append(tp, len);
 	if (had_hole) {
 		tcp_send_ack(tp); /* a hole filled: ACK at once */
 		return;
@@ -810,14 +914,37 @@ static bool tcp_state_takes_data(enum tcp_state st)
 	       st == TCP_FIN_WAIT2;
 }
 
+/*
+ * Linux's tcp_disordered_ack: PAWS as RFC 7323 5.3 writes it also drops
+ * a duplicate ACK that reordering delivered after a later segment, and
+ * with it the duplicate ACK count and SACK blocks fast recovery needs.
+ * A pure ACK at RCV.NXT that acknowledges nothing new, would not update
+ * the window (RFC 9293 3.10.7.4 WL1/WL2 rule) and is older than
+ * TS.Recent by at most an RTO changes no critical state: let through.
+ */
+static bool tcp_disordered_ack(const struct tcp_sock *tp,
+			       const struct tcp_seg *s)
+{
+	u32 wnd = (u32)s->wnd << tp->snd_wscale;
+	u32 replay_ms = tcp_rtt_rto_us(&tp->rtt) / 1000;
+	if (s->seg_len || !(s->flags & TCP_FLAG_ACK) || s->seq != tp->rcv_nxt ||
+	    s->ack != tp->snd_una)
+		return false;
+	if (after(s->seq, tp->snd_wl1) ||
+	    (s->seq == tp->snd_wl1 && (wnd > tp->snd_wnd || !wnd)))
+		return false; /* it may update the window */
+	return tp->ts_recent - s->opt.tsval <= replay_ms;
+}
+
 /* RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than
- * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt). */
+ * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt,
+ * and a disordered duplicate ACK, above). */
 static bool tcp_paws_reject(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS) ||
 	    (s->flags & TCP_FLAG_RST))
 		return false;
-	if (!before(s->opt.tsval, tp->ts_recent))
+	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s))
 		return false;
 	TCP_INC(TcpExtPAWSEstab);
 	tcp_send_ack(tp);
@@ -866,9 +993,92 @@ static bool tcp_validate_incoming(struct tcp_sock *tp, const struct tcp_seg *s)
 	return (s->flags & TCP_FLAG_ACK) != 0;
 }
 
+/* ---- header prediction (the fast path) ----------------------------------- */
+
+bool tcp_header_prediction = true;
+
+/* Nothing unusual is going on: no recovery or loss state, no SACK
+ * scoreboard, no loss probe out, no out-of-order data or FIN waiting,
+ * reading not shut. */
+static bool tcp_hp_quiet(const struct tcp_sock *tp)
+{
+	return tp->state == TCP_ESTABLISHED && !tp->in_recovery && !tp->sack &&
+	       tp->cc.ca_state == TCP_CA_Open && !tp->ofo_count &&
+	       !tp->ofo_fin && !tp->rd_shutdown && !tp->tlp_in_flight;
+}
+
+/*
+ * The header the previous segment predicts (Van Jacobson's header
+ * prediction, Linux's pred_flags): flags exactly ACK (PSH allowed, no
+ * URG), SEG.SEQ = RCV.NXT, the header is 20 bytes or 20 plus the aligned
+ * timestamp when timestamps are on, the timestamp passes PAWS (RFC 7323
+ * 5.3 R1), the window is the one we hold, and SND.UNA <= SEG.ACK <=
+ * SND.MAX. Such a segment is acceptable (RFC 9293 3.10.7.4, first) and
+ * needs none of the RST, SYN, urgent, FIN or reassembly steps.
+ */
+static bool tcp_hp_predicted(const struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	u32 hdr = TCP_HDR_LEN + (tp->ts_ok ? TCPOLEN_TIMESTAMP + 2 : 0);
+	if ((s->flags & ~TCP_FLAG_PSH) != TCP_FLAG_ACK ||
+	    s->seq != tp->rcv_nxt || s->hdr_len != hdr)
+		return false;
+	if (tp->ts_ok && (s->opt.present != TCP_OPT_TS ||
+			  before(s->opt.tsval, tp->ts_recent)))
+		return false;
+	return ((u32)s->wnd << tp->snd_wscale) == tp->snd_wnd &&
+	       !before(s->ack, tp->snd_una) && !after(s->ack, tp->snd_max);
+}
+
+/* (a) A pure ACK of new data: RTT, window, SND.UNA, cwnd, the send ring
+ * freed, the writer woken (in tcp_ack_new), then more data out. */
+static void tcp_hp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	TCP_INC(TcpExtTCPHPAcks);
+	tcp_ts_update(tp, s);
+	tcp_ack_advance(tp, s);
+	tcp_push(tp);
+}
+
+/* (b) In-order data that acknowledges nothing new and fits the window
+ * we advertised and the buffer: appended, TS.Recent and SND.WL1 moved,
+ * the reader woken, the ACK sent or delayed (RFC 1122 4.2.3.2). */
+static void tcp_hp_data(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	if (!tcp_rcv_write(tp, s->data, s->len))
+		return;
+	TCP_INC(TcpExtTCPHPHits);
+	tcp_ts_update(tp, s);
+	tcp_window_update(tp, s);
+	tcp_rcv_append(tp, s->len);
+	tcp_ack_policy(tp, s->len);
+}
+
+/* The fast path of an ESTABLISHED connection; false: take the full one. */
+static bool tcp_rcv_established_fast(struct tcp_sock *tp,
+				     const struct tcp_seg *s)
+{
+	if (!tcp_header_prediction || !tcp_hp_quiet(tp) ||
+	    !tcp_hp_predicted(tp, s))
+		return false;
+	if (s->len == 0 && after(s->ack, tp->snd_una)) {
+		tcp_hp_ack(tp, s);
+		return true;
+	}
+	if (s->len && s->ack == tp->snd_una &&
+	    s->len <= tp->rcv_wnd_sent - tp->rcv_nxt &&
+	    !after(tp->rcv_nxt, tp->rcv_wnd_sent) &&
+	    s->len <= tcp_ring_free(&tp->rcvq)) {
+		tcp_hp_data(tp, s);
+		return true;
+	}
+	return false;
+}
+
 /* Synchronized states (RFC 9293 3.10.7.4). */
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s)
 {
+	if (tcp_rcv_established_fast(tp, s))
+		return;
 	if (tp->state == TCP_SYN_SENT) {
 		tcp_synsent_input(tp, s);
 		return;

@@ -380,6 +380,7 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s)
 	s->opt = h.opt;
 	s->data = skb->data + hlen;
 	s->len = skb->len - (u32)hlen;
+	s->hdr_len = (u8)hlen;
 	s->seg_len =
 	    s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
 	return 0;

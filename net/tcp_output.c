@@ -305,6 +305,17 @@ static bool tcp_sack_recovering(const struct tcp_sock *tp)
 	return tp->in_recovery && tp->sack && tp->sack->in_recovery;
 }
 
+/* Limited Transmit (RFC 3042 2, RFC 5681 3.2 step 1): on the first and
+ * second duplicate ACK a segment of new data may go beyond cwnd, so that
+ * FlightSize <= cwnd + 2 * SMSS; cwnd itself does not change. */
+static u32 tcp_limited_transmit_bytes(const struct tcp_sock *tp)
+{
+	if (tp->in_recovery || tp->dupacks == 0 ||
+	    tp->dupacks >= TCP_DUPTHRESH_PKTS)
+		return 0;
+	return tp->dupacks * tcp_send_mss(tp);
+}
+
 /* What cwnd lets us send beyond what is in flight, in bytes; in SACK
  * recovery "in flight" is the pipe (RFC 6675 5 step C). */
 static u32 tcp_cwnd_room(const struct tcp_sock *tp)
@@ -312,6 +323,9 @@ static u32 tcp_cwnd_room(const struct tcp_sock *tp)
 	u32 in_flight = tcp_sack_recovering(tp) ? tcp_sack_pipe(tp->sack)
 						: tp->snd_nxt - tp->snd_una;
 	u32 cwnd_bytes = tp->cc.cwnd * tcp_send_mss(tp);
+	if (tp->sack && tcp_in_loss(tp)) /* SACKed: not in the network */
+		in_flight -= tcp_sack_sacked_below(tp->sack, tp->snd_nxt);
+	cwnd_bytes += tcp_limited_transmit_bytes(tp);
 	return cwnd_bytes > in_flight ? cwnd_bytes - in_flight : 0;
 }
 
@@ -355,22 +369,55 @@ static void tcp_send_fin(struct tcp_sock *tp)
 		tcp_sack_on_send(tp->sack, tp->snd_max);
 }
 
+/*
+ * Going back from SND.UNA after an RTO with SACK: SND.NXT steps over
+ * what the receiver SACKed (kept across the RTO, tcp_sack_on_rto), so
+ * only the holes are sent again. Returns the bytes up to the next SACKed
+ * range (all of the send ring if none).
+ */
+static u32 tcp_loss_skip_sacked(struct tcp_sock *tp)
+{
+	if (!tp->sack || !tcp_in_loss(tp) || !before(tp->snd_nxt, tp->snd_max))
+		return tp->sndq.len;
+	const struct tcp_sack_block *r =
+	    tcp_sack_next_range(tp->sack, tp->snd_nxt);
+	if (r && !after(r->start, tp->snd_nxt)) {
+		tp->snd_nxt = seq_min(r->end, tp->snd_max);
+		r = tcp_sack_next_range(tp->sack, tp->snd_nxt);
+	}
+	return r ? r->start - tp->snd_nxt : tp->sndq.len;
+}
+
+/* The next new segment's length: within the peer's window and cwnd, and
+ * not a small one while data is in flight (Nagle, RFC 1122 4.2.3.4);
+ * 0: nothing may go now. */
+static u32 tcp_next_new_len(const struct tcp_sock *tp, u32 gap)
+{
+	u32 unsent = tcp_unsent(tp);
+	u32 len = MIN(MIN(tcp_wnd_allows(tp), tcp_cwnd_room(tp)), gap);
+	if (len < tcp_send_mss(tp) && len == unsent &&
+	    tp->snd_nxt != tp->snd_una && !tp->fin_queued && !tp->nodelay)
+		return 0;
+	return len;
+}
+
+bool tcp_may_send_now(const struct tcp_sock *tp)
+{
+	return tcp_push_state_ok(tp) && tcp_next_new_len(tp, tp->sndq.len) > 0;
+}
+
 /* One round of sending: data within min(SND.WND, cwnd), then the FIN. */
 void tcp_push(struct tcp_sock *tp)
 {
+	u32 snd_nxt = tp->snd_nxt;
 	if (!tcp_push_state_ok(tp))
 		return;
 	for (;;) {
 		u32 unsent = tcp_unsent(tp);
-		u32 room = tcp_cwnd_room(tp);
-		u32 mss = tcp_send_mss(tp);
-		u32 len = MIN(tcp_wnd_allows(tp), room);
-		tp->cwnd_limited = unsent && room < MIN(unsent, mss);
+		tp->cwnd_limited =
+		    unsent && tcp_cwnd_room(tp) < MIN(unsent, tcp_send_mss(tp));
+		u32 len = tcp_next_new_len(tp, tcp_loss_skip_sacked(tp));
 		if (len == 0)
-			break;
-		/* Nagle: a small segment waits while data is in flight. */
-		if (len < mss && len == unsent && tp->snd_nxt != tp->snd_una &&
-		    !tp->fin_queued && !tp->nodelay)
 			break;
 		tcp_send_new(tp, len);
 	}
@@ -380,6 +427,8 @@ void tcp_push(struct tcp_sock *tp)
 	 * sends the window probe). */
 	if ((tp->snd_nxt != tp->snd_una || tcp_unsent(tp)) && !tp->rto_at_ms)
 		tcp_rearm_rto(tp);
+	if (tp->snd_nxt != snd_nxt) /* RFC 8985 7.2: new data sent */
+		tcp_tlp_schedule(tp);
 }
 
 /* Resend [seq, seq + len) from the send ring, or the FIN if seq is its
@@ -438,6 +487,58 @@ void tcp_sack_retransmit_head(struct tcp_sock *tp)
 	tp->sack->high_rxt = tp->snd_una + n;
 	tp->sack->rescue_rxt = tp->snd_una + n;
 	tp->sack->rescue_valid = true;
+	tp->head_rtx_valid = n != 0;
+	tp->head_rtx_seq = tp->snd_una;
+	tp->head_rtx_mark = tp->snd_max;
+}
+
+/* Again, within cwnd - pipe (RFC 6675 5 step C), HighRxt untouched. */
+void tcp_sack_retransmit_lost_head(struct tcp_sock *tp)
+{
+	u32 mss = tcp_send_mss(tp);
+	if ((u64)tcp_sack_pipe(tp->sack) + mss > (u64)tp->cc.cwnd * mss)
+		return;
+	TCP_INC(TcpExtTCPLostRetransmit);
+	tcp_retransmit_range(tp, tp->snd_una, mss);
+	tp->head_rtx_mark = tp->snd_max;
+}
+
+/* The last MSS of data sent (or the FIN alone): what a loss probe
+ * resends when there is no new data. Returns the sequence space. */
+static u32 tcp_retransmit_tail(struct tcp_sock *tp)
+{
+	u32 data_out = MIN(tp->snd_max - tp->snd_una, tp->sndq.len);
+	u32 len = MIN(data_out, tcp_send_mss(tp));
+	if (len == 0)
+		return tp->fin_sent ? tcp_retransmit_range(tp, tp->fin_seq, 0)
+				    : 0;
+	return tcp_retransmit_range(tp, tp->snd_una + data_out - len, len);
+}
+
+/*
+ * RFC 8985 7.3: the probe timeout fired with the tail unacknowledged.
+ * One segment of new data if the peer's window allows it (cwnd is not
+ * checked), else the last segment again; either way its ACK (or SACK)
+ * lets loss detection see a lost tail without waiting for the RTO.
+ * TLP.end_seq is SND.NXT after it; the RTO is armed afresh.
+ */
+void tcp_send_loss_probe(struct tcp_sock *tp)
+{
+	tp->tlp_at_ms = 0;
+	if (!tcp_tlp_allowed(tp))
+		return;
+	u32 len = tcp_wnd_allows(tp);
+	if (len) {
+		tcp_send_new(tp, len);
+		tp->tlp_retrans = false;
+	} else if (tcp_retransmit_tail(tp)) {
+		tp->tlp_retrans = true;
+	} else
+		return;
+	TCP_INC(TcpExtTCPLossProbes);
+	tp->tlp_in_flight = true;
+	tp->tlp_end_seq = tp->snd_nxt;
+	tcp_rearm_rto(tp);
 }
 
 /* RTO expiry: resend the first unacknowledged segment (RFC 6298 5.4). */

@@ -315,14 +315,46 @@ enum tcp_nextseg_kind tcp_sack_next_seg(struct tcp_sack_board *sb,
 	return TCP_NEXTSEG_NONE;
 }
 
-/* RFC 6675 5.1 and RFC 2018 8: after an RTO the SACK information is not
- * trusted (the receiver may renege); recovery ends. */
+/* RFC 6675 5.1: an RTO ends recovery. The SACKed ranges are kept (RFC
+ * 6675 5.1 and RFC 2018 Errata 1610 allow it where reneging is detected:
+ * tcp_sack_reneged; Linux keeps them too), so what the receiver
+ * holds is not sent again. */
 void tcp_sack_on_rto(struct tcp_sack_board *sb)
 {
 	sb->in_recovery = false;
 	sb->rescue_valid = false;
 	sb->recovery_point = sb->snd_nxt;
 	sb->high_rxt = sb->snd_una;
+}
+
+bool tcp_sack_reneged(const struct tcp_sack_board *sb)
+{
+	return sb->nr_ranges && sb->ranges[0].start == sb->snd_una;
+}
+
+void tcp_sack_forget(struct tcp_sack_board *sb)
+{
 	sb->nr_ranges = 0;
 	sb->sacked_bytes = 0;
+}
+
+const struct tcp_sack_block *
+tcp_sack_next_range(const struct tcp_sack_board *sb, u32 seq)
+{
+	for (unsigned i = 0; i < sb->nr_ranges; i++)
+		if (after(sb->ranges[i].end, seq))
+			return &sb->ranges[i];
+	return NULL;
+}
+
+u32 tcp_sack_sacked_below(const struct tcp_sack_board *sb, u32 seq)
+{
+	u32 o = off(sb, seq), bytes = 0;
+	for (unsigned i = 0; i < sb->nr_ranges; i++) {
+		u32 rs = off(sb, sb->ranges[i].start);
+		u32 re = off(sb, sb->ranges[i].end);
+		if (rs < o)
+			bytes += MIN(re, o) - rs;
+	}
+	return bytes;
 }

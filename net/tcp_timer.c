@@ -1,13 +1,15 @@
 /*
  * tcp_timer.c - the timers of a connection (RFC 6298 retransmission with
- * backoff and retry limits, RFC 1122 4.2.3.2 delayed ACK, TIME_WAIT,
- * the orphaned FIN_WAIT_2 timeout), all on ONE timer_list per control
+ * backoff and retry limits, the RFC 8985 7 tail loss probe, RFC 1122
+ * 4.2.3.2 delayed ACK, keepalive, TIME_WAIT, the orphaned FIN_WAIT_2
+ * timeout, the SO_LINGER deadline), all on ONE timer_list per control
  * block: each deadline is a field (0 = unset), the timer is armed for the
  * earliest, and tcp_timer_fire checks every deadline against now.
  *
  *   tcp_timer_fire -> tcp_rto_expired (resend the head, back off, or
- *   abort after the retry limit) | tcp_send_ack (delayed) | tcp_done
- *   (TIME_WAIT or FIN_WAIT_2 over)
+ *   abort after the retry limit) | tcp_send_loss_probe (PTO) |
+ *   tcp_send_ack (delayed) | tcp_done (TIME_WAIT or FIN_WAIT_2 over) |
+ *   tcp_linger_expired (RST)
  */
 #include <errno.h>
 #include <skiff/net/tcp.h>
@@ -33,7 +35,8 @@ void tcp_timer_update(struct tcp_sock *tp)
 {
 	u64 at = tcp_earliest(tcp_earliest(tp->rto_at_ms, tp->delack_at_ms),
 			      tcp_earliest(tp->tw_at_ms, tp->fin2_at_ms));
-	at = tcp_earliest(at, tp->keep_at_ms);
+	at = tcp_earliest(at, tcp_earliest(tp->keep_at_ms, tp->tlp_at_ms));
+	at = tcp_earliest(at, tp->linger_at_ms);
 	if (!at) {
 		del_timer(&tp->timer);
 		return;
@@ -46,6 +49,44 @@ void tcp_rearm_rto(struct tcp_sock *tp)
 {
 	u32 rto_ms = (tcp_rtt_rto_us(&tp->rtt) + 999) / 1000;
 	tp->rto_at_ms = tcp_now_ms() + rto_ms;
+	tcp_timer_update(tp);
+}
+
+/*
+ * RFC 8985 7.2: a probe is scheduled only in the Open state (no fast
+ * recovery, no RTO episode: SND.UNA has passed the RTO's SND.MAX), with
+ * SACK (as Linux: the probe's SACK is what reveals the lost tail), with
+ * data outstanding, no probe already out and a window open.
+ */
+bool tcp_tlp_allowed(const struct tcp_sock *tp)
+{
+	return tp->sack_ok && !tp->in_recovery && !tp->tlp_in_flight &&
+	       (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT) &&
+	       tp->snd_nxt != tp->snd_una && !tcp_in_loss(tp) &&
+	       tp->retransmits == 0 && tp->snd_wnd;
+}
+
+/* RFC 8985 7.2: PTO = 2 * SRTT (1 s without a sample), plus WCDelAckT
+ * when only one segment is in flight. */
+static u64 tcp_pto_ms(const struct tcp_sock *tp)
+{
+	u64 pto_ms =
+	    tp->rtt.srtt_us ? (2ull * tp->rtt.srtt_us + 999) / 1000 : 1000;
+	if (tp->snd_nxt - tp->snd_una <= tcp_send_mss(tp))
+		pto_ms += TCP_WCDELACK_MS;
+	return pto_ms;
+}
+
+/* The PTO is not armed when the RTO would fire first (7.2: PTO = min(PTO,
+ * RTO)), the RTO then does the work. */
+void tcp_tlp_schedule(struct tcp_sock *tp)
+{
+	tp->tlp_at_ms = 0;
+	if (tcp_tlp_allowed(tp)) {
+		u64 at = tcp_now_ms() + tcp_pto_ms(tp);
+		if (!tp->rto_at_ms || at < tp->rto_at_ms)
+			tp->tlp_at_ms = at;
+	}
 	tcp_timer_update(tp);
 }
 
@@ -84,6 +125,8 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 	}
 	TCP_INC(TcpExtTCPTimeouts);
 	tp->retransmits++;
+	tp->tlp_at_ms = 0;
+	tp->tlp_in_flight = false; /* RFC 8985 7.4: the RTO takes over */
 	if (tp->state != TCP_SYN_SENT && tp->state != TCP_SYN_RECV) {
 		/* RFC 5681 3.1 / RFC 6582 4: cwnd to one segment (not for a
 		 * zero-window probe), then go back N from SND.UNA. */
@@ -145,6 +188,21 @@ static void tcp_keepalive_timer(struct tcp_sock *tp, u64 now)
 	tp->keep_at_ms = now + tp->keep_intvl_ms;
 }
 
+/* SO_LINGER {1, n} ran out: if our data and FIN are still not all
+ * acknowledged, the connection is reset (RFC 9293 3.10.5 ABORT) and
+ * counted; true if it is gone. */
+static bool tcp_linger_expired(struct tcp_sock *tp)
+{
+	tp->linger_at_ms = 0;
+	if (tp->state != TCP_FIN_WAIT1 && tp->state != TCP_CLOSING &&
+	    tp->state != TCP_LAST_ACK)
+		return false;
+	TCP_INC(TcpExtTCPAbortOnLinger);
+	tcp_send_rst(tp);
+	tcp_done(tp);
+	return true;
+}
+
 /* Run every deadline that has passed; lock held, a reference taken. */
 static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 {
@@ -153,6 +211,9 @@ static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 		tcp_done(tp);
 		return;
 	}
+	if (tp->linger_at_ms && now >= tp->linger_at_ms &&
+	    tcp_linger_expired(tp))
+		return;
 	if (tp->fin2_at_ms && now >= tp->fin2_at_ms) {
 		tp->fin2_at_ms = 0;
 		if (tp->state == TCP_FIN_WAIT2) {
@@ -167,6 +228,8 @@ static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 	}
 	if (tp->rto_at_ms && now >= tp->rto_at_ms)
 		tcp_rto_expired(tp);
+	else if (tp->tlp_at_ms && now >= tp->tlp_at_ms)
+		tcp_send_loss_probe(tp);
 	if (tp->keep_at_ms && now >= tp->keep_at_ms && tp->state != TCP_CLOSE)
 		tcp_keepalive_timer(tp, now);
 	if (tp->state != TCP_CLOSE)

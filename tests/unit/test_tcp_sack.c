@@ -244,9 +244,15 @@ static void test_next_seg_rule3(void **state)
 	assert_int_equal(tcp_sack_next_seg(&sb, true, &ns), TCP_NEXTSEG_NEW);
 }
 
-static void test_rto_forgets(void **state)
+/* An RTO ends recovery but keeps the SACKed ranges (RFC 2018 Errata
+ * 1610; this test used to expect them forgotten, as RFC 2018 8 first
+ * said): segments 0-2 are lost below three SACKed, 6-9 in the pipe. A
+ * range that the cumulative ACK reaches but does not pass is reneging,
+ * and the caller forgets them all. */
+static void test_rto_keeps_ranges_until_reneging(void **state)
 {
 	struct tcp_sack_board sb;
+	struct tcp_sack_result r;
 	const u32 b = 0;
 
 	(void)state;
@@ -255,8 +261,17 @@ static void test_rto_forgets(void **state)
 	tcp_sack_enter_recovery(&sb);
 	tcp_sack_on_rto(&sb);
 	assert_false(sb.in_recovery);
+	assert_int_equal(sb.nr_ranges, 1);
+	assert_int_equal(tcp_sack_pipe(&sb), 4 * MSS);
+	assert_int_equal(tcp_sack_sacked_below(&sb, b + 4 * MSS), MSS);
+	assert_ptr_equal(tcp_sack_next_range(&sb, b), &sb.ranges[0]);
+	assert_null(tcp_sack_next_range(&sb, b + 6 * MSS));
+	assert_false(tcp_sack_reneged(&sb));
+	tcp_sack_update(&sb, b + 3 * MSS, NULL, 0, &r); /* up to it only */
+	assert_true(tcp_sack_reneged(&sb));
+	tcp_sack_forget(&sb);
 	assert_int_equal(sb.nr_ranges, 0);
-	assert_int_equal(tcp_sack_pipe(&sb), 10 * MSS);
+	assert_int_equal(tcp_sack_pipe(&sb), 7 * MSS);
 }
 
 /* Everything again with the window straddling 2^32. */
@@ -391,7 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_is_lost),
 	    cmocka_unit_test(test_pipe_and_next_seg),
 	    cmocka_unit_test(test_next_seg_rule3),
-	    cmocka_unit_test(test_rto_forgets),
+	    cmocka_unit_test(test_rto_keeps_ranges_until_reneging),
 	    cmocka_unit_test(test_wraparound),
 	    cmocka_unit_test(test_tiny_mss_many_blocks),
 	    cmocka_unit_test(test_random_against_model),

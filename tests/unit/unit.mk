@@ -116,6 +116,9 @@ UNIT_SRCS_netfilter := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC) \
 
 # TCP (the core) on the host-built stack.
 UNIT_SRCS_tcp := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+# TCP's header prediction and loss recovery, on the host-built stack.
+UNIT_SRCS_tcp_fastpath := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
+UNIT_SRCS_tcp_recovery := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
 # The HTTP request parser (apps/httpd/), pure: tested alone.
 UNIT_SRCS_http_parse := apps/httpd/http_parse.c

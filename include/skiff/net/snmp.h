@@ -94,17 +94,24 @@
 	X(TcpExtDelayedACKs)                                                   \
 	X(TcpExtListenOverflows)                                               \
 	X(TcpExtListenDrops)                                                   \
+	X(TcpExtTCPHPHits)                                                     \
 	X(TcpExtTCPPureAcks)                                                   \
+	X(TcpExtTCPHPAcks)                                                     \
 	X(TcpExtTCPRenoRecovery)                                               \
 	X(TcpExtTCPSackRecovery)                                               \
+	X(TcpExtTCPSACKReneging)                                               \
+	X(TcpExtTCPLostRetransmit)                                             \
 	X(TcpExtTCPFastRetrans)                                                \
 	X(TcpExtTCPTimeouts)                                                   \
+	X(TcpExtTCPLossProbes)                                                 \
+	X(TcpExtTCPLossProbeRecovery)                                          \
 	X(TcpExtTCPDSACKOldSent)                                               \
 	X(TcpExtTCPDSACKOfoSent)                                               \
 	X(TcpExtTCPDSACKRecv)                                                  \
 	X(TcpExtTCPAbortOnData)                                                \
 	X(TcpExtTCPAbortOnClose)                                               \
 	X(TcpExtTCPAbortOnTimeout)                                             \
+	X(TcpExtTCPAbortOnLinger)                                              \
 	X(TcpExtTCPMemoryPressures)                                            \
 	X(TcpExtTCPTimeWaitOverflow)                                           \
 	X(TcpExtTCPReqQFullDoCookies)                                          \

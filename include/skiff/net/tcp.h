@@ -15,7 +15,8 @@
  *       tcp_transmit_seg (one segment built fresh from the ring with
  *       MAX_HEADER headroom) -> ip_send_skb
  *   Timers: one timer per connection set to its earliest deadline
- *       (retransmit, delayed ACK, TIME_WAIT, FIN_WAIT_2); tcp_timer_fire
+ *       (retransmit, loss probe, delayed ACK, keepalive, TIME_WAIT,
+ *       FIN_WAIT_2, linger); tcp_timer_fire
  *       checks each one against `now`.
  *
  * Data lives in two chunked byte rings per connection (tcp_ring.h), not
@@ -83,6 +84,8 @@ enum tcp_state {
 #define TCP_KEEPINTVL_DEFAULT_MS 75000
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
+#define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
+#define TCP_LINGER_MAX_S 3600	     /* longest SO_LINGER timeout */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
  * at the time they are compared (stored as sequence numbers). */
@@ -102,6 +105,7 @@ struct tcp_seg {
 	const u8 *data;	     /* payload */
 	u32 len;	     /* payload bytes */
 	u32 seg_len;	     /* len + SYN + FIN */
+	u8 hdr_len;	     /* header bytes, options included */
 };
 
 struct tcp_sock {
@@ -135,6 +139,14 @@ struct tcp_sock {
 	struct tcp_sack_board *sack;
 	bool cwnd_limited; /* the last push stopped at cwnd */
 	u32 recover;	   /* SND.MAX when recovery or loss began */
+	/* The tail loss probe (RFC 8985 7): PTO deadline, and the probe out. */
+	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
+	bool tlp_retrans;   /* it was a retransmission (not new data) */
+	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
+	/* The head resent in SACK recovery: at head_rtx_seq, when SND.MAX
+	 * was head_rtx_mark (a SACK above it: the resend was lost). */
+	bool head_rtx_valid;
+	u32 head_rtx_seq, head_rtx_mark;
 	/* receive sequence variables */
 	u32 irs, rcv_nxt;
 	u32 rcv_wup;	  /* RCV.NXT when the window was last sent */
@@ -171,6 +183,7 @@ struct tcp_sock {
 	struct timer_list timer;
 	u64 rto_at_ms, delack_at_ms, tw_at_ms, fin2_at_ms; /* 0 = unset */
 	u64 keep_at_ms; /* next keepalive check, 0 = off */
+	u64 tlp_at_ms;	/* the probe timeout (PTO), 0 = unset */
 
 	/* Keepalive (RFC 1122 4.2.3.6), Linux's defaults and knobs. */
 	bool keepalive;
@@ -190,6 +203,8 @@ struct tcp_sock {
 	bool in_hash;
 	bool nodelay;	   /* TCP_NODELAY: no Nagle */
 	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
+	u32 linger_ms;	   /* SO_LINGER {1, n}: n s to deliver after close */
+	u64 linger_at_ms;  /* then RST if not all acknowledged (0 = unset) */
 	int err;	   /* pending error for the app (negative errno) */
 	int soft_err;	   /* last soft ICMP error, reported on timeout */
 	u32 refs;
@@ -244,6 +259,11 @@ long tcp_recv(struct tcp_sock *tp, void *buf, size_t len, bool peek);
 int tcp_shutdown_wr(struct tcp_sock *tp);
 int tcp_set_keepalive(struct tcp_sock *tp, bool on, int idle_s, int intvl_s,
 		      int cnt);
+/* SO_LINGER: off; {1, 0} close aborts with RST; {1, secs} close returns
+ * at once and the orphan gets secs to have everything acknowledged, else
+ * RST (TcpExtTCPAbortOnLinger). On: secs 0..TCP_LINGER_MAX_S, or
+ * -EINVAL. */
+int tcp_set_linger(struct tcp_sock *tp, bool on, int secs);
 /* The app is done: FIN (or RST if unread data or abort), then orphan. */
 void tcp_close(struct tcp_sock *tp, bool abort);
 u32 tcp_poll(struct tcp_sock *tp); /* SOCK_EV_* */
@@ -281,6 +301,9 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s);
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
+/* Header prediction (the fast path) on: true but in tests that compare
+ * the two paths on the same segments. */
+extern bool tcp_header_prediction;
 /* The largest receive buffer this connection may use (window scale). */
 u32 tcp_rcvbuf_max(const struct tcp_sock *tp);
 /* Our window scale for a receive buffer of up to buf bytes. */
@@ -301,13 +324,31 @@ void tcp_retransmit_head(struct tcp_sock *tp);
  * picks (retransmissions, new data, the rescue). */
 void tcp_sack_xmit(struct tcp_sock *tp);
 void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
+/* The head's resend was lost: resend it again if the pipe allows. */
+void tcp_sack_retransmit_lost_head(struct tcp_sock *tp);
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
+/* Linux's tcp_may_send_now: tcp_push would send a new segment now
+ * (peer's window, cwnd with limited transmit, Nagle). */
+bool tcp_may_send_now(const struct tcp_sock *tp);
+/* RFC 8985 7.3: the probe timeout fired. */
+void tcp_send_loss_probe(struct tcp_sock *tp);
 u32 tcp_rcv_window(struct tcp_sock *tp); /* free space, unscaled */
+
+/* After an RTO, until SND.UNA passes the SND.MAX it had (RFC 6582 4,
+ * RFC 6675 5.1): no fast recovery, no loss probe (Linux's CA_Loss). */
+static inline bool tcp_in_loss(const struct tcp_sock *tp)
+{
+	return !tp->in_recovery && before(tp->snd_una, tp->recover);
+}
 
 /* tcp_timer.c */
 void tcp_timer_init(struct tcp_sock *tp);
 void tcp_timer_update(struct tcp_sock *tp); /* re-arm to the earliest */
 void tcp_rearm_rto(struct tcp_sock *tp);
+/* RFC 8985 7.2: arm the probe timeout if a tail loss probe is allowed,
+ * else clear it. */
+void tcp_tlp_schedule(struct tcp_sock *tp);
+bool tcp_tlp_allowed(const struct tcp_sock *tp);
 void tcp_delack_schedule(struct tcp_sock *tp);
 void tcp_enter_timewait(struct tcp_sock *tp);
 void tcp_keepalive_reset(struct tcp_sock *tp); /* a segment arrived */

@@ -25,8 +25,9 @@
  * as if it were sent, so the caller must send it. tcp_sack_update reports
  * res.recovery_done when ack passes RecoveryPoint (RFC 6675 5 step C is
  * over; the caller calls tcp_sack_exit_recovery). On RTO:
- * tcp_sack_on_rto(&sb) (RFC 6675 5.1: recovery ends, SACK information is
- * discarded, RFC 2018 8).
+ * tcp_sack_on_rto(&sb) (RFC 6675 5.1: recovery ends; the SACKed ranges
+ * are kept, RFC 2018 Errata 1610, and the caller forgets them
+ * (tcp_sack_forget) when tcp_sack_reneged says the receiver reneged).
  */
 #ifndef SKIFF_NET_TCP_SACK_H
 #define SKIFF_NET_TCP_SACK_H
@@ -105,7 +106,16 @@ void tcp_sack_exit_recovery(struct tcp_sack_board *sb);
 enum tcp_nextseg_kind tcp_sack_next_seg(struct tcp_sack_board *sb,
 					bool new_data_ok,
 					struct tcp_nextseg *seg);
-/* RTO: leave recovery, forget SACK information and HighRxt. */
+/* RTO: leave recovery and forget HighRxt; the SACKed ranges stay. */
 void tcp_sack_on_rto(struct tcp_sack_board *sb);
+/* A range begins at HighACK: a receiver that held it would have ACKed
+ * past it, so it dropped it (reneging, RFC 2018 8). */
+bool tcp_sack_reneged(const struct tcp_sack_board *sb);
+void tcp_sack_forget(struct tcp_sack_board *sb); /* every range */
+/* The lowest range that ends after seq (it may hold seq), or NULL. */
+const struct tcp_sack_block *
+tcp_sack_next_range(const struct tcp_sack_board *sb, u32 seq);
+/* Bytes SACKed in [snd_una, seq). */
+u32 tcp_sack_sacked_below(const struct tcp_sack_board *sb, u32 seq);
 
 #endif

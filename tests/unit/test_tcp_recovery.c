@@ -1,0 +1,535 @@
+/*
+ * test_tcp_recovery.c - loss recovery that does not wait for the RTO:
+ * Limited Transmit (RFC 3042), Early Retransmit (RFC 5827) and the tail
+ * loss probe (RFC 8985 7), each fed ACKs as bytes with the fake clock
+ * and checked on the segments that come out.
+ */
+#include "tcp_test.h"
+
+static u8 data[64 * 1460];
+
+/* An ACK from the peer: ack is relative to our ISN + 1 (c->oseq at
+ * open), with up to two SACK blocks (same base) and a timestamp. */
+struct ack_spec {
+	u32 ack;
+	u32 sack[2][2];
+	u8 nr_sack;
+	bool ts;
+	u32 tsval, tsecr;
+	bool dsack_first; /* sack[0] is a D-SACK */
+};
+
+static void send_ack(const struct conn *c, u32 base, const struct ack_spec *a)
+{
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c->pseq,
+			      .ack = base + a->ack,
+			      .wnd = 512};
+	if (a->ts) {
+		ps.opt.present |= TCP_OPT_TS;
+		ps.opt.tsval = a->tsval;
+		ps.opt.tsecr = a->tsecr;
+	}
+	for (u8 i = 0; i < a->nr_sack; i++) {
+		ps.opt.present |= TCP_OPT_SACK;
+		ps.opt.sack[i].start = base + a->sack[i][0];
+		ps.opt.sack[i].end = base + a->sack[i][1];
+	}
+	ps.opt.nr_sack = a->nr_sack;
+	peer_send_to(c->pport, LPORT, &ps);
+}
+
+static void dupack(const struct conn *c, u32 base)
+{
+	struct ack_spec a = {.ack = 0};
+	send_ack(c, base, &a);
+}
+
+/* ---- Limited Transmit ---------------------------------------------------- */
+
+/* cwnd (10) full with more data waiting: the first and the second
+ * duplicate ACK each release one new segment (FlightSize up to cwnd + 2
+ * SMSS), cwnd unchanged; the third starts fast retransmit. */
+static void test_limited_transmit_newreno(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 100000);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 20 * 1460), 20 * 1460);
+	for (u32 i = 0; i < 10; i++)
+		expect_seg(&o, TCP_FLAG_ACK, base + i * 1460, c.pseq);
+	expect_none();
+	for (u32 i = 0; i < 2; i++) {
+		dupack(&c, base);
+		expect_seg(&o, TCP_FLAG_ACK, base + (10 + i) * 1460, c.pseq);
+		assert_int_equal(o.len, 1460);
+		expect_none();
+		assert_int_equal(c.tp->cc.cwnd, TCP_INIT_CWND);
+		assert_false(c.tp->in_recovery);
+	}
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPRenoRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* With SACK: duplicate ACKs are ACKs that SACK new data (RFC 6675 2);
+ * the first two still send new data, not retransmissions. */
+static void test_limited_transmit_sack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 110000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 20 * 1460), 20 * 1460);
+	drain(); /* ten segments; the first is lost */
+	for (u32 i = 0; i < 2; i++) {
+		struct ack_spec a = {.sack = {{1460, (2 + i) * 1460}},
+				     .nr_sack = 1};
+		send_ack(&c, base, &a);
+		expect_seg(&o, TCP_FLAG_ACK, base + (10 + i) * 1460, c.pseq);
+		expect_none();
+		assert_false(c.tp->in_recovery);
+	}
+	struct ack_spec a = {.sack = {{1460, 4 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* RFC 6675 5 step 4 */
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- Early Retransmit ---------------------------------------------------- */
+
+/* Two segments out and nothing else to send: one duplicate ACK is all
+ * the peer can send, and it is enough (RFC 5827 3.1: ER_thresh = 1). */
+static void test_early_retransmit_two_segments(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 120000);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 2 * 1460), 2 * 1460);
+	drain();
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	expect_none();
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPFastRetrans), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Three segments with SACK: the threshold is two ACKs that SACK data. */
+static void test_early_retransmit_three_segments_sack(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 130000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1460), 3 * 1460);
+	drain();
+	struct ack_spec a1 = {.sack = {{1460, 2 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a1);
+	expect_none();
+	struct ack_spec a2 = {.sack = {{1460, 3 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a2);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(o.len, 1460);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Not early while new data may still go: with two segments out and a
+ * 300-byte tail that TCP_NODELAY lets out, the first duplicate ACK sends
+ * the tail (limited transmit) instead of a retransmission (RFC 5827 3:
+ * only when no new segment can be sent). The second then finds three
+ * segments out and nothing to send: ER_thresh = 2, the head goes. */
+static void test_early_retransmit_not_with_new_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn(&c, 140000);
+	u32 base = c.oseq;
+	c.tp->nodelay = true;
+	c.tp->cc.cwnd = 2;
+	assert_int_equal(tcp_send(c.tp, data, 2 * 1460 + 300), 2 * 1460 + 300);
+	drain(); /* two segments: cwnd */
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base + 2 * 1460, c.pseq);
+	assert_int_equal(o.len, 300); /* limited transmit */
+	expect_none();
+	assert_false(c.tp->in_recovery);
+	dupack(&c, base);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_true(c.tp->in_recovery);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Whether the head (at seq) is among the segments sent now. */
+static bool head_resent(u32 seq)
+{
+	static struct out_seg o;
+	bool found = false;
+	while (pop_seg(&o))
+		found |= o.h.seq == seq && o.len > 0;
+	return found;
+}
+
+/* SACK recovery resends the head once (RFC 6675); if that resend is
+ * lost, data first sent after it gets SACKed while the head stays
+ * unacknowledged: the head goes again (TcpExtTCPLostRetransmit) instead
+ * of waiting for the RTO. SACKs of data sent before the resend do not
+ * count. */
+static void test_lost_retransmission_resent(void **state)
+{
+	struct conn c;
+	(void)state;
+	open_conn_opts(&c, 210000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 30 * 1460), 30 * 1460);
+	drain(); /* segments 0-9; 0 is lost */
+	struct ack_spec a = {.sack = {{1460, 4 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	assert_true(head_resent(base)); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	u32 mark = c.tp->head_rtx_mark - base;
+	assert_int_equal(mark, 10 * 1460);
+	for (u32 end = 5; end <= 10; end++) { /* new data goes out */
+		a.sack[0][1] = end * 1460;
+		send_ack(&c, base, &a);
+		assert_false(head_resent(base));
+	}
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 0);
+	assert_true(after(c.tp->snd_max, base + 11 * 1460));
+	a.sack[0][1] = 11 * 1460; /* sent after the resend: it was lost */
+	send_ack(&c, base, &a);
+	assert_true(head_resent(base));
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	struct ack_spec full = {.ack = 11 * 1460};
+	send_ack(&c, base, &full);
+	assert_false(c.tp->head_rtx_valid &&
+		     c.tp->snd_una == c.tp->head_rtx_seq);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- after an RTO ---------------------------------------------------------
+ */
+
+/* Ten segments out, the peer SACKs only the sixth (one duplicate ACK:
+ * no recovery), then silence: the RTO resends the head with cwnd 1. The
+ * SACKed segment is remembered across the RTO (RFC 2018 Errata 1610, as
+ * Linux): going back from SND.UNA, slow start resends 1-4 and 6-7, never
+ * 5, and does not count it in flight. */
+static void test_rto_keeps_sack_and_skips_it(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 190000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
+	drain();
+	struct ack_spec a = {.sack = {{5 * 1460, 6 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	expect_none();
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO */
+	expect_none();
+	assert_int_equal(c.tp->cc.cwnd, 1);
+	a.ack = 1460;
+	send_ack(&c, base, &a);
+	expect_seg(&o, TCP_FLAG_ACK, base + 1 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1460, c.pseq);
+	expect_none();
+	a.ack = 3 * 1460;
+	send_ack(&c, base, &a);
+	assert_int_equal(c.tp->cc.cwnd, 4);
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 4 * 1460, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 6 * 1460, c.pseq); /* not 5 */
+	expect_seg(&o, TCP_FLAG_ACK, base + 7 * 1460, c.pseq);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReneging), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* The same, but the peer reneges: its ACK stops at the start of the
+ * range it SACKed. The ranges are forgotten (TcpExtTCPSACKReneging) and
+ * SND.NXT goes back, so segment 5 is sent after all. */
+static void test_rto_sack_reneging(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	open_conn_opts(&c, 195000, TCP_OPT_SACK_PERM);
+	u32 base = c.oseq;
+	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
+	drain();
+	struct ack_spec a = {.sack = {{5 * 1460, 6 * 1460}}, .nr_sack = 1};
+	send_ack(&c, base, &a);
+	host_clock_advance_ms(1000);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO */
+	struct ack_spec r = {.ack = 5 * 1460};	    /* reneged: no SACK now */
+	send_ack(&c, base, &r);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReneging), 1);
+	assert_int_equal(c.tp->sack->nr_ranges, 0);
+	expect_seg(&o, TCP_FLAG_ACK, base + 5 * 1460, c.pseq);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- Tail loss probe ----------------------------------------------------- */
+
+/* A SACK + timestamps connection with one RTT sample of 20 ms: SRTT
+ * 20.001 ms, RTO 200 ms (the floor). */
+static u32 tlp_open(struct conn *c, u32 isn)
+{
+	struct out_seg o;
+	open_conn_opts(c, isn, TCP_OPT_SACK_PERM | TCP_OPT_TS);
+	u32 base = c->oseq;
+	assert_int_equal(tcp_send(c->tp, data, 1448), 1448);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c->pseq);
+	host_clock_advance_ms(20);
+	struct ack_spec a = {
+	    .ack = 1448, .ts = true, .tsval = 1, .tsecr = o.h.opt.tsval};
+	send_ack(c, base, &a);
+	expect_none();
+	assert_int_equal(c->tp->rtt.srtt_us, 20001);
+	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), TCP_RTO_MIN_US);
+	return base + 1448;
+}
+
+/* Three segments and nothing more to send; no ACK comes. At PTO =
+ * 2 * SRTT (41 ms, rounded up) the last segment goes again (the RTO
+ * would wait 200 ms); its ACK, covering all without a D-SACK, shows the
+ * probe repaired a loss: cwnd comes down. */
+static void test_tlp_probe_retransmits_tail(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 150000);
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	for (u32 i = 0; i < 3; i++)
+		expect_seg(&o, TCP_FLAG_ACK | (i == 2 ? TCP_FLAG_PSH : 0),
+			   base + i * 1448, c.pseq);
+	u32 ts = o.h.opt.tsval;
+	host_clock_advance_ms(40);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1448, c.pseq);
+	assert_int_equal(o.len, 1448);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	assert_true(c.tp->tlp_in_flight);
+	u32 cwnd = c.tp->cc.cwnd;
+	struct ack_spec a = {
+	    .ack = 1448 + 3 * 1448, .ts = true, .tsval = 2, .tsecr = ts};
+	send_ack(&c, base - 1448, &a);
+	assert_false(c.tp->tlp_in_flight);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbeRecovery), 1);
+	assert_true(c.tp->cc.cwnd < cwnd);
+	assert_int_equal(c.tp->cc.cwnd, c.tp->cc.ssthresh);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* The probe's ACK carries a D-SACK of it: the original had arrived (only
+ * its ACK was lost), so no loss, no cwnd reduction (RFC 8985 7.4). */
+static void test_tlp_dsack_means_no_loss(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 160000);
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	drain();
+	host_clock_advance_ms(41);
+	expect_seg(&o, TCP_FLAG_ACK, base + 2 * 1448, c.pseq);
+	u32 cwnd = c.tp->cc.cwnd;
+	u32 b = base - 1448;
+	struct ack_spec a = {.ack = 4 * 1448,
+			     .sack = {{3 * 1448, 4 * 1448}},
+			     .nr_sack = 1,
+			     .ts = true,
+			     .tsval = 2,
+			     .tsecr = o.h.opt.tsval};
+	send_ack(&c, b, &a);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKRecv), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbeRecovery), 0);
+	assert_true(c.tp->cc.cwnd >= cwnd);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* New data waiting behind cwnd: the probe is a new segment (the window
+ * allows it; cwnd is not checked, RFC 8985 7.3). */
+static void test_tlp_probe_sends_new_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 170000);
+	c.tp->cc.cwnd = 2;
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1448), 3 * 1448);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	expect_seg(&o, TCP_FLAG_ACK, base + 1448, c.pseq);
+	expect_none(); /* cwnd 2 */
+	host_clock_advance_ms(40);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base + 2 * 1448, c.pseq);
+	assert_int_equal(o.len, 1448);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_false(c.tp->tlp_retrans);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* One segment in flight: PTO = 2 SRTT + WCDelAckT (241 ms), later than
+ * the RTO (200 ms), so no probe is armed and the RTO does the work
+ * (RFC 8985 7.2: PTO = min(PTO, RTO)). */
+static void test_tlp_one_segment_waits_for_rto(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 175000);
+	assert_int_equal(tcp_send(c.tp, data, 1448), 1448);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c.pseq);
+	assert_int_equal(c.tp->tlp_at_ms, 0);
+	host_clock_advance_ms(199);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* No probe without SACK (as Linux): the RTO does the work. And after the
+ * probe, if nothing answers, the RTO fires RTO after the probe. */
+static void test_tlp_then_rto(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 180000);
+	assert_int_equal(tcp_send(c.tp, data, 4 * 1448), 4 * 1448);
+	drain();
+	host_clock_advance_ms(41);
+	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1448, c.pseq); /* probe */
+	host_clock_advance_ms(199);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO: the head */
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	assert_false(c.tp->tlp_in_flight);
+	tcp_close(c.tp, true);
+	drain();
+
+	open_conn(&c, 181000); /* no SACK */
+	assert_int_equal(tcp_send(c.tp, data, 3 * 1460), 3 * 1460);
+	drain();
+	assert_int_equal(c.tp->tlp_at_ms, 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* Reordering hands us a duplicate ACK whose TSval is older than
+ * TS.Recent: PAWS (RFC 7323 5.3) would drop it with its SACK blocks and
+ * the third duplicate ACK would never be counted. As Linux
+ * (tcp_disordered_ack), a pure duplicate ACK at RCV.NXT that changes no
+ * window and is at most an RTO older passes; an old ACK that
+ * acknowledges new data, or one older than the RTO, is still dropped. */
+static void test_paws_lets_disordered_dupacks_through(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 base = tlp_open(&c, 200000), b = base - 1448;
+	assert_int_equal(tcp_send(c.tp, data, 6 * 1448), 6 * 1448);
+	drain();
+	struct ack_spec d = {.ack = 1448,
+			     .sack = {{3 * 1448, 4 * 1448}},
+			     .nr_sack = 1,
+			     .ts = true,
+			     .tsval = 5};
+	send_ack(&c, b, &d); /* dupack 1 */
+	d.tsval = 7;
+	d.sack[0][1] = 5 * 1448;
+	send_ack(&c, b, &d); /* dupack 2, TS.Recent 7 */
+	assert_int_equal(c.tp->ts_recent, 7);
+	expect_none();
+	struct ack_spec old = {.ack = 1448 + 1448, .ts = true, .tsval = 6};
+	send_ack(&c, b, &old); /* acks new data: PAWS drops it */
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq); /* PAWS's ACK */
+	assert_int_equal(c.tp->snd_una, base);
+	d.tsval = 7 - 300; /* older than the RTO (200 ms): dropped */
+	send_ack(&c, b, &d);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq);
+	assert_int_equal(c.tp->dupacks, 2);
+	d.tsval = 6; /* the third, disordered: counted */
+	send_ack(&c, b, &d);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
+	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* fast retransmit */
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(c.tp->ts_recent, 7);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+static int rec_setup(void **state)
+{
+	for (u32 i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 7 + 1);
+	return setup(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_limited_transmit_newreno, rec_setup),
+	    cmocka_unit_test_setup(test_limited_transmit_sack, rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_two_segments,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_three_segments_sack,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_early_retransmit_not_with_new_data,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_lost_retransmission_resent, rec_setup),
+	    cmocka_unit_test_setup(test_rto_keeps_sack_and_skips_it, rec_setup),
+	    cmocka_unit_test_setup(test_rto_sack_reneging, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_probe_retransmits_tail, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_dsack_means_no_loss, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_probe_sends_new_data, rec_setup),
+	    cmocka_unit_test_setup(test_tlp_one_segment_waits_for_rto,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_tlp_then_rto, rec_setup),
+	    cmocka_unit_test_setup(test_paws_lets_disordered_dupacks_through,
+				   rec_setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -42,6 +42,9 @@ from robust_env import mem, settle_mem
 from skiff_qemu import slow, time_limit
 
 MIB = 1 << 20
+# The client gives up on a connection that moves no byte for this long;
+# the worst RTO backoff these profiles produce is a few seconds.
+IO_TIMEOUT = 120
 HTTP_PORT = 80
 ECHO_PORT = 7
 
@@ -128,7 +131,11 @@ def echo():
                 out["echo_reader"] = repr(e)
         r = threading.Thread(target=reader)
         r.start()
-        s.sendall(data)
+        # Not sendall: its timeout bounds the whole call, this one each
+        # send (IO is an idle limit, like the reader's).
+        view, off = memoryview(data), 0
+        while off < ECHO_N:
+            off += s.send(view[off:off + 65536])
         r.join()
         s.close()
         out["echo"] = {{"length": n[0], "match": n[0] == ECHO_N and
@@ -158,7 +165,8 @@ def boot(t, ns):
 def transfer(ns, http_n, echo_n, limit):
     """Both transfers at once; returns the client's results."""
     code = CLIENT.format(addr=GUEST_ADDR, http_n=http_n, echo_n=echo_n,
-                         io=300, http_port=HTTP_PORT, echo_port=ECHO_PORT)
+                         io=IO_TIMEOUT, http_port=HTTP_PORT,
+                         echo_port=ECHO_PORT)
     p = ns.run([PYTHON, "-c", code], timeout=limit)
     assert p.returncode == 0 and p.stdout.strip(), \
         f"client: {p.stdout}{p.stderr}"
@@ -211,15 +219,19 @@ def run_profile(t, ns, vm, base, name, http_n, echo_n, limit):
     r = transfer(ns, http_n, echo_n, limit)
     secs = time.monotonic() - t0
     c = ns.stop_impair()
+    failed = not (r["http"].get("match") and r["echo"].get("match"))
+    # What Skiff still holds of a transfer that failed (a stall shows as
+    # a connection with data queued and no progress).
+    ss = vm.cmd("ss -tani", timeout=30) if failed else ""
     note = (f"{name} ({PROFILES[name]}): {http_n // MIB} MiB HTTP in "
             f"{r['http'].get('seconds')} s, {echo_n / MIB:g} MiB echo in "
             f"{r['echo'].get('seconds')} s, {secs:.0f} s in all")
     print("    " + note, flush=True)
     assert r["http"].get("status", "").startswith("HTTP/1.1 200") and \
         r["http"].get("length") == http_n and r["http"].get("match"), \
-        f"{note}: download {r}"
+        f"{note}: download {r}\nss -tani:\n{ss}"
     assert r["echo"].get("length") == echo_n and r["echo"].get("match"), \
-        f"{note}: echo {r}"
+        f"{note}: echo {r}\nss -tani:\n{ss}"
     for d in ("to_guest", "to_host"):
         for what in EVIDENCE[name]:
             assert c[d][what] > 0, f"{note}: the relay never {what} {d}: {c}"

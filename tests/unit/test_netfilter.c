@@ -505,6 +505,41 @@ static void test_ct_cap(void **state)
 	assert_int_equal(nf_ct_init(0), 0);
 }
 
+/* A full table whose first 200 slots (where the eviction cursor starts)
+ * hold assured flows side by side: a new flow still evicts one of the
+ * unassured flows behind them instead of being refused. */
+static void test_ct_evict_past_assured_run(void **state)
+{
+	(void)state;
+	u64 t = 100 * SEC;
+	struct nf_ct_stats s;
+	assert_int_equal(nf_ct_init(256), 0);
+	for (u16 i = 0; i < 200; i++) { /* replied: assured */
+		struct nf_pkt q = udp_pkt(OUR_IP, PEER_IP, 1000 + i, 53);
+		struct nf_pkt a = udp_pkt(PEER_IP, OUR_IP, 53, 1000 + i);
+		ct_step(&q, t);
+		ct_step(&a, t);
+	}
+	for (u16 i = 0; i < 56; i++) { /* never replied */
+		struct nf_pkt u = udp_pkt(PEER_IP, OUR_IP, 3000 + i, 7);
+		ct_step(&u, t);
+	}
+	nf_ct_get_stats(&s);
+	assert_int_equal(s.count, 256);
+	for (u16 i = 0; i < 60; i++) {
+		struct nf_pkt n = udp_pkt(PEER_IP, OUR_IP, 5000 + i, 7);
+		assert_int_equal(ct_step(&n, t), NF_CT_NEW); /* confirmed */
+	}
+	nf_ct_get_stats(&s);
+	assert_int_equal(s.early_drop, 60);
+	assert_int_equal(s.drop, 0);
+	assert_int_equal(s.count, 256);
+	/* Every assured flow is still there. */
+	struct nf_pkt a = udp_pkt(PEER_IP, OUR_IP, 53, 1000);
+	assert_int_equal(ct_step(&a, t), NF_CT_ESTABLISHED);
+	assert_int_equal(nf_ct_init(0), 0);
+}
+
 /* ---- the chains ------------------------------------------------------------
  */
 
@@ -888,6 +923,7 @@ int main(void)
 	    cmocka_unit_test(test_ct_tcp),
 	    cmocka_unit_test(test_ct_udp_icmp),
 	    cmocka_unit_test(test_ct_cap),
+	    cmocka_unit_test(test_ct_evict_past_assured_run),
 	    cmocka_unit_test(test_table_edits),
 	    cmocka_unit_test(test_dispatch_equals_linear),
 	    cmocka_unit_test(test_bench),

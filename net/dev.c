@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <skiff/net/ether.h>
+#include <skiff/net/gso.h>
 #include <skiff/net/neighbour.h>
 #include <skiff/netdevice.h>
 #include <skiff/platform.h>
@@ -468,9 +469,13 @@ int netif_receive_skb(struct sk_buff *skb)
 
 /* ---- transmit ----------------------------------------------------------- */
 
+/* What the device cannot offload is done first (net/gso.c): a GSO frame
+ * may become several segments, each queued. */
 int dev_queue_xmit(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
+	struct sk_buff_head frames;
+	int err;
 	BUG_ON(!dev);
 
 	if (!(dev->flags & IFF_UP) || !dev->carrier) {
@@ -479,7 +484,20 @@ int dev_queue_xmit(struct sk_buff *skb)
 		kfree_skb(skb);
 		return -ENETDOWN;
 	}
-	return qdisc_xmit(dev, skb);
+	if (likely(skb->ip_summed != CHECKSUM_PARTIAL ||
+		   (dev->features & NETIF_F_IP_CSUM)) &&
+	    likely(!skb_is_gso(skb)))
+		return qdisc_xmit(dev, skb); /* nothing to do: the fast path */
+	skb_queue_head_init(&frames);
+	err = validate_xmit_skb(dev, skb, &frames);
+	if (err)
+		dev->stats.tx_dropped++;
+	while ((skb = skb_dequeue(&frames)) != NULL) {
+		int e = qdisc_xmit(dev, skb);
+		if (e)
+			err = e;
+	}
+	return err;
 }
 
 void net_dev_init(void)

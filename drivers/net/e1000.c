@@ -104,6 +104,7 @@ struct e1000_adapter {
 	u64 rx_csum_good, rx_csum_bad;
 	u64 tx_doorbells, irq_other, irq_none;
 	u64 link_changes;
+	u64 mmio_reads, mmio_writes; /* register accesses (er32/ew32) */
 	char irq_name[2][IFNAMSIZ + 8];
 };
 
@@ -128,18 +129,22 @@ static const struct e1000_chip chip_82574l = {
 
 /* ---- register access -------------------------------------------------- */
 
-static inline u32 er32(const struct e1000_adapter *ad, u32 reg)
+/* Every register access traps to the emulator (a VM exit under KVM, an
+ * I/O callback under TCG): they are counted, for `ethtool -S`. */
+static inline u32 er32(struct e1000_adapter *ad, u32 reg)
 {
+	ad->mmio_reads++;
 	return *(volatile u32 *)(ad->hw + reg);
 }
 
-static inline void ew32(const struct e1000_adapter *ad, u32 reg, u32 val)
+static inline void ew32(struct e1000_adapter *ad, u32 reg, u32 val)
 {
+	ad->mmio_writes++;
 	*(volatile u32 *)(ad->hw + reg) = val;
 }
 
 /* Reading STATUS forces earlier posted writes out to the device. */
-static inline void e1000_flush(const struct e1000_adapter *ad)
+static inline void e1000_flush(struct e1000_adapter *ad)
 {
 	(void)er32(ad, E1000_STATUS);
 }
@@ -866,6 +871,8 @@ static void e1000_get_ethtool_stats(struct net_device *dev, ethtool_stat_fn fn,
 	fn(ctx, "irq_not_ours", ad->irq_none);
 	fn(ctx, "napi_budget_exhausted", ad->napi.budget_exhausted);
 	fn(ctx, "link_changes", ad->link_changes);
+	fn(ctx, "mmio_reads", ad->mmio_reads);
+	fn(ctx, "mmio_writes", ad->mmio_writes);
 	fn(ctx, "hw_rx_good_packets", h.gprc);
 	fn(ctx, "hw_tx_good_packets", h.gptc);
 	fn(ctx, "hw_rx_missed_errors", h.mpc);

@@ -373,6 +373,7 @@ static void net_rx_action(void)
 	spin_unlock_irqrestore(&sd->lock, flags);
 	sd->runs++;
 
+	netdev_xmit_batch_begin(); /* what the polls send: one doorbell */
 	while (!list_empty(&list)) {
 		if (budget <= 0 || ktime_get_ns() >= deadline) {
 			sd->time_squeeze++;
@@ -385,6 +386,7 @@ static void net_rx_action(void)
 		budget -= work;
 		sd->processed += (u64)work;
 	}
+	netdev_xmit_batch_end();
 
 	/* Unpolled ones first, then those scheduled meanwhile, then the
 	 * ones that used their whole weight (Linux's order). */

@@ -97,7 +97,7 @@ void gso_tcp4_fix(u8 *hdr, const struct gso_tcp4 *g, u32 i)
 	gso_fix_ip(hdr + g->ip_off, g, i, seg_len);
 	store_be32(tcp + 4, load_be32(tcp + 4) + i * g->mss);
 	if (i + 1 < n) /* FIN and PSH belong to the last byte */
-		tcp[13] &= (u8)~(TCP_FLAG_FIN_BIT | TCP_FLAG_PSH_BIT);
+		tcp[13] &= (u8) ~(TCP_FLAG_FIN_BIT | TCP_FLAG_PSH_BIT);
 	if (i > 0) /* RFC 3168 6.1.2: CWR on the first segment only */
 		tcp[13] &= (u8)~TCP_FLAG_CWR_BIT;
 	/* CHECKSUM_PARTIAL: the pseudo-header sum, folded, not inverted. */
@@ -144,8 +144,7 @@ int skb_checksum_help(struct sk_buff *skb)
 		return -EINVAL;
 	if (skb_cloned(skb) && skb_unshare(skb))
 		return -ENOMEM;
-	store_be16(skb->data + start + skb->csum_offset,
-		   skb_partial_csum(skb));
+	store_be16(skb->data + start + skb->csum_offset, skb_partial_csum(skb));
 	skb->ip_summed = CHECKSUM_NONE;
 	GSO_INC(sw_csum, 1);
 	return 0;
@@ -205,7 +204,8 @@ int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *out)
 	return 0;
 }
 
-/* ---- before the driver ----------------------------------------------------- */
+/* ---- before the driver -----------------------------------------------------
+ */
 
 static bool dev_can_tso(const struct net_device *dev, const struct sk_buff *skb)
 {

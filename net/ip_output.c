@@ -238,8 +238,8 @@ static int ip_finish_output(struct sk_buff *skb, const struct ip_route_out *rt,
 		return ip_output_one(skb, rt);
 	/* A GSO frame (net/gso.h) leaves as segments of gso_size: those
 	 * must fit the MTU, the frame itself need not. */
-	if (skb_is_gso(skb) && skb->gso_size + skb->len - ip_gso_payload(skb) <=
-				   rt->mtu)
+	if (skb_is_gso(skb) &&
+	    skb->gso_size + skb->len - ip_gso_payload(skb) <= rt->mtu)
 		return ip_output_one(skb, rt);
 	if (df) {
 		/* Our own datagram with DF that does not fit: tell the caller

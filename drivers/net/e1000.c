@@ -89,6 +89,7 @@ struct e1000_adapter {
 
 	/* Interrupt causes: all of them (INTx/MSI), or per vector. */
 	u32 ims_queue;	 /* unmasked by the poll, masked by the IRQ */
+	u32 ims_tx;	 /* TX done: unmasked only while tx_stopped */
 	u32 ims_other;	 /* MSI-X "other" vector: never masked */
 	u32 rx_cause;	 /* the cause that ICS uses to re-kick the poll */
 	u32 icr_pending; /* causes the handlers saw, for the poll (atomic) */
@@ -100,9 +101,9 @@ struct e1000_adapter {
 
 	struct e1000_tx_desc *tx_ring;
 	struct sk_buff *tx_skb[E1000_TX_RING];
-	u32 tx_clean, tx_tail, tx_doorbell; /* under netdev->tx_lock */
-	bool tx_stopped;		    /* start_xmit said BUSY */
-	bool tx_csum_ctx_valid;		    /* the NIC holds tx_csum_ctx */
+	u32 tx_clean, tx_tail, tx_doorbell;  /* under netdev->tx_lock */
+	bool tx_stopped;		     /* start_xmit said BUSY */
+	bool tx_csum_ctx_valid;		     /* the NIC holds tx_csum_ctx */
 	struct e1000_tx_offload tx_csum_ctx; /* its checksum context */
 
 	struct timer_list watchdog; /* 1 Hz: link, HW counters, starvation */
@@ -170,8 +171,8 @@ static inline void e1000_flush(struct e1000_adapter *ad)
 
 static void e1000_irq_unmask_queue(struct e1000_adapter *ad)
 {
-	ew32(ad, E1000_IMS,
-	     ad->msix ? ad->ims_queue : ad->ims_queue | ad->ims_other);
+	u32 ims = ad->msix ? ad->ims_queue : ad->ims_queue | ad->ims_other;
+	ew32(ad, E1000_IMS, ad->tx_stopped ? ims | ad->ims_tx : ims);
 }
 
 /* ---- reset, MAC address, link -------------------------------------------- */
@@ -473,13 +474,15 @@ static int e1000_tx_offload_of(const struct sk_buff *skb,
  * TCP one the pseudo-header sum without the length (it adds each
  * segment's).
  */
-static void e1000_tso_prep(struct sk_buff *skb, const struct e1000_tx_offload *o)
+static void e1000_tso_prep(struct sk_buff *skb,
+			   const struct e1000_tx_offload *o)
 {
 	u8 *ip = skb->data + o->ipcss;
 	store_be16(ip + 10, 0);
 	store_be16(skb->data + o->tucso,
-		   (u16)csum_tcpudp_nofold(load_be32(ip + 12), load_be32(ip + 16),
-					   0, IPPROTO_TCP, 0));
+		   (u16)csum_tcpudp_nofold(load_be32(ip + 12),
+					   load_be32(ip + 16), 0, IPPROTO_TCP,
+					   0));
 }
 
 static void e1000_tx_put_ctx(struct e1000_adapter *ad,
@@ -496,7 +499,8 @@ static void e1000_tx_put_ctx(struct e1000_adapter *ad,
 static void e1000_tx_ctx(struct e1000_adapter *ad,
 			 const struct e1000_tx_offload *o)
 {
-	if (!o->mss && ad->tx_csum_ctx_valid && ad->tx_csum_ctx.tucss == o->tucss &&
+	if (!o->mss && ad->tx_csum_ctx_valid &&
+	    ad->tx_csum_ctx.tucss == o->tucss &&
 	    ad->tx_csum_ctx.tucso == o->tucso)
 		return;
 	e1000_tx_put_ctx(ad, o);
@@ -525,8 +529,7 @@ static void e1000_tx_put_data(struct e1000_adapter *ad, struct sk_buff *skb,
 
 /* A CHECKSUM_PARTIAL (maybe GSO) frame: [context] data... Caller holds
  * tx_lock. BUSY when the ring lacks room for the worst case. */
-static int e1000_tx_queue_offload(struct e1000_adapter *ad,
-				  struct sk_buff *skb)
+static int e1000_tx_queue_offload(struct e1000_adapter *ad, struct sk_buff *skb)
 {
 	struct e1000_tx_offload o;
 	u32 need = (skb->len + E1000_TX_DATA_MAX - 1) / E1000_TX_DATA_MAX + 1;
@@ -555,15 +558,22 @@ static int e1000_tx_queue(struct e1000_adapter *ad, struct sk_buff *skb)
 	return e1000_tx_queue_legacy(ad, skb);
 }
 
+static bool e1000_clean_tx_locked(struct e1000_adapter *ad);
+
 static int e1000_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct e1000_adapter *ad = dev->priv;
 	u32 max = skb_is_gso(skb) ? dev->gso_max_size : E1000_TX_MAX_LEN;
 	int rc = NETDEV_TX_OK;
+	/* Free what was sent (descriptors in RAM, no register read): TX
+	 * completions raise no interrupt while the ring has room. */
+	e1000_clean_tx_locked(ad);
 	if (likely(ad->up && skb->len != 0 && skb->len <= max))
 		rc = e1000_tx_queue(ad, skb);
 	if (rc == NETDEV_TX_BUSY) {
+		/* Full: now a TX-done interrupt is wanted, to wake us. */
 		ad->tx_stopped = true; /* the qdisc counts tx_busy */
+		ew32(ad, E1000_IMS, ad->ims_tx);
 		return NETDEV_TX_BUSY;
 	}
 	if (!ad->up || skb->len == 0 || skb->len > max || rc < 0) {
@@ -693,7 +703,7 @@ static void e1000_msix_queue_intr(void *arg)
 	struct e1000_adapter *ad = arg;
 	if (!ad->up)
 		return;
-	ew32(ad, E1000_IMC, ad->ims_queue);
+	ew32(ad, E1000_IMC, ad->ims_queue | ad->ims_tx);
 	ad->rxq.interrupts++;
 	ad->txq.interrupts++;
 	napi_schedule(&ad->napi);
@@ -783,6 +793,7 @@ static void e1000_watchdog(struct timer_list *t)
 	e1000_update_hw_stats(ad);
 	spin_unlock(&ad->hw_stats_lock);
 	e1000_check_link(ad);
+	e1000_clean_tx(ad); /* frames sent while nothing else happened */
 	if (rx_posted(ad) < E1000_RX_RING / 2)
 		ew32(ad, E1000_ICS, ad->rx_cause);
 	mod_timer(&ad->watchdog, get_jiffies() + HZ);
@@ -866,13 +877,15 @@ static void e1000_setup_irq_causes(struct e1000_adapter *ad)
 		ew32(ad, E1000_EITR(1), 0);
 		ew32(ad, E1000_CTRL_EXT,
 		     er32(ad, E1000_CTRL_EXT) | E1000_CTRL_EXT_PBA_CLR);
-		ad->ims_queue = E1000_ICR_RXQ0 | E1000_ICR_TXQ0;
+		ad->ims_queue = E1000_ICR_RXQ0;
+		ad->ims_tx = E1000_ICR_TXQ0;
 		ad->ims_other = E1000_ICR_OTHER | E1000_ICR_LSC | E1000_ICR_RXO;
 		ad->rx_cause = E1000_ICR_RXQ0;
-		ew32(ad, E1000_EIAC, ad->ims_queue);
+		ew32(ad, E1000_EIAC, ad->ims_queue | ad->ims_tx);
 	} else {
-		ad->ims_queue = E1000_ICR_RXT0 | E1000_ICR_RXDMT0 |
-				E1000_ICR_RXO | E1000_ICR_TXDW;
+		ad->ims_queue =
+		    E1000_ICR_RXT0 | E1000_ICR_RXDMT0 | E1000_ICR_RXO;
+		ad->ims_tx = E1000_ICR_TXDW;
 		ad->ims_other = E1000_ICR_LSC | E1000_ICR_RXSEQ;
 		ad->rx_cause = E1000_ICR_RXT0;
 	}

@@ -187,12 +187,12 @@ struct e1000_tx_desc {
 
 /* TCP/IP context descriptor (SDM 3.3.6): DEXT set, DTYP 0000. */
 struct e1000_context_desc {
-	u8 ipcss;	    /* IP header start: where its checksum starts */
-	u8 ipcso;	    /* where the IP checksum goes */
-	u16 ipcse;	    /* last byte the IP checksum covers (inclusive) */
-	u8 tucss;	    /* TCP header start */
-	u8 tucso;	    /* where the TCP checksum goes */
-	u16 tucse;	    /* last byte it covers; 0: to the end of the frame */
+	u8 ipcss;  /* IP header start: where its checksum starts */
+	u8 ipcso;  /* where the IP checksum goes */
+	u16 ipcse; /* last byte the IP checksum covers (inclusive) */
+	u8 tucss;  /* TCP header start */
+	u8 tucso;  /* where the TCP checksum goes */
+	u16 tucse; /* last byte it covers; 0: to the end of the frame */
 	u32 cmd_and_length; /* PAYLEN (bits 0-19) | DTYP | TUCMD (24-31) */
 	u8 status;
 	u8 hdr_len; /* TSE: header bytes copied into every segment */
@@ -223,12 +223,12 @@ struct e1000_data_desc {
 
 /* What one frame asks of the NIC (from skb offsets, e1000.c). */
 struct e1000_tx_offload {
-	u8 ipcss;     /* IP header offset in the frame */
-	u8 tucss;     /* TCP header offset */
-	u8 tucso;     /* TCP checksum field offset */
-	u8 hdr_len;   /* TSE: Ethernet + IP + TCP headers */
-	u16 mss;      /* TSE: payload per segment; 0: checksum only */
-	u32 paylen;   /* TSE: TCP payload bytes of the whole frame */
+	u8 ipcss;   /* IP header offset in the frame */
+	u8 tucss;   /* TCP header offset */
+	u8 tucso;   /* TCP checksum field offset */
+	u8 hdr_len; /* TSE: Ethernet + IP + TCP headers */
+	u16 mss;    /* TSE: payload per segment; 0: checksum only */
+	u32 paylen; /* TSE: TCP payload bytes of the whole frame */
 };
 
 /* SDM 3.3.6: a context for o (TSE when o->mss), RS set so that its slot

@@ -116,7 +116,8 @@ struct vnet {
 /* What we ask the device for: the offloads only with nic.offload=on. */
 static u64 vnet_features(void)
 {
-	return VNET_FEATURES_BASE | (kcfg.nic_offload ? VNET_FEATURES_OFFLOAD : 0);
+	return VNET_FEATURES_BASE |
+	       (kcfg.nic_offload ? VNET_FEATURES_OFFLOAD : 0);
 }
 
 /* ---- checksums ----------------------------------------------------------- */
@@ -274,14 +275,13 @@ static void vnet_tx_drop(struct vnet *vi, struct sk_buff *skb, bool error)
 	kfree_skb(skb);
 }
 
-/* Queue a frame, reclaiming completions once if the ring is full. */
+/* Queue a frame after freeing what the device has sent since the last
+ * look (as Linux's free_old_xmit_skbs): TX completions need no
+ * interrupt unless the ring fills (vnet_start_xmit). */
 static int vnet_xmit_reclaim(struct vnet *vi, struct sk_buff *skb)
 {
-	int rc = vnet_xmit_one(vi, skb);
-
-	if (rc == -ENOSPC && vnet_reclaim_tx(vi))
-		rc = vnet_xmit_one(vi, skb);
-	return rc;
+	vnet_reclaim_tx(vi);
+	return vnet_xmit_one(vi, skb);
 }
 
 static int vnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -604,15 +604,18 @@ static int vnet_receive(struct vnet *vi, int budget)
 
 /* Ring drained: interrupts back on, then the re-check of spec 2.7.14 so
  * a buffer used in between is not left waiting for an interrupt that
- * will never come. */
+ * will never come. The TX interrupt only while the queue is stopped
+ * (ring full): otherwise completions are freed by the next transmit or
+ * poll, and a request/response costs one interrupt, not two. */
 static void vnet_napi_done(struct vnet *vi, int done)
 {
 	struct net_device *dev = vi->dev;
 	u16 rx_snap = virtqueue_enable_cb_prepare(vi->rx);
-	bool tx_pending;
+	bool tx_pending = false;
 
 	spin_lock_bh(&dev->tx_lock);
-	tx_pending = !virtqueue_enable_cb_delayed(vi->tx);
+	if (vi->tx_stopped)
+		tx_pending = !virtqueue_enable_cb_delayed(vi->tx);
 	spin_unlock_bh(&dev->tx_lock);
 	if (!napi_complete_done(&vi->napi, done)) {
 		virtqueue_disable_cb(vi->rx); /* polled again anyway */
@@ -784,6 +787,7 @@ static int vnet_open(struct net_device *dev)
 		vnet_free_queues(vi);
 		return -ENOMEM;
 	}
+	virtqueue_disable_cb(vi->tx); /* armed only when the ring fills */
 	vi->running = true;
 	virtio_device_ready(&vi->vdev);
 	if (virtqueue_kick(vi->rx))

@@ -51,10 +51,9 @@ int vnet_hdr_tx_fill(struct virtio_net_hdr_mrg_rxbuf *hdr,
 	start = skb->csum_start - skb_headroom(skb); /* from the frame */
 	if (start + skb->csum_offset + 2u > skb->len)
 		return -EINVAL;
-	if (skb_is_gso(skb) &&
-	    ((offloads & (VNET_TX_TSO4 | VNET_TX_CSUM)) !=
-		 (VNET_TX_TSO4 | VNET_TX_CSUM) ||
-	     vnet_hdr_gso(hdr, skb, start)))
+	if (skb_is_gso(skb) && ((offloads & (VNET_TX_TSO4 | VNET_TX_CSUM)) !=
+				    (VNET_TX_TSO4 | VNET_TX_CSUM) ||
+				vnet_hdr_gso(hdr, skb, start)))
 		return -EINVAL; /* 5.1.3.1: TSO needs CSUM too */
 	if (!(offloads & VNET_TX_CSUM))
 		return VNET_HDR_SW_CSUM;

@@ -21,13 +21,13 @@
 
 /* Where the headers of a TCP/IPv4 GSO frame are, from skb->data. */
 struct gso_tcp4 {
-	u32 ip_off;	 /* IPv4 header: after Ethernet (14) */
-	u32 ip_hlen;	 /* IPv4 header bytes, options included */
-	u32 tcp_off;	 /* TCP header */
-	u32 tcp_hlen;	 /* TCP header bytes, options included */
-	u32 hdr_len;	 /* everything before the payload */
-	u32 payload;	 /* TCP payload bytes of the whole frame */
-	u32 mss;	 /* payload bytes per segment (skb->gso_size) */
+	u32 ip_off;	  /* IPv4 header: after Ethernet (14) */
+	u32 ip_hlen;	  /* IPv4 header bytes, options included */
+	u32 tcp_off;	  /* TCP header */
+	u32 tcp_hlen;	  /* TCP header bytes, options included */
+	u32 hdr_len;	  /* everything before the payload */
+	u32 payload;	  /* TCP payload bytes of the whole frame */
+	u32 mss;	  /* payload bytes per segment (skb->gso_size) */
 	u32 saddr, daddr; /* host order, for the pseudo-header */
 };
 
@@ -59,11 +59,11 @@ int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *out);
 
 /* Counters for `softnet` / nstat-like views. */
 struct gso_stats {
-	u64 sw_segmented;  /* GSO frames cut in software */
-	u64 sw_segments;   /* the segments they made */
-	u64 sw_csum;	   /* checksums completed in software */
-	u64 hw_gso;	   /* GSO frames handed to a TSO device whole */
-	u64 errors;	   /* malformed GSO frames or no memory: dropped */
+	u64 sw_segmented; /* GSO frames cut in software */
+	u64 sw_segments;  /* the segments they made */
+	u64 sw_csum;	  /* checksums completed in software */
+	u64 hw_gso;	  /* GSO frames handed to a TSO device whole */
+	u64 errors;	  /* malformed GSO frames or no memory: dropped */
 };
 void gso_get_stats(struct gso_stats *s);
 

@@ -61,6 +61,9 @@ struct qdisc_stats {
 int qdisc_create_default(struct net_device *dev);
 /* Enqueue skb (consumed) and run the qdisc. 0 or -ENOBUFS (dropped). */
 int qdisc_xmit(struct net_device *dev, struct sk_buff *skb);
+/* Defer TX doorbells on this CPU until the matching _end (nests). */
+void netdev_xmit_batch_begin(void);
+void netdev_xmit_batch_end(void);
 /* Drop everything queued (the device went down). */
 void qdisc_reset(struct net_device *dev);
 /* Free dev's qdisc (free_netdev, failed registration). */

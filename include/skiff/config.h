@@ -88,10 +88,10 @@ struct skiff_config {
 	u32 http_write_timeout;	 /* http.write_timeout= seconds, default 30 */
 	u32 http_body_max;	 /* http.body_max= bytes discarded, 1 MiB */
 	bool http_pcap;		 /* http.pcap=off|on: /debug/pcap, off */
-	u16 echo_port;		 /* echo.port=1..65535, default 7 */
-	u8 log_level;	   /* log=debug|info|warn|error: CFG_LOG_*, info */
-	bool panic_reboot; /* panic=halt|reboot, default halt */
-	char console[16];  /* console=serial|both (serial + fb), both */
+	u16 echo_port;	      /* echo.port=1..65535, default 7 */
+	u8 log_level;	      /* log=debug|info|warn|error: CFG_LOG_*, info */
+	bool panic_reboot;    /* panic=halt|reboot, default halt */
+	char console[16];     /* console=serial|both (serial + fb), both */
 	char filter[CFG_MAX_FILTERS][CFG_FILTER_LEN]; /* each filter= adds */
 	u8 filter_count;			      /* filter= clears */
 	char route[CFG_MAX_ROUTES][CFG_ROUTE_LEN]; /* route=NET/LEN,GW adds */

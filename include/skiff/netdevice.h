@@ -23,7 +23,7 @@
 #define IFNAMSIZ 16
 #define ETH_ALEN 6
 #define ETH_HLEN 14
-#define ETH_ZLEN 60	   /* minimum frame without FCS */
+#define ETH_ZLEN 60	    /* minimum frame without FCS */
 #define ETH_FRAME_MAX 1514 /* at MTU 1500, without FCS */
 
 /* dev->flags */
@@ -38,7 +38,7 @@
 #define NETIF_F_IP_CSUM 0x1 /* TX: the NIC fills TCP/UDP checksums */
 #define NETIF_F_RXCSUM 0x2  /* RX: the NIC verifies checksums */
 #define NETIF_F_SG 0x4
-#define NETIF_F_TSO 0x8 /* TX: the NIC cuts TCP/IPv4 GSO frames (net/gso.h) */
+#define NETIF_F_TSO 0x8 /* TX: the NIC cuts TCP/IPv4 GSO frames (gso.h) */
 
 enum { NETDEV_TX_OK = 0, NETDEV_TX_BUSY = 1 };
 
@@ -80,8 +80,8 @@ struct net_device_ops {
 	/* Program a new unicast MAC (dev->dev_addr is already updated). */
 	int (*ndo_set_mac_address)(struct net_device *dev);
 	/* Report driver and per-queue counters for `ethtool -S`. */
-	void (*ndo_get_ethtool_stats)(struct net_device *dev,
-				      ethtool_stat_fn fn, void *ctx);
+	void (*ndo_get_ethtool_stats)(struct net_device *dev, ethtool_stat_fn fn,
+				      void *ctx);
 	/* One line of link facts for `ethtool DEV`: speed, duplex, driver. */
 	void (*ndo_get_link_info)(struct net_device *dev, char *buf, size_t n);
 };
@@ -98,7 +98,7 @@ struct napi_struct {
 #define NAPI_STATE_SCHED 0x1
 #define NAPI_POLL_WEIGHT 64
 
-struct qdisc;	  /* net/sched.c */
+struct qdisc; /* net/sched.c */
 struct in_device; /* IPv4 addresses of the device, net/devinet.c */
 struct neigh_table_dev;
 
@@ -132,7 +132,8 @@ int register_netdev(struct net_device *dev); /* also opens it (IFF_UP) */
 struct net_device *dev_get_by_name(const char *name);
 struct net_device *dev_get_by_index(int ifindex);
 struct net_device *dev_first(void);
-void for_each_netdev(void (*fn)(struct net_device *dev, void *ctx), void *ctx);
+void for_each_netdev(void (*fn)(struct net_device *dev, void *ctx),
+		     void *ctx);
 void netif_carrier_on(struct net_device *dev);
 void netif_carrier_off(struct net_device *dev);
 int dev_set_mac_address(struct net_device *dev, const u8 mac[ETH_ALEN]);

@@ -17,6 +17,7 @@ a benchmark: it prints figures and exits 0.
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -58,6 +59,22 @@ def counters(vm):
     return c
 
 
+def top_during(vm, ns, argv, seconds):
+    """`top` over `seconds` while argv runs in the namespace: where the
+    guest's CPU goes (softirq, apps, idle) under that load."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns.name] + argv,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        out = vm.cmd(f"top -d {seconds} -n 1", timeout=seconds + 60)
+    finally:
+        p.kill()
+        p.wait()
+    for line in out.splitlines():
+        if re.match(r"\s*(CPU|cpu\d|eth\d|NIC)", line):
+            print("   top:", line.strip())
+
+
 def show(title, unit, units, cpu, before, after):
     print(f"== {title}: {units:.1f} {unit}, QEMU CPU {cpu:.2f} s "
           f"({cpu / units * 1000:.2f} ms per {unit})")
@@ -94,6 +111,8 @@ def run(a):
             print(f"bulk: {got} bytes in {t1 - t0:.2f} s = "
                   f"{got / (t1 - t0) / 2**20:.1f} MiB/s")
             show("bulk", "MiB", got / 2**20, c1 - c0, b, counters(vm))
+            top_during(vm, ns, ["curl", "-s", "-o", "/dev/null", "-m", "30",
+                                f"http://{GUEST_ADDR}/bytes/{1 << 40}"], 3)
             b, c0 = counters(vm), cpu_seconds(vm.pid)
             p = ns.run(["wrk", "-t1", "-c16", f"-d{a.wrk_s}s", "--timeout",
                         "5s", f"http://{GUEST_ADDR}/"], timeout=a.wrk_s + 60)
@@ -104,6 +123,8 @@ def run(a):
             if reqs:
                 show("keep-alive", "req", int(reqs.group(1)), c1 - c0, b,
                      counters(vm))
+            top_during(vm, ns, ["wrk", "-t1", "-c16", "-d30s",
+                                f"http://{GUEST_ADDR}/"], 3)
 
 
 def main():

@@ -787,6 +787,8 @@ static void ethtool_stats(struct net_device *dev)
 	print_stat(NULL, "tx_busy", dev->stats.tx_busy);
 	print_stat(NULL, "qdisc_drops", q.drops);
 	print_stat(NULL, "qdisc_requeues", q.requeues);
+	print_stat(NULL, "qdisc_doorbells", q.doorbells);
+	print_stat(NULL, "qdisc_doorbells_deferred", q.deferred);
 	print_stat(NULL, "qdisc_backlog", q.qlen);
 }
 

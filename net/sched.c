@@ -178,9 +178,11 @@ static void qdisc_doorbell(struct qdisc *q, bool now)
 		if (!q->flush_deferred)
 			b->pending[b->n++] = q;
 		q->flush_deferred = true;
+		q->stats.deferred++;
 		return;
 	}
 	q->flush_deferred = false;
+	q->stats.doorbells++;
 	q->dev->ops->ndo_flush_xmit(q->dev);
 }
 

@@ -52,6 +52,8 @@ struct qdisc_stats {
 	u64 packets, bytes; /* handed to the driver */
 	u64 drops;	    /* tail drops at the limit */
 	u64 requeues;	    /* NETDEV_TX_BUSY answers */
+	u64 doorbells;	    /* ndo_flush_xmit calls */
+	u64 deferred;	    /* doorbells left to a batch's end */
 	u32 qlen;	    /* frames queued now */
 	u64 backlog_bytes;
 	bool stopped; /* waiting for netif_wake_queue */

@@ -693,6 +693,9 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
     [CFG_TCP_MEM] = {"tcp.mem", parse_tcp_mem, format_tcp_mem,
 		     FIELD(tcp_mem_mb), .min = 4, .max = 65536,
 		     .want = "auto or 4..65536 (MiB)"},
+    [CFG_NIC_OFFLOAD] = {"nic.offload", parse_index, format_index,
+			 FIELD(nic_offload), .choices = onoff_words,
+			 .want = "off|on"},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */
@@ -716,6 +719,7 @@ void config_defaults(struct skiff_config *c)
 	strcpy(c->app, "http");
 	strcpy(c->tcp_cc, "cubic");
 	c->smp = 0;
+	c->nic_offload = true;
 	memset(c->src, CFG_SRC_DEFAULT, sizeof(c->src));
 }
 

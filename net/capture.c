@@ -15,6 +15,8 @@
  * change under it, so a tap never sees half a session.
  */
 #include <skiff/net/capture.h>
+#include <skiff/net/gso.h>
+#include <skiff/net/ip_wire.h>
 #include <skiff/netdevice.h>
 #include <skiff/printk.h>
 #include <skiff/spinlock.h>
@@ -83,6 +85,26 @@ static void ring_drop_oldest(struct cap_session *s)
 	s->dropped++;
 }
 
+/*
+ * A frame leaving with its checksum left to the NIC (CHECKSUM_PARTIAL,
+ * net/gso.h) holds only the pseudo-header sum: the copy gets the checksum
+ * the wire will carry, so tcpdump and pcap readers see a valid packet. A
+ * GSO frame is kept whole, as Linux's tcpdump shows it (one packet of up
+ * to 64 KiB; the NIC sends MSS-sized segments).
+ */
+static void ring_fix_csum(struct cap_session *s, u64 off,
+			  const struct sk_buff *skb, u32 caplen)
+{
+	u32 at = skb->csum_start - skb_headroom(skb) + skb->csum_offset;
+	u8 sum[2];
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL ||
+	    skb->csum_start < skb_headroom(skb) || at + 2 > caplen)
+		return;
+	store_be16(sum, skb_partial_csum(skb));
+	ring_write(s, off + at, sum, 2);
+}
+
 static void ring_put(struct cap_session *s, const struct sk_buff *skb,
 		     bool outgoing)
 {
@@ -103,6 +125,7 @@ static void ring_put(struct cap_session *s, const struct sk_buff *skb,
 		ring_drop_oldest(s);
 	ring_write(s, s->head, &r, REC_HDR);
 	ring_write(s, s->head + REC_HDR, skb->data, r.caplen);
+	ring_fix_csum(s, s->head + REC_HDR, skb, r.caplen);
 	s->head += need;
 	s->records++;
 	s->stored++;

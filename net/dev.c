@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <skiff/net/ether.h>
+#include <skiff/net/gso.h>
 #include <skiff/net/neighbour.h>
 #include <skiff/netdevice.h>
 #include <skiff/platform.h>
@@ -372,6 +373,7 @@ static void net_rx_action(void)
 	spin_unlock_irqrestore(&sd->lock, flags);
 	sd->runs++;
 
+	netdev_xmit_batch_begin(); /* what the polls send: one doorbell */
 	while (!list_empty(&list)) {
 		if (budget <= 0 || ktime_get_ns() >= deadline) {
 			sd->time_squeeze++;
@@ -384,6 +386,7 @@ static void net_rx_action(void)
 		budget -= work;
 		sd->processed += (u64)work;
 	}
+	netdev_xmit_batch_end();
 
 	/* Unpolled ones first, then those scheduled meanwhile, then the
 	 * ones that used their whole weight (Linux's order). */
@@ -468,9 +471,13 @@ int netif_receive_skb(struct sk_buff *skb)
 
 /* ---- transmit ----------------------------------------------------------- */
 
+/* What the device cannot offload is done first (net/gso.c): a GSO frame
+ * may become several segments, each queued. */
 int dev_queue_xmit(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
+	struct sk_buff_head frames;
+	int err;
 	BUG_ON(!dev);
 
 	if (!(dev->flags & IFF_UP) || !dev->carrier) {
@@ -479,7 +486,20 @@ int dev_queue_xmit(struct sk_buff *skb)
 		kfree_skb(skb);
 		return -ENETDOWN;
 	}
-	return qdisc_xmit(dev, skb);
+	if (likely(skb->ip_summed != CHECKSUM_PARTIAL ||
+		   (dev->features & NETIF_F_IP_CSUM)) &&
+	    likely(!skb_is_gso(skb)))
+		return qdisc_xmit(dev, skb); /* nothing to do: the fast path */
+	skb_queue_head_init(&frames);
+	err = validate_xmit_skb(dev, skb, &frames);
+	if (err)
+		dev->stats.tx_dropped++;
+	while ((skb = skb_dequeue(&frames)) != NULL) {
+		int e = qdisc_xmit(dev, skb);
+		if (e)
+			err = e;
+	}
+	return err;
 }
 
 void net_dev_init(void)
@@ -767,6 +787,8 @@ static void ethtool_stats(struct net_device *dev)
 	print_stat(NULL, "tx_busy", dev->stats.tx_busy);
 	print_stat(NULL, "qdisc_drops", q.drops);
 	print_stat(NULL, "qdisc_requeues", q.requeues);
+	print_stat(NULL, "qdisc_doorbells", q.doorbells);
+	print_stat(NULL, "qdisc_doorbells_deferred", q.deferred);
 	print_stat(NULL, "qdisc_backlog", q.qlen);
 }
 

@@ -219,11 +219,27 @@ int ip_output_one(struct sk_buff *skb, const struct ip_route_out *rt)
 	return neigh_output(rt->dev, rt->next_hop, skb);
 }
 
+/* TCP payload bytes of a GSO frame (skb->data at the IP header). */
+static u32 ip_gso_payload(const struct sk_buff *skb)
+{
+	const u8 *ip = skb->data;
+	u32 ihl = (u32)(ip[0] & 0xf) * 4;
+
+	if (skb->len < ihl + 20)
+		return 0;
+	return skb->len - ihl - (u32)(ip[ihl + 12] >> 4) * 4;
+}
+
 /* Past the hooks: send whole, fragment, or refuse (DF). */
 static int ip_finish_output(struct sk_buff *skb, const struct ip_route_out *rt,
 			    bool df)
 {
 	if (skb->len <= rt->mtu)
+		return ip_output_one(skb, rt);
+	/* A GSO frame (net/gso.h) leaves as segments of gso_size: those
+	 * must fit the MTU, the frame itself need not. */
+	if (skb_is_gso(skb) &&
+	    skb->gso_size + skb->len - ip_gso_payload(skb) <= rt->mtu)
 		return ip_output_one(skb, rt);
 	if (df) {
 		/* Our own datagram with DF that does not fit: tell the caller

@@ -18,6 +18,13 @@
  * The limit, dev->tx_queue_len, counts frames over all bands; a frame
  * beyond it is dropped (tail drop) and counted.
  *
+ * Doorbell batching (Linux's xmit_more, per CPU): between
+ * netdev_xmit_batch_begin and _end (the apps' turn in the idle loop,
+ * net_rx_action) a qdisc run hands frames to the driver but defers the
+ * doorbell; _end rings it once for each device that has frames waiting.
+ * Responses to many requests, or to every ACK of one NAPI poll, then
+ * cost one MMIO write. A full ring (BUSY) rings at once.
+ *
  * A stopped queue and a wake-up that races with it: the BUSY path sets
  * `stopped` and then takes `wake_pending`; netif_wake_queue sets
  * `wake_pending` and then reads `stopped`. With sequentially consistent
@@ -37,6 +44,8 @@
 
 struct qdisc {
 	struct net_device *dev;
+	bool
+	    flush_deferred; /* frames handed over, doorbell not rung; tx_lock */
 	struct sk_buff_head band[PFIFO_FAST_BANDS]; /* under dev->tx_lock */
 	u32 qlen;				    /* all bands; tx_lock */
 	bool stopped;		      /* driver said BUSY; atomic */
@@ -142,11 +151,72 @@ static void qdisc_requeue(struct qdisc *q, struct sk_buff *skb, u32 band)
 	}
 }
 
+/* Per CPU: batch depth and the qdiscs whose doorbell waits for _end.
+ * Touched only with softirqs off (tx_lock held) or by the CPU itself. */
+struct xmit_batch {
+	u32 depth;
+	u32 n;
+	struct qdisc *pending[NETDEV_MAX];
+};
+static struct xmit_batch xmit_batch[NET_MAX_CPUS];
+
+static struct xmit_batch *this_batch(void)
+{
+	u32 cpu = this_cpu_id();
+	BUG_ON(cpu >= NET_MAX_CPUS);
+	return &xmit_batch[cpu];
+}
+
+/* Ring the doorbell (now: a full ring, or the batch's end), or note it
+ * for netdev_xmit_batch_end. */
+static void qdisc_doorbell(struct qdisc *q, bool now)
+{
+	struct xmit_batch *b = this_batch();
+	if (!q->dev->ops->ndo_flush_xmit)
+		return;
+	if (b->depth && !now && (q->flush_deferred || b->n < NETDEV_MAX)) {
+		if (!q->flush_deferred)
+			b->pending[b->n++] = q;
+		q->flush_deferred = true;
+		q->stats.deferred++;
+		return;
+	}
+	q->flush_deferred = false;
+	q->stats.doorbells++;
+	q->dev->ops->ndo_flush_xmit(q->dev);
+}
+
+void netdev_xmit_batch_begin(void)
+{
+	local_bh_disable();
+	this_batch()->depth++;
+	local_bh_enable();
+}
+
+void netdev_xmit_batch_end(void)
+{
+	local_bh_disable();
+	struct xmit_batch *b = this_batch();
+	BUG_ON(b->depth == 0);
+	if (--b->depth == 0) {
+		for (u32 i = 0; i < b->n; i++) {
+			struct qdisc *q = b->pending[i];
+			spin_lock(&q->dev->tx_lock);
+			if (q->flush_deferred)
+				qdisc_doorbell(q, true);
+			spin_unlock(&q->dev->tx_lock);
+		}
+		b->n = 0;
+	}
+	local_bh_enable();
+}
+
 /* Hand queued frames to the driver; dev->tx_lock held. */
 static void qdisc_run_locked(struct qdisc *q)
 {
 	struct net_device *dev = q->dev;
 	int sent = 0;
+	bool busy = false;
 
 	if (__atomic_exchange_n(&q->wake_pending, 0, __ATOMIC_SEQ_CST))
 		__atomic_store_n(&q->stopped, false, __ATOMIC_SEQ_CST);
@@ -162,6 +232,7 @@ static void qdisc_run_locked(struct qdisc *q)
 			trace(TRACE_DRIVERS, "%s tx ring full, requeued",
 			      dev->name);
 			qdisc_requeue(q, skb, band);
+			busy = true;
 			break;
 		}
 		sent++;
@@ -170,8 +241,8 @@ static void qdisc_run_locked(struct qdisc *q)
 		dev->stats.tx_packets++;
 		dev->stats.tx_bytes += len;
 	}
-	if (sent && dev->ops->ndo_flush_xmit)
-		dev->ops->ndo_flush_xmit(dev);
+	if (sent || (busy && q->flush_deferred))
+		qdisc_doorbell(q, busy);
 	if (q->qlen && !__atomic_load_n(&q->stopped, __ATOMIC_SEQ_CST))
 		netif_schedule_q(q); /* quota used up: continue later */
 }

@@ -18,6 +18,7 @@
  */
 #include <skiff/net/inet.h>
 #include <skiff/net/ip_internal.h>
+#include <skiff/net/netcore.h>
 #include <skiff/net/sock_internal.h>
 #include <skiff/platform.h>
 #include <skiff/printk.h>
@@ -470,9 +471,11 @@ void apps_poll(void)
 	u32 cpu = this_cpu_id();
 	u32 n = __atomic_load_n(&nr_apps, __ATOMIC_ACQUIRE);
 	u64 now = ktime_get_ns();
+	netdev_xmit_batch_begin(); /* one doorbell for all the replies */
 	for (u32 i = 0; i < n; i++)
 		if (apps[i].cpu == cpu)
 			app_run(&apps[i], ev, now);
+	netdev_xmit_batch_end();
 }
 
 void socket_init(void)

@@ -341,6 +341,7 @@ struct tcp_sock *tcp_child_create(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->dport = s->sport;
 	tp->parent = lp;
 	tp->adv_mss = tcp_route_mss(tp->saddr, tp->daddr);
+	tp->gso_max = tcp_route_gso_max(tp->saddr, tp->daddr);
 	lp->refs++;
 	tp->keepalive = lp->keepalive;
 	tp->keep_idle_ms = lp->keep_idle_ms;
@@ -457,6 +458,25 @@ u16 tcp_route_mss(u32 saddr, u32 daddr)
 	if (ip_route_output(&out, &rt) < 0 || rt.mtu < 576)
 		return TCP_DEFAULT_MSS;
 	return (u16)MIN(rt.mtu - 40, 65535u - 40);
+}
+
+/*
+ * The GSO payload limit toward daddr: the device's gso_max_size less the
+ * largest headers (Ethernet, IPv4 without options, TCP with 40 bytes of
+ * options), and no more than an order-4 skb buffer holds with TCP's
+ * headroom (so a GSO frame never needs a 128 KiB allocation). 0 when
+ * the device has no TSO or the destination is local.
+ */
+u32 tcp_route_gso_max(u32 saddr, u32 daddr)
+{
+	struct ip_out out = {
+	    .saddr = saddr, .daddr = daddr, .protocol = IPPROTO_TCP};
+	struct ip_route_out rt;
+	const u32 hdrs = ETH_HLEN + IP_HLEN + 60;
+	if (ip_route_output(&out, &rt) < 0 || rt.loopback ||
+	    !(rt.dev->features & NETIF_F_TSO) || rt.dev->gso_max_size <= hdrs)
+		return 0;
+	return MIN(rt.dev->gso_max_size - hdrs, TCP_GSO_MAX_PAYLOAD);
 }
 
 /* The quoted segment's addresses, ports and sequence number. */
@@ -630,6 +650,7 @@ int tcp_v4_pick_source(struct tcp_sock *tp, u32 daddr, u16 dport)
 	tp->daddr = daddr;
 	tp->dport = dport;
 	tp->adv_mss = tcp_route_mss(tp->saddr, daddr);
+	tp->gso_max = tcp_route_gso_max(tp->saddr, daddr);
 	return 0;
 }
 

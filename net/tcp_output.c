@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <skiff/net/ip.h>
+#include <skiff/net/ip_wire.h>
+#include <skiff/net/snmp.h>
 #include <skiff/net/tcp.h>
 #include <skiff/net/tcp_syncookie.h>
 #include <skiff/skbuff.h>
@@ -134,6 +136,29 @@ static void tcp_fill_options(const struct tcp_sock *tp, struct tcp_hdr_info *h,
 	}
 }
 
+/*
+ * Checksum offload (CHECKSUM_PARTIAL, skbuff.h): the field gets the
+ * pseudo-header sum (RFC 9293 3.1) and the device, or net/gso.c when it
+ * cannot, sums the segment over it. One pass over the payload fewer when
+ * the NIC does it.
+ */
+static void tcp_csum_partial(struct sk_buff *skb, u32 saddr, u32 daddr)
+{
+	u16 pseudo = (u16)csum_tcpudp_nofold(saddr, daddr, (u16)skb->len,
+					     IPPROTO_TCP, 0);
+	store_be16(skb->data + 16, pseudo);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = (u16)skb_headroom(skb);
+	skb->csum_offset = 16;
+	skb_reset_transport_header(skb);
+}
+
+/* Segments a payload of len bytes makes on the wire (at least 1). */
+static u32 tcp_gso_segs(u32 len, u32 mss)
+{
+	return len > mss ? (len + mss - 1) / mss : 1;
+}
+
 /* Send one segment: seq, flags, and len bytes of payload from the send
  * ring (at offset seq - SND.UNA), with TSval tsval if timestamps are on. */
 static void tcp_transmit_seg_ts(struct tcp_sock *tp, u32 seq, u8 flags, u32 len,
@@ -153,14 +178,16 @@ static void tcp_transmit_seg_ts(struct tcp_sock *tp, u32 seq, u8 flags, u32 len,
 	h.ack = (flags & TCP_FLAG_ACK) ? tp->rcv_nxt : 0;
 	h.window = tcp_select_window(tp, flags & TCP_FLAG_SYN);
 	tcp_hdr_emit(&h, skb_push(skb, hlen), hlen);
-	tcp_v4_csum_set(skb->data, skb->len, tp->saddr, tp->daddr);
+	tcp_csum_partial(skb, tp->saddr, tp->daddr);
+	if (len > tcp_send_mss(tp))
+		skb->gso_size = (u16)tcp_send_mss(tp); /* net/gso.h */
 	if (flags & TCP_FLAG_ACK) {
 		tp->delack_at_ms = 0;
 		tp->delack_segs = 0;
 		tp->last_ack_sent = tp->rcv_nxt;
 		tp->dsack_pending = false; /* reported once (RFC 2883 4) */
 	}
-	TCP_INC(TcpOutSegs);
+	SNMP_ADD(TcpOutSegs, tcp_gso_segs(len, tcp_send_mss(tp)));
 	struct ip_out out = {.saddr = tp->saddr,
 			     .daddr = tp->daddr,
 			     .protocol = IPPROTO_TCP,
@@ -344,6 +371,16 @@ static u32 tcp_wnd_allows(const struct tcp_sock *tp)
 	return MIN(MIN(tcp_unsent(tp), wnd_left), tcp_send_mss(tp));
 }
 
+/* With GSO (tp->gso_max, tcp_route_gso_max): up to gso_max new bytes in
+ * one frame that the NIC or net/gso.c cuts into MSS segments. */
+static u32 tcp_wnd_allows_gso(const struct tcp_sock *tp)
+{
+	u32 in_flight = tp->snd_nxt - tp->snd_una;
+	u32 wnd_left = tp->snd_wnd > in_flight ? tp->snd_wnd - in_flight : 0;
+	u32 goal = MAX(tp->gso_max, tcp_send_mss(tp));
+	return MIN(MIN(tcp_unsent(tp), wnd_left), goal);
+}
+
 /* Send len new bytes at SND.NXT (len <= unsent). */
 static void tcp_send_new(struct tcp_sock *tp, u32 len)
 {
@@ -388,15 +425,18 @@ static u32 tcp_loss_skip_sacked(struct tcp_sock *tp)
 	return r ? r->start - tp->snd_nxt : tp->sndq.len;
 }
 
-/* The next new segment's length: within the peer's window and cwnd, and
- * not a small one while data is in flight (Nagle, RFC 1122 4.2.3.4);
- * 0: nothing may go now. */
+/* The next new segment's length: within the peer's window and cwnd (up to
+ * gso_max with GSO, in whole segments but for the last), and not a small
+ * one while data is in flight (Nagle, RFC 1122 4.2.3.4); 0: nothing may
+ * go now. */
 static u32 tcp_next_new_len(const struct tcp_sock *tp, u32 gap)
 {
-	u32 unsent = tcp_unsent(tp);
-	u32 len = MIN(MIN(tcp_wnd_allows(tp), tcp_cwnd_room(tp)), gap);
-	if (len < tcp_send_mss(tp) && len == unsent &&
-	    tp->snd_nxt != tp->snd_una && !tp->fin_queued && !tp->nodelay)
+	u32 unsent = tcp_unsent(tp), mss = tcp_send_mss(tp);
+	u32 len = MIN(MIN(tcp_wnd_allows_gso(tp), tcp_cwnd_room(tp)), gap);
+	if (len > mss && len != unsent)
+		len -= len % mss;
+	if (len < mss && len == unsent && tp->snd_nxt != tp->snd_una &&
+	    !tp->fin_queued && !tp->nodelay)
 		return 0;
 	return len;
 }

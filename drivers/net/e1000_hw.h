@@ -180,6 +180,93 @@ struct e1000_tx_desc {
 #define E1000_TXD_STAT_EC (1u << 1) /* excess collisions */
 #define E1000_TXD_STAT_LC (1u << 2) /* late collision */
 
+/* ---- TX offloads (SDM 3.3.5-3.3.7) ----------------------------------------
+ * A TCP/IP context descriptor says where the checksums go and, with TSE,
+ * how to cut a large frame; extended data descriptors then carry the
+ * frame. The NIC keeps one checksum context and one TSE context. */
+
+/* TCP/IP context descriptor (SDM 3.3.6): DEXT set, DTYP 0000. */
+struct e1000_context_desc {
+	u8 ipcss;  /* IP header start: where its checksum starts */
+	u8 ipcso;  /* where the IP checksum goes */
+	u16 ipcse; /* last byte the IP checksum covers (inclusive) */
+	u8 tucss;  /* TCP header start */
+	u8 tucso;  /* where the TCP checksum goes */
+	u16 tucse; /* last byte it covers; 0: to the end of the frame */
+	u32 cmd_and_length; /* PAYLEN (bits 0-19) | DTYP | TUCMD (24-31) */
+	u8 status;
+	u8 hdr_len; /* TSE: header bytes copied into every segment */
+	u16 mss;    /* TSE: payload bytes per segment */
+} __packed;
+
+/* Extended TCP/IP data descriptor (SDM 3.3.7): DEXT set, DTYP 0001. */
+struct e1000_data_desc {
+	u64 addr;
+	u32 lower; /* DTALEN (bits 0-19) | DTYP (20-23) | DCMD (24-31) */
+	u8 status; /* E1000_TXD_STAT_DD once done (with RS) */
+	u8 popts;  /* IXSM / TXSM, read from a packet's first descriptor */
+	u16 special;
+} __packed;
+
+#define E1000_TXD_DTYP_D (1u << 20)    /* data (else context) */
+#define E1000_TXD_DCMD_EOP (1u << 24)  /* end of packet */
+#define E1000_TXD_DCMD_IFCS (1u << 25) /* insert FCS */
+#define E1000_TXD_DCMD_TSE (1u << 26)  /* TCP segmentation */
+#define E1000_TXD_DCMD_RS (1u << 27)   /* report status */
+#define E1000_TXD_DCMD_DEXT (1u << 29) /* extended descriptor */
+#define E1000_TUCMD_TCP (1u << 24)     /* context: TCP (else UDP) */
+#define E1000_TUCMD_IP (1u << 25)      /* context: IPv4 (else IPv6) */
+#define E1000_TXD_POPTS_IXSM 0x01      /* insert the IP checksum */
+#define E1000_TXD_POPTS_TXSM 0x02      /* insert the TCP/UDP checksum */
+#define E1000_TX_DATA_MAX 4096 /* bytes per data descriptor (as Linux) */
+#define E1000_TX_PAYLEN_MAX 0xfffffu
+
+/* What one frame asks of the NIC (from skb offsets, e1000.c). */
+struct e1000_tx_offload {
+	u8 ipcss;   /* IP header offset in the frame */
+	u8 tucss;   /* TCP header offset */
+	u8 tucso;   /* TCP checksum field offset */
+	u8 hdr_len; /* TSE: Ethernet + IP + TCP headers */
+	u16 mss;    /* TSE: payload per segment; 0: checksum only */
+	u32 paylen; /* TSE: TCP payload bytes of the whole frame */
+};
+
+/* SDM 3.3.6: a context for o (TSE when o->mss), RS set so that its slot
+ * is written back like the data descriptors' (the cleaner walks them). */
+static inline void e1000_tx_ctx_fill(struct e1000_context_desc *c,
+				     const struct e1000_tx_offload *o)
+{
+	u32 cmd = E1000_TXD_DCMD_DEXT | E1000_TXD_DCMD_RS | E1000_TUCMD_TCP |
+		  E1000_TUCMD_IP;
+	c->ipcss = o->ipcss;
+	c->ipcso = (u8)(o->ipcss + 10); /* RFC 791: checksum at byte 10 */
+	c->ipcse = (u16)(o->tucss - 1);
+	c->tucss = o->tucss;
+	c->tucso = o->tucso;
+	c->tucse = 0;
+	c->status = 0;
+	c->hdr_len = o->mss ? o->hdr_len : 0;
+	c->mss = o->mss;
+	if (o->mss)
+		cmd |= E1000_TXD_DCMD_TSE | (o->paylen & E1000_TX_PAYLEN_MAX);
+	c->cmd_and_length = cmd;
+}
+
+/* SDM 3.3.7: one data descriptor of len bytes; popts on the first of a
+ * packet, EOP on its last. */
+static inline void e1000_tx_data_fill(struct e1000_data_desc *d, u64 addr,
+				      u32 len, bool tse, bool eop, u8 popts)
+{
+	d->addr = addr;
+	d->lower = (len & E1000_TX_PAYLEN_MAX) | E1000_TXD_DTYP_D |
+		   E1000_TXD_DCMD_DEXT | E1000_TXD_DCMD_IFCS |
+		   E1000_TXD_DCMD_RS | (tse ? E1000_TXD_DCMD_TSE : 0) |
+		   (eop ? E1000_TXD_DCMD_EOP : 0);
+	d->status = 0;
+	d->popts = popts;
+	d->special = 0;
+}
+
 /* ---- pure decisions on descriptors (tests/unit/test_e1000_rx.c) ------ */
 
 enum e1000_rx_verdict {

@@ -19,6 +19,9 @@
  * Link: config-change MSI-X -> tasklet -> status field -> carrier.
  */
 #include <skiff/virtio.h>
+#include <skiff/virtio_net_hdr.h>
+#include <skiff/config.h>
+#include <skiff/kernel.h>
 #include <skiff/netdevice.h>
 #include <skiff/pci.h>
 #include <skiff/printk.h>
@@ -45,32 +48,25 @@
 #define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR 23
 
-#define VNET_FEATURES                                                          \
+#define VNET_FEATURES_BASE                                                     \
 	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |     \
 	 VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |      \
-	 VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+/* The offloads, all off with nic.offload=off. Spec 5.1.3.1: HOST_TSO4
+ * needs CSUM, so a device offering TSO without checksums gets neither. */
+#define VNET_FEATURES_OFFLOAD                                                  \
+	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
+	 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4))
+/* Largest GSO frame we hand the device: 64 KiB, as Linux (the spec sets
+ * no limit; the IPv4 total length does). */
+#define VNET_GSO_MAX_SIZE 65536u
 
 /* Spec 5.1.4: struct virtio_net_config offsets. */
 #define VNET_CFG_MAC 0
 #define VNET_CFG_STATUS 6
 #define VIRTIO_NET_S_LINK_UP 1
 
-/* Spec 5.1.6: the header in front of every frame. With VERSION_1 it
- * always has num_buffers (12 bytes), whether MRG_RXBUF is on or not. */
-struct virtio_net_hdr_mrg_rxbuf {
-	u8 flags;    /* VIRTIO_NET_HDR_F_* */
-	u8 gso_type; /* VIRTIO_NET_HDR_GSO_NONE: we negotiate no GSO */
-	u16 hdr_len;
-	u16 gso_size;
-	u16 csum_start;	 /* NEEDS_CSUM: where summing starts, from frame */
-	u16 csum_offset; /* ... and where the sum goes, from csum_start */
-	u16 num_buffers; /* RX: buffers this frame spans */
-} __packed;
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
-#define VIRTIO_NET_HDR_F_DATA_VALID 2
 #define VNET_HDR_LEN ((u32)sizeof(struct virtio_net_hdr_mrg_rxbuf))
-_Static_assert(sizeof(struct virtio_net_hdr_mrg_rxbuf) == 12, "hdr size");
 
 #define VNET_RING_MAX 256 /* entries per queue (QEMU's default) */
 #define VLAN_HLEN 4
@@ -113,8 +109,16 @@ struct vnet {
 	u64 tx_busy;	       /* start_xmit found the ring full */
 	u64 tx_csum_offload;   /* NEEDS_CSUM set for the device */
 	u64 tx_csum_sw;	       /* partial checksum finished here */
+	u64 tx_tso;	       /* GSO frames the device segments */
 	u64 config_interrupts;
 };
+
+/* What we ask the device for: the offloads only with nic.offload=on. */
+static u64 vnet_features(void)
+{
+	return VNET_FEATURES_BASE |
+	       (kcfg.nic_offload ? VNET_FEATURES_OFFLOAD : 0);
+}
 
 /* ---- checksums ----------------------------------------------------------- */
 
@@ -156,29 +160,37 @@ static int vnet_csum_fill(u8 *frame, u32 len, u32 start, u32 offset)
 
 /* ---- TX ------------------------------------------------------------------ */
 
-/* Checksum state of a frame into the header (spec 5.1.6.2). */
+/* What the device does for us on transmit (negotiated, spec 5.1.3). */
+static unsigned vnet_tx_offloads(const struct vnet *vi)
+{
+	unsigned o = 0;
+
+	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_CSUM))
+		o |= VNET_TX_CSUM;
+	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_HOST_TSO4))
+		o |= VNET_TX_TSO4;
+	return o;
+}
+
+/* The frame's offload state into the header (spec 5.1.6.2,
+ * virtio_net_hdr.c); a partial checksum the device cannot finish is
+ * finished here, in a private copy if shared. */
 static int vnet_tx_csum(struct vnet *vi, struct sk_buff *skb,
 			struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
+	int rc = vnet_hdr_tx_fill(hdr, skb, vnet_tx_offloads(vi));
 	u32 start;
 
-	memset(hdr, 0, sizeof(*hdr));
-	if (skb->ip_summed != CHECKSUM_PARTIAL)
-		return 0;
-	start = skb->csum_start - skb_headroom(skb); /* from the frame */
-	if (skb->csum_start < skb_headroom(skb) ||
-	    start + skb->csum_offset + 2 > skb->len)
-		return -EINVAL;
-	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_CSUM)) {
-		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		hdr->csum_start = (u16)start;
-		hdr->csum_offset = skb->csum_offset;
-		vi->tx_csum_offload++;
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		vi->tx_csum_offload += hdr->flags != 0;
+		vi->tx_tso += hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 		return 0;
 	}
-	/* No offload: finish it here, in a private copy if shared. */
 	if (skb_cloned(skb) && skb_unshare(skb))
 		return -ENOMEM;
+	start = skb->csum_start - skb_headroom(skb);
 	if (vnet_csum_fill(skb->data, skb->len, start, skb->csum_offset))
 		return -EINVAL;
 	skb->ip_summed = CHECKSUM_NONE; /* done: never sum it twice */
@@ -263,14 +275,13 @@ static void vnet_tx_drop(struct vnet *vi, struct sk_buff *skb, bool error)
 	kfree_skb(skb);
 }
 
-/* Queue a frame, reclaiming completions once if the ring is full. */
+/* Queue a frame after freeing what the device has sent since the last
+ * look (as Linux's free_old_xmit_skbs): TX completions need no
+ * interrupt unless the ring fills (vnet_start_xmit). */
 static int vnet_xmit_reclaim(struct vnet *vi, struct sk_buff *skb)
 {
-	int rc = vnet_xmit_one(vi, skb);
-
-	if (rc == -ENOSPC && vnet_reclaim_tx(vi))
-		rc = vnet_xmit_one(vi, skb);
-	return rc;
+	vnet_reclaim_tx(vi);
+	return vnet_xmit_one(vi, skb);
 }
 
 static int vnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -593,15 +604,18 @@ static int vnet_receive(struct vnet *vi, int budget)
 
 /* Ring drained: interrupts back on, then the re-check of spec 2.7.14 so
  * a buffer used in between is not left waiting for an interrupt that
- * will never come. */
+ * will never come. The TX interrupt only while the queue is stopped
+ * (ring full): otherwise completions are freed by the next transmit or
+ * poll, and a request/response costs one interrupt, not two. */
 static void vnet_napi_done(struct vnet *vi, int done)
 {
 	struct net_device *dev = vi->dev;
 	u16 rx_snap = virtqueue_enable_cb_prepare(vi->rx);
-	bool tx_pending;
+	bool tx_pending = false;
 
 	spin_lock_bh(&dev->tx_lock);
-	tx_pending = !virtqueue_enable_cb_delayed(vi->tx);
+	if (vi->tx_stopped)
+		tx_pending = !virtqueue_enable_cb_delayed(vi->tx);
 	spin_unlock_bh(&dev->tx_lock);
 	if (!napi_complete_done(&vi->napi, done)) {
 		virtqueue_disable_cb(vi->rx); /* polled again anyway */
@@ -761,7 +775,7 @@ static int vnet_open(struct net_device *dev)
 	struct vnet *vi = dev->priv;
 	int rc;
 
-	if (vi->reinit && (rc = virtio_reinit(&vi->vdev, VNET_FEATURES)))
+	if (vi->reinit && (rc = virtio_reinit(&vi->vdev, vnet_features())))
 		return rc;
 	vi->reinit = true; /* whatever happens next, start from a reset */
 	rc = vnet_setup_queues(vi);
@@ -773,6 +787,7 @@ static int vnet_open(struct net_device *dev)
 		vnet_free_queues(vi);
 		return -ENOMEM;
 	}
+	virtqueue_disable_cb(vi->tx); /* armed only when the ring fills */
 	vi->running = true;
 	virtio_device_ready(&vi->vdev);
 	if (virtqueue_kick(vi->rx))
@@ -850,6 +865,7 @@ static void vnet_get_ethtool_stats(struct net_device *dev, ethtool_stat_fn fn,
 	fn(ctx, "tx_queue_0_busy", vi->tx_busy);
 	fn(ctx, "tx_queue_0_csum_offload", vi->tx_csum_offload);
 	fn(ctx, "tx_queue_0_csum_sw", vi->tx_csum_sw);
+	fn(ctx, "tx_queue_0_tso_frames", vi->tx_tso);
 	fn(ctx, "config_interrupts", vi->config_interrupts);
 	fn(ctx, "irq_spurious", vi->vdev.irqs_spurious);
 }
@@ -889,6 +905,7 @@ static const struct {
     {VIRTIO_NET_F_CSUM, "CSUM"},
     {VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
     {VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
+    {VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
 };
 
 static void vnet_log_features(const struct virtio_device *vdev)
@@ -939,6 +956,11 @@ static void vnet_setup_netdev(struct vnet *vi, struct pci_dev *pdev)
 	dev->flags |= IFF_BROADCAST | IFF_MULTICAST;
 	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_CSUM))
 		dev->features |= NETIF_F_IP_CSUM;
+	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_HOST_TSO4) &&
+	    virtio_has_feature(&vi->vdev, VIRTIO_NET_F_CSUM)) {
+		dev->features |= NETIF_F_TSO; /* net/gso.h */
+		dev->gso_max_size = VNET_GSO_MAX_SIZE;
+	}
 	if (virtio_has_feature(&vi->vdev, VIRTIO_NET_F_GUEST_CSUM))
 		dev->features |= NETIF_F_RXCSUM;
 	vnet_read_mac(vi);
@@ -957,7 +979,7 @@ static int vnet_probe(struct pci_dev *pdev)
 	rc = virtio_pci_probe(&vdev, pdev);
 	if (rc)
 		return rc;
-	rc = virtio_negotiate(&vdev, VNET_FEATURES);
+	rc = virtio_negotiate(&vdev, vnet_features());
 	if (rc)
 		return rc;
 	vnet_log_features(&vdev);

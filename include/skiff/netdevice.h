@@ -38,7 +38,7 @@
 #define NETIF_F_IP_CSUM 0x1 /* TX: the NIC fills TCP/UDP checksums */
 #define NETIF_F_RXCSUM 0x2  /* RX: the NIC verifies checksums */
 #define NETIF_F_SG 0x4
-#define NETIF_F_TSO 0x8
+#define NETIF_F_TSO 0x8 /* TX: the NIC cuts TCP/IPv4 GSO frames (gso.h) */
 
 enum { NETDEV_TX_OK = 0, NETDEV_TX_BUSY = 1 };
 
@@ -65,7 +65,9 @@ struct net_device_ops {
 	int (*ndo_stop)(struct net_device *dev);
 	/*
 	 * Put one frame (skb->data at the Ethernet header, at most
-	 * dev->mtu + ETH_HLEN bytes, linear) on the TX ring without telling
+	 * dev->mtu + ETH_HLEN bytes, linear; up to gso_max_size with
+	 * gso_size set if the device has NETIF_F_TSO; CHECKSUM_PARTIAL only
+	 * with NETIF_F_IP_CSUM) on the TX ring without telling
 	 * the NIC yet. Returns NETDEV_TX_OK: the driver owns the skb and
 	 * frees it on completion; or NETDEV_TX_BUSY: the ring is full, the
 	 * skb is untouched and still the caller's. Called with dev->tx_lock
@@ -108,6 +110,7 @@ struct net_device {
 	bool carrier; /* link up */
 	u16 mtu;
 	u16 needed_headroom; /* extra bytes the driver pushes (virtio header) */
+	u32 gso_max_size;    /* NETIF_F_TSO: largest GSO frame, Ethernet on */
 	u8 dev_addr[ETH_ALEN];
 	u8 perm_addr[ETH_ALEN]; /* from the EEPROM / device config */
 	u8 broadcast[ETH_ALEN];

@@ -65,7 +65,10 @@ struct sk_buff {
 	 * complement at csum_start + csum_offset. */
 	u16 csum_start;
 	u16 csum_offset;
-	u16 gso_size;	 /* segment size for TSO, 0 = none */
+	/* GSO (net/gso.h): a TCP/IPv4 frame larger than the MTU that the NIC
+	 * (TSO) or validate_xmit_skb cuts into gso_size-byte payloads; 0 for
+	 * an ordinary frame. Always with CHECKSUM_PARTIAL. */
+	u16 gso_size;
 	u64 tstamp_ns;
 	void *sk; /* owning socket, if any */
 	void (*destructor)(struct sk_buff *skb);
@@ -106,6 +109,10 @@ static inline u32 skb_tailroom(const struct sk_buff *skb)
 	return skb->end - skb->tail;
 }
 bool skb_cloned(const struct sk_buff *skb);
+static inline bool skb_is_gso(const struct sk_buff *skb)
+{
+	return skb->gso_size != 0;
+}
 
 void skb_reserve(struct sk_buff *skb, u32 len);
 u8 *skb_put(struct sk_buff *skb, u32 len);   /* BUG if no tailroom */

@@ -24,7 +24,7 @@ HOST_MK_INCLUDED := 1
 HOST_SRCS := tests/host/platform.c kernel/timer_wheel.c kernel/mm/slab.c
 HOST_SRCS += kernel/trace.c # tracepoints (diag): net/ calls trace()
 HOST_HDRS := tests/host/host.h
-NET_CORE_SRCS := net/skbuff.c net/dev.c net/sched.c net/ethernet.c \
+NET_CORE_SRCS := net/skbuff.c net/dev.c net/sched.c net/gso.c net/checksum.c net/ethernet.c \
 	net/ether_wire.c net/arp.c net/arp_wire.c
 NET_HOST_SRCS := $(HOST_SRCS) tests/host/fakedev.c $(wildcard net/*.c)
 HOST_HTTPD_SRCS := tests/host/httpd_host.c tests/host/tcp_peer.c \

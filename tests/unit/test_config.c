@@ -84,6 +84,7 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_SMP), "smp=all");
 	assert_int_equal(c.tcp_mem_mb, 0);
 	assert_string_equal(shown(&c, CFG_TCP_MEM), "tcp.mem=auto");
+	assert_true(c.nic_offload);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -96,7 +97,7 @@ static const char good_line[] =
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
-    "tcp.mem=256";
+    "tcp.mem=256 nic.offload=off";
 
 static void test_good_line(void **state)
 {
@@ -138,6 +139,8 @@ static void test_good_line(void **state)
 	assert_int_equal(c.http_body_max, 4096);
 	assert_true(c.http_pcap);
 	assert_int_equal(c.tcp_mem_mb, 256);
+	assert_false(c.nic_offload);
+	assert_string_equal(shown(&c, CFG_NIC_OFFLOAD), "nic.offload=off");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");

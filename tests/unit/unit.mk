@@ -125,6 +125,9 @@ UNIT_SRCS_http_parse := apps/httpd/http_parse.c
 # TCP's chunked rings and memory limit (tcp_ring.c counts in the TCP MIB).
 UNIT_SRCS_tcp_ring := $(NET_HOST_SRCS) $(IPV4_CONFIG_SRC)
 
+# Transmit offloads (perf): GSO header math and software segmentation.
+UNIT_SRCS_gso := $(HOST_SRCS) net/skbuff.c net/gso.c net/checksum.c
+
 # Packet capture (diag): the pure filter and formatter, alone.
 UNIT_SRCS_capture_filter := net/capture_filter.c
 UNIT_SRCS_capture_fmt := net/capture_fmt.c net/capture_filter.c

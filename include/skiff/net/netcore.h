@@ -52,6 +52,8 @@ struct qdisc_stats {
 	u64 packets, bytes; /* handed to the driver */
 	u64 drops;	    /* tail drops at the limit */
 	u64 requeues;	    /* NETDEV_TX_BUSY answers */
+	u64 doorbells;	    /* ndo_flush_xmit calls */
+	u64 deferred;	    /* doorbells left to a batch's end */
 	u32 qlen;	    /* frames queued now */
 	u64 backlog_bytes;
 	bool stopped; /* waiting for netif_wake_queue */
@@ -61,6 +63,9 @@ struct qdisc_stats {
 int qdisc_create_default(struct net_device *dev);
 /* Enqueue skb (consumed) and run the qdisc. 0 or -ENOBUFS (dropped). */
 int qdisc_xmit(struct net_device *dev, struct sk_buff *skb);
+/* Defer TX doorbells on this CPU until the matching _end (nests). */
+void netdev_xmit_batch_begin(void);
+void netdev_xmit_batch_end(void);
 /* Drop everything queued (the device went down). */
 void qdisc_reset(struct net_device *dev);
 /* Free dev's qdisc (free_netdev, failed registration). */

@@ -122,6 +122,7 @@ struct tcp_sock {
 	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
 	u16 mss;	 /* payload per segment we send: min(peer, path) */
 	u16 adv_mss;	 /* the MSS we offer: route MTU - 40 */
+	u32 gso_max;	 /* payload per GSO frame toward daddr; 0: one MSS */
 	bool fin_queued; /* the app closed the send side */
 	bool fin_sent;	 /* our FIN went out at fin_seq */
 	u32 fin_seq;
@@ -285,6 +286,12 @@ static inline u32 tcp_ts_now(void)
 }
 u32 tcp_send_mss(const struct tcp_sock *tp); /* payload per segment */
 u16 tcp_route_mss(u32 saddr, u32 daddr);     /* route MTU - 40, or 536 */
+/* Most payload in one GSO frame: its skb buffer (MAX_HEADER, headers,
+ * payload, shared info) stays within 64 KiB, an order-4 allocation. */
+#define TCP_GSO_MAX_PAYLOAD 65024u
+/* Payload bytes one GSO frame toward daddr may carry (the route's device
+ * has NETIF_F_TSO and offloads are on), else 0: one MSS per skb. */
+u32 tcp_route_gso_max(u32 saddr, u32 daddr);
 void tcp_hash_established(struct tcp_sock *tp);
 void tcp_unhash(struct tcp_sock *tp);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state st);

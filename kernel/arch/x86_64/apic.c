@@ -120,7 +120,11 @@ void lapic_send_init_sipi(u32 apic_id, u8 page)
 	}
 }
 
-/* Count LAPIC timer ticks (divide by 16) over 10 ms of TSC time. */
+/* Count LAPIC timer ticks (divide by 16) over LAPIC_CALIB_MS of TSC
+ * time (already calibrated against the HPET). 2 ms count some 10^5
+ * ticks at QEMU's 1 GHz bus: the tick rate is good to 0.1 %, and the
+ * boot is 8 ms shorter than with 10 ms. */
+#define LAPIC_CALIB_MS 2
 void lapic_timer_calibrate(void)
 {
 	if (tsc_deadline)
@@ -128,10 +132,10 @@ void lapic_timer_calibrate(void)
 	lapic_write(LAPIC_TIMER_DIV, 0x3);
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
-	mdelay(10);
+	mdelay(LAPIC_CALIB_MS);
 	u32 left = lapic_read(LAPIC_TIMER_CUR);
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	lapic_ticks_per_ms = (0xffffffffu - left) / 10;
+	lapic_ticks_per_ms = (0xffffffffu - left) / LAPIC_CALIB_MS;
 }
 
 void lapic_timer_start(u32 hz)

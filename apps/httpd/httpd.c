@@ -514,8 +514,14 @@ static int conn_read(struct http_conn *c)
 	for (;;) {
 		if (w->in_off == w->in_len) {
 			long n = sock_recv(c->s, w->in, sizeof(w->in), 0);
-			if (n == -EAGAIN)
+			if (n == -EAGAIN) {
+				/* Nothing yet on an idle connection: the work
+				 * goes back (see Memory above), or every idle
+				 * connection would hold one (23 KB). */
+				if (c->phase == PH_IDLE)
+					work_put(c);
 				return RD_WAIT;
+			}
 			if (n <= 0)
 				return RD_CLOSE; /* the client left or reset */
 			httpd_stats.bytes_in += (u64)n;

@@ -10,8 +10,10 @@ and for each prints the host CPU-seconds of QEMU, the guest's own counter
 deltas per MiB or per request: interrupts (`irq`), NIC doorbells/kicks,
 register writes and polls (`ethtool -S eth0`), packets both ways, NAPI
 polls (`softnet`) and TCP segments (`nstat`). Console commands run only
-between the workloads, so they do not disturb them. A diagnostic tool, not
-a benchmark: it prints figures and exits 0.
+between the measured workloads, so they do not disturb them; then `top`
+runs for 3 s under each load again (a long download, a 30 s wrk) to show
+the guest's CPU split. A diagnostic tool, not a benchmark: it prints
+figures and exits 0.
 """
 
 import argparse

@@ -27,6 +27,8 @@
 #include <skiff/net/socket.h>
 #include <skiff/net/tcp.h>
 #include <skiff/net/tcp_wire.h>
+#include <skiff/mm.h>
+#include <skiff/slab.h>
 #include <skiff/netdevice.h>
 
 #include "../../apps/httpd/httpd.h"
@@ -164,6 +166,26 @@ static void get(struct tcp_peer *p, const char *req, bool bodiless,
 
 /* ---- keep-alive and pipelining ------------------------------------------- */
 
+struct cache_count {
+	const char *name;
+	u64 active;
+};
+
+static void count_cache(void *ctx, const struct kmem_cache *c)
+{
+	struct cache_count *cc = ctx;
+	if (strcmp(c->name, cc->name) == 0)
+		cc->active = c->active_objs;
+}
+
+/* Objects of slab cache `name` allocated now. */
+static u64 cache_active(const char *name)
+{
+	struct cache_count cc = {name, 0};
+	kcache_for_each(count_cache, &cc);
+	return cc.active;
+}
+
 static void test_keep_alive(void **state)
 {
 	(void)state;
@@ -189,6 +211,10 @@ static void test_keep_alive(void **state)
 	assert_false(p.rst_in);
 	assert_int_equal(httpd_stats.conns_accepted, accepted + 1);
 	assert_int_equal(httpd_stats.conns_idle, 1);
+	/* Idle between requests, even after the server looked for more:
+	 * the connection holds no request work area (httpd.c, Memory). */
+	tcp_peer_run(10, 1);
+	assert_int_equal(cache_active("http_work"), 0);
 	/* Connection: close: answered, then our FIN. */
 	get(&p,
 	    "GET /docs HTTP/1.1\r\nHost: skiff\r\nConnection: close\r\n\r\n",

@@ -519,20 +519,21 @@ static void format_smp(const struct cfg_key *k, const struct skiff_config *c,
 }
 
 /* tcp.mem=auto (0) or a number of MiB. */
-static int parse_tcp_mem(const struct cfg_key *k, struct skiff_config *c,
-			 const char *v, size_t len)
+/* A number, or "auto" stored as 0 (u32 fields: tcp.mem, conntrack.max). */
+static int parse_auto_num(const struct cfg_key *k, struct skiff_config *c,
+			  const char *v, size_t len)
 {
 	if (word_is(v, len, "auto")) {
-		c->tcp_mem_mb = 0;
+		*(u32 *)field(k, c) = 0;
 		return 0;
 	}
 	return parse_num(k, c, v, len);
 }
 
-static void format_tcp_mem(const struct cfg_key *k,
-			   const struct skiff_config *c, struct sbuf *sb)
+static void format_auto_num(const struct cfg_key *k,
+			    const struct skiff_config *c, struct sbuf *sb)
 {
-	if (c->tcp_mem_mb == 0)
+	if (*(const u32 *)cfield(k, c) == 0)
 		sb_puts(sb, "auto");
 	else
 		format_num(k, c, sb);
@@ -668,9 +669,8 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
     [CFG_HTTP_WRITE_TIMEOUT] = {"http.write_timeout",
 				NUM(http_write_timeout, 1, 3600)},
     [CFG_HTTP_BODY_MAX] = {"http.body_max", NUM(http_body_max, 0, 1073741824)},
-    [CFG_HTTP_PCAP] = {"http.pcap", parse_index, format_index,
-		       FIELD(http_pcap), .choices = onoff_words,
-		       .want = "off|on"},
+    [CFG_HTTP_PCAP] = {"http.pcap", parse_index, format_index, FIELD(http_pcap),
+		       .choices = onoff_words, .want = "off|on"},
     [CFG_ECHO_PORT] = {"echo.port", NUM(echo_port, 1, 65535)},
     [CFG_LOG] = {"log", parse_index, format_index, FIELD(log_level),
 		 .choices = log_words, .want = "debug|info|warn|error"},
@@ -690,12 +690,15 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
 		    .choices = cc_words, .want = "cubic|newreno"},
     [CFG_SMP] = {"smp", parse_smp, format_smp, FIELD(smp), .min = 1, .max = 256,
 		 .want = "1..256 or all"},
-    [CFG_TCP_MEM] = {"tcp.mem", parse_tcp_mem, format_tcp_mem,
+    [CFG_TCP_MEM] = {"tcp.mem", parse_auto_num, format_auto_num,
 		     FIELD(tcp_mem_mb), .min = 4, .max = 65536,
 		     .want = "auto or 4..65536 (MiB)"},
     [CFG_NIC_OFFLOAD] = {"nic.offload", parse_index, format_index,
 			 FIELD(nic_offload), .choices = onoff_words,
 			 .want = "off|on"},
+    [CFG_CONNTRACK_MAX] = {"conntrack.max", parse_auto_num, format_auto_num,
+			   FIELD(conntrack_max), .min = 64, .max = 4194304,
+			   .want = "auto or 64..4194304 (flows)"},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */

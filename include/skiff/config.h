@@ -57,6 +57,7 @@ enum cfg_key_id {
 	CFG_SMP,
 	CFG_TCP_MEM,
 	CFG_NIC_OFFLOAD,
+	CFG_CONNTRACK_MAX,
 	CFG_NKEYS
 };
 
@@ -100,6 +101,7 @@ struct skiff_config {
 	char tcp_cc[16];   /* tcp.cc=cubic|newreno, default cubic */
 	u16 smp;	   /* smp=1..256 CPUs; 0 (smp=all, default): all */
 	u32 tcp_mem_mb;	   /* tcp.mem=4..65536 MiB; 0 (tcp.mem=auto): RAM/8 */
+	u32 conntrack_max; /* conntrack.max=64..4194304; 0 (auto): RAM/4 KiB */
 	bool nic_offload;  /* nic.offload=off|on: checksum/TSO offloads, on */
 	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
 };

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define NS_PER_SEC 1000000000ULL
-#define CT_BUCKETS 1024 /* power of two */
+#define CT_MIN_BUCKETS 1024 /* power of two */
 
 enum ct_tcp_state {
 	CT_TCP_NONE,
@@ -68,7 +68,8 @@ static struct {
 	struct nf_conn *conns;
 	u32 max, count;
 	s32 free_head;
-	s32 buckets[CT_BUCKETS];
+	s32 *buckets;	  /* nbuckets chain heads */
+	u32 nbuckets;	  /* a power of two, about max / 2 */
 	u32 evict_cursor; /* slot where the next early_drop looks */
 	u32 gc_cursor;	  /* bucket where the next gc run starts */
 	struct nf_ct_stats stats;
@@ -93,7 +94,7 @@ static u32 ct_hash(const struct nf_tuple *t)
 	u64 lo = a < b ? a : b, hi = a < b ? b : a;
 	u32 h = mix32((u32)lo ^ mix32((u32)(lo >> 32) ^ t->proto));
 	h = mix32(h ^ (u32)hi ^ mix32((u32)(hi >> 32)));
-	return h & (CT_BUCKETS - 1);
+	return h & (ct.nbuckets - 1);
 }
 
 static bool tuple_eq(const struct nf_tuple *a, const struct nf_tuple *b)
@@ -112,24 +113,47 @@ static void tuple_invert(const struct nf_tuple *t, struct nf_tuple *r)
 	r->proto = t->proto;
 }
 
+/* Chains of about two flows when the table is full. */
+static u32 ct_bucket_count(u32 max)
+{
+	u32 n = CT_MIN_BUCKETS;
+
+	while (n < max / 2 && n < (1U << 30))
+		n <<= 1;
+	return n;
+}
+
 int nf_ct_init(u32 max)
 {
 	if (!max)
 		max = NF_CT_DEFAULT_MAX;
+	u32 nb = ct_bucket_count(max);
 	struct nf_conn *c = calloc(max, sizeof(*c));
-	if (!c)
+	s32 *b = malloc(nb * sizeof(*b));
+	if (!c || !b) {
+		free(c);
+		free(b);
 		return -ENOMEM;
+	}
 	free(ct.conns);
+	free(ct.buckets);
 	memset(&ct, 0, sizeof(ct));
 	ct.conns = c;
+	ct.buckets = b;
+	ct.nbuckets = nb;
 	ct.max = max;
 	nf_ct_flush();
 	return 0;
 }
 
+u32 nf_ct_buckets(void)
+{
+	return ct.nbuckets;
+}
+
 void nf_ct_flush(void)
 {
-	for (u32 b = 0; b < CT_BUCKETS; b++)
+	for (u32 b = 0; b < ct.nbuckets; b++)
 		ct.buckets[b] = -1;
 	for (u32 i = 0; i < ct.max; i++) {
 		ct.conns[i].used = false;
@@ -392,7 +416,7 @@ u32 nf_ct_gc(u64 now, u32 budget)
 	u32 before = ct.count;
 
 	for (u32 n = 0; n < budget && ct.conns; n++) {
-		u32 b = ct.gc_cursor++ & (CT_BUCKETS - 1);
+		u32 b = ct.gc_cursor++ & (ct.nbuckets - 1);
 		s32 prev = -1;
 		for (s32 i = ct.buckets[b]; i >= 0;) {
 			s32 next = ct.conns[i].next;

@@ -14,6 +14,7 @@
  * port), RFC 1812 5.2.7.1 (administratively prohibited, code 13).
  */
 #include <skiff/config.h>
+#include <skiff/mm.h>
 #include <skiff/net/icmp.h>
 #include <skiff/net/ip.h>
 #include <skiff/net/ip_wire.h>
@@ -33,7 +34,7 @@
 #define NF_MAX_WORDS 40
 #define NF_LINE_MAX 512
 #define NF_GC_INTERVAL_MS 1000
-#define NF_GC_BUCKETS 128 /* per run: the whole table in 8 s */
+#define NF_GC_ROUNDS 8 /* runs to walk the whole table: 8 s */
 /* LOG: a token bucket of 10 lines, refilled at 5 per second. */
 #define NF_LOG_BURST 10
 #define NF_LOG_NS_PER_TOKEN 200000000ULL
@@ -236,7 +237,7 @@ static unsigned int nf_filter_hook(unsigned int hook, struct sk_buff *skb,
 static void nf_gc_run(struct timer_list *t)
 {
 	spin_lock_bh(&nf_lock);
-	nf_ct_gc(ktime_get_ns(), NF_GC_BUCKETS);
+	nf_ct_gc(ktime_get_ns(), MAX(nf_ct_buckets() / NF_GC_ROUNDS, 1));
 	spin_unlock_bh(&nf_lock);
 	mod_timer(t, get_jiffies() + msecs_to_jiffies(NF_GC_INTERVAL_MS));
 }
@@ -501,13 +502,27 @@ static void nf_load_file(const char *text, size_t len)
 	}
 }
 
+/* conntrack.max, or auto: a flow per 4 KiB page of RAM (about 1.5 % of
+ * it for the table), at least NF_CT_DEFAULT_MAX; 512 MiB: 131,072. */
+static u32 conntrack_max(const struct skiff_config *cfg)
+{
+	struct mm_stats m;
+
+	if (cfg && cfg->conntrack_max)
+		return cfg->conntrack_max;
+	mm_get_stats(&m);
+	return (u32)MIN(MAX(m.total_pages, NF_CT_DEFAULT_MAX), 1ULL << 22);
+}
+
 void netfilter_init(const struct skiff_config *cfg, const char *rules_file,
 		    size_t len)
 {
 	char origin[24];
 
-	if (nf_ct_init(0))
-		pr_err("filter: no memory for conntrack\n");
+	u32 ct_max = conntrack_max(cfg);
+	if (nf_ct_init(ct_max))
+		pr_err("filter: no memory for conntrack.max=%u flows\n",
+		       ct_max);
 	nf_booting = true;
 	for (u32 i = 0; cfg && i < cfg->filter_count && i < CFG_MAX_FILTERS;
 	     i++) {
@@ -525,5 +540,5 @@ void netfilter_init(const struct skiff_config *cfg, const char *rules_file,
 	pr_info("filter: %u INPUT, %u OUTPUT, %u FORWARD rules; conntrack "
 		"max %u\n",
 		nf_table_count(NF_CHAIN_INPUT), nf_table_count(NF_CHAIN_OUTPUT),
-		nf_table_count(NF_CHAIN_FORWARD), NF_CT_DEFAULT_MAX);
+		nf_table_count(NF_CHAIN_FORWARD), ct_max);
 }

@@ -208,7 +208,10 @@ class Guest:
         # Skiff reads its address from QEMU's fw_cfg; the Linux peer has it
         # in its initramfs. Nothing else on the QEMU line differs.
         if self.key == "skiff":
-            return f"ip={GUEST_ADDR}/24 app={app}"
+            # nginx is set up for the benchmark (keepalive_requests
+            # 100000); Skiff's connection cap is raised past the idle
+            # workload's 100,000 the same way.
+            return f"ip={GUEST_ADDR}/24 app={app} http.max_conns=200000"
         return None
 
     def memory_used_kib(self, vm):

@@ -84,6 +84,7 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_SMP), "smp=all");
 	assert_int_equal(c.tcp_mem_mb, 0);
 	assert_string_equal(shown(&c, CFG_TCP_MEM), "tcp.mem=auto");
+	assert_string_equal(shown(&c, CFG_CONNTRACK_MAX), "conntrack.max=auto");
 	assert_true(c.nic_offload);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
@@ -97,7 +98,7 @@ static const char good_line[] =
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
-    "tcp.mem=256 nic.offload=off";
+    "tcp.mem=256 nic.offload=off conntrack.max=200000";
 
 static void test_good_line(void **state)
 {
@@ -141,6 +142,9 @@ static void test_good_line(void **state)
 	assert_int_equal(c.tcp_mem_mb, 256);
 	assert_false(c.nic_offload);
 	assert_string_equal(shown(&c, CFG_NIC_OFFLOAD), "nic.offload=off");
+	assert_int_equal(c.conntrack_max, 200000);
+	assert_string_equal(shown(&c, CFG_CONNTRACK_MAX),
+			    "conntrack.max=200000");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -250,6 +254,9 @@ static const struct bad_case bad_cases[] = {
     {CFG_TCP_MEM, "tcp.mem=3"},
     {CFG_TCP_MEM, "tcp.mem=65537"},
     {CFG_TCP_MEM, "tcp.mem=lots"},
+    {CFG_CONNTRACK_MAX, "conntrack.max=63"},
+    {CFG_CONNTRACK_MAX, "conntrack.max=4194305"},
+    {CFG_CONNTRACK_MAX, "conntrack.max=-1"},
     {CFG_FILTER, "filter=\"   \""},
     {CFG_FILTER, "filter=\"a\tb\""},
     {CFG_ROUTE, "route=10.0.0.1/8,1.2.3.4"},

@@ -540,6 +540,37 @@ static void test_ct_evict_past_assured_run(void **state)
 	assert_int_equal(nf_ct_init(0), 0);
 }
 
+/* A table sized for 100,000 flows (conntrack.max): its hash grows with it
+ * (chains of about two), all flows are found again, and the GC walking
+ * every chain in turn expires them all. */
+static void test_ct_big_table(void **state)
+{
+	(void)state;
+	u64 t = 100 * SEC;
+	struct nf_ct_stats s;
+	const u32 n = 100000;
+	assert_int_equal(nf_ct_init(n), 0);
+	assert_true(nf_ct_buckets() >= n / 2);
+	for (u32 i = 0; i < n; i++) {
+		struct nf_pkt q =
+		    udp_pkt(PEER_IP + (i >> 16), OUR_IP, (u16)i, 7);
+		assert_int_equal(ct_step(&q, t), NF_CT_NEW);
+	}
+	nf_ct_get_stats(&s);
+	assert_int_equal(s.count, n);
+	assert_int_equal(s.drop, 0);
+	for (u32 i = 0; i < n; i += 997) {
+		struct nf_pkt a =
+		    udp_pkt(OUR_IP, PEER_IP + (i >> 16), 7, (u16)i);
+		assert_int_equal(ct_step(&a, t), NF_CT_ESTABLISHED);
+	}
+	u32 gone = 0, b = nf_ct_buckets();
+	for (u32 r = 0; r < 8; r++)
+		gone += nf_ct_gc(t + 1000 * SEC, b / 8);
+	assert_int_equal(gone, n);
+	assert_int_equal(nf_ct_init(0), 0);
+}
+
 /* ---- the chains ------------------------------------------------------------
  */
 
@@ -924,6 +955,7 @@ int main(void)
 	    cmocka_unit_test(test_ct_udp_icmp),
 	    cmocka_unit_test(test_ct_cap),
 	    cmocka_unit_test(test_ct_evict_past_assured_run),
+	    cmocka_unit_test(test_ct_big_table),
 	    cmocka_unit_test(test_table_edits),
 	    cmocka_unit_test(test_dispatch_equals_linear),
 	    cmocka_unit_test(test_bench),

@@ -178,6 +178,7 @@ struct nf_ct_stats {
 
 /* (Re)create an empty table for at most max flows (0: the default). */
 int nf_ct_init(u32 max);
+u32 nf_ct_buckets(void); /* hash chains: the GC walks them in turn */
 /* Classify p (sets p->ct_state); ref says which flow it belongs to. */
 void nf_ct_lookup(struct nf_pkt *p, u64 now_ns, struct nf_ct_ref *ref);
 /* p was accepted: create its flow (NEW) or advance it. false if the table

@@ -502,8 +502,9 @@ static void nf_load_file(const char *text, size_t len)
 	}
 }
 
-/* conntrack.max, or auto: a flow per 4 KiB page of RAM (about 1.5 % of
- * it for the table), at least NF_CT_DEFAULT_MAX; 512 MiB: 131,072. */
+/* conntrack.max, or auto: a flow per 4 KiB page the page allocator holds
+ * (about 1.5 % of it for the table), at least NF_CT_DEFAULT_MAX; with
+ * -m 512M: 112,360. */
 static u32 conntrack_max(const struct skiff_config *cfg)
 {
 	struct mm_stats m;

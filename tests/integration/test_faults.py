@@ -225,7 +225,10 @@ def check_healthy(ns, vm, base, mark, name):
 
 def run_profile(t, ns, vm, base, name, http_n, echo_n, limit):
     mark = vm.mark()
-    ns.set_impair(f"{PROFILES[name]} seed={SEEDS[name]}")
+    # The relay's own bound (20 minutes by default) must outlast the
+    # transfer: the combined profile's 64 MiB take about an hour.
+    ns.set_impair(f"{PROFILES[name]} seed={SEEDS[name]}",
+                  max_seconds=limit + 300)
     t0 = time.monotonic()
     r = transfer(ns, http_n, echo_n, limit)
     secs = time.monotonic() - t0

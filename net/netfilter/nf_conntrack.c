@@ -67,7 +67,10 @@ struct nf_conn {
 static struct {
 	struct nf_conn *conns;
 	u32 max, count;
-	s32 free_head;
+	s32 free_head;	  /* freed slots, reused first */
+	u32 hwm;	  /* slots [0, hwm) have been handed out; the rest of
+			   * the table was never touched (so a big table costs
+			   * no memory writes at boot) */
 	s32 *buckets;	  /* nbuckets chain heads */
 	u32 nbuckets;	  /* a power of two, about max / 2 */
 	u32 evict_cursor; /* slot where the next early_drop looks */
@@ -128,7 +131,7 @@ int nf_ct_init(u32 max)
 	if (!max)
 		max = NF_CT_DEFAULT_MAX;
 	u32 nb = ct_bucket_count(max);
-	struct nf_conn *c = calloc(max, sizeof(*c));
+	struct nf_conn *c = malloc((size_t)max * sizeof(*c));
 	s32 *b = malloc(nb * sizeof(*b));
 	if (!c || !b) {
 		free(c);
@@ -155,12 +158,20 @@ void nf_ct_flush(void)
 {
 	for (u32 b = 0; b < ct.nbuckets; b++)
 		ct.buckets[b] = -1;
-	for (u32 i = 0; i < ct.max; i++) {
-		ct.conns[i].used = false;
-		ct.conns[i].next = i + 1 < ct.max ? (s32)(i + 1) : -1;
-	}
-	ct.free_head = ct.max ? 0 : -1;
+	ct.free_head = -1;
+	ct.hwm = 0;
 	ct.count = 0;
+}
+
+/* Put the first never-used slot on the free list; false if none left. */
+static bool ct_take_fresh(void)
+{
+	if (ct.hwm >= ct.max)
+		return false;
+	ct.conns[ct.hwm].used = false;
+	ct.conns[ct.hwm].next = ct.free_head;
+	ct.free_head = (s32)ct.hwm++;
+	return true;
 }
 
 static void ct_unlink(u32 bucket, s32 idx, s32 prev)
@@ -355,8 +366,8 @@ static bool ct_assured(const struct nf_conn *c)
 
 static bool ct_early_drop(u64 now)
 {
-	for (u32 n = 0; n < ct.max; n++) {
-		s32 i = (s32)(ct.evict_cursor++ % ct.max);
+	for (u32 n = 0; n < ct.hwm; n++) {
+		s32 i = (s32)(ct.evict_cursor++ % ct.hwm);
 		struct nf_conn *c = &ct.conns[i];
 		if (c->used && (!ct_assured(c) || c->expires_ns <= now)) {
 			ct_remove(i);
@@ -369,7 +380,7 @@ static bool ct_early_drop(u64 now)
 
 static s32 ct_create(const struct nf_pkt *p, u64 now)
 {
-	if (ct.free_head < 0 && !ct_early_drop(now)) {
+	if (ct.free_head < 0 && !ct_take_fresh() && !ct_early_drop(now)) {
 		ct.stats.drop++;
 		return -1;
 	}
@@ -445,7 +456,7 @@ void nf_ct_for_each(u64 now,
 			       u64 expires_in_ns),
 		    void *ctx)
 {
-	for (u32 i = 0; i < ct.max; i++) {
+	for (u32 i = 0; i < ct.hwm; i++) {
 		const struct nf_conn *c = &ct.conns[i];
 		if (!c->used || c->expires_ns <= now)
 			continue;

@@ -29,8 +29,8 @@ impairment happened in both directions.
 boot, about 80 s under TCG, most of it in "all" and "delay"); the slow
 tier (`make test SLOW=1`) runs issue 9's sizes, N = 64 MiB and M =
 16 MiB, one test (and one boot) per profile: from seconds (duplicate,
-corrupt) to about 7 minutes (loss), 13 (delay) and most of an hour
-(all), before issue 4's loss-recovery work. SKIFF_FAULT_HTTP_MIB /
+corrupt) to about 7 minutes (loss), 13 (delay), before issue 4's
+loss-recovery work, and 32 minutes (all) after it. SKIFF_FAULT_HTTP_MIB /
 SKIFF_FAULT_ECHO_MIB override the sizes of the slow tests (for
 measuring). The VM runs with http.write_timeout=120 (see WRITE_TIMEOUT).
 """

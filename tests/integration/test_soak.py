@@ -180,6 +180,35 @@ result = stats
 """
 
 
+# Connect to the echo port from a given source port, echo a line, close.
+RECONNECT = """
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.18.0.1", {port}))
+s.settimeout(20)
+s.connect(("198.18.0.2", 7))
+s.sendall(b"again\\n")
+assert s.recv(16) == b"again\\n"
+s.close()
+"""
+
+
+def wait_closed(vm, seconds):
+    """Poll ss until only listeners are left or seconds pass: returns the
+    other sockets' (state, peer port) and the last ss output."""
+    end = time.monotonic() + seconds
+    while True:
+        ss = vm.cmd("ss -tan", timeout=30)
+        rows = re.findall(r"^(\S+)\s+\d+\s+\d+\s+\S+:\d+\s+\S+:(\d+)",
+                          ss, re.M)
+        left = [r for r in rows if r[0] not in ("State", "LISTEN")]
+        if not left or time.monotonic() > end:
+            return left, ss
+        time.sleep(5)
+
+
+
 @exclusive
 @time_limit(SECONDS + 600)
 def test_soak(t):
@@ -235,15 +264,18 @@ def test_soak(t):
     # closing (a FIN or RST lost under the load is retransmitted with
     # backoff, so allow two minutes); then memory is back.
     time.sleep(35)
-    end = time.monotonic() + 150
-    while True:
-        ss = vm.cmd("ss -tan", timeout=30)
-        states = re.findall(r"^(\S+)\s+\d+\s+\d+\s+\S+:(\d+)\s", ss,
-                            re.M)
-        left = [st for st in states if st[0] not in ("State", "LISTEN")]
-        if not left or time.monotonic() > end:
-            break
-        time.sleep(10)
+    left, ss = wait_closed(vm, 150)
+    # A churn client's RST lost under the load is never resent (RFC 9293
+    # 3.5.3), so its connection stays half-open on Skiff's side, as it
+    # would on any TCP. A real client clears it by coming back from the
+    # same port: the SYN draws a challenge ACK (RFC 5961 4), whose
+    # acknowledgment Linux answers with a RST at exactly RCV.NXT.
+    half_open = [int(p) for st, p in left if st == "ESTAB"]
+    if half_open and len(half_open) == len(left):
+        print(f"    half-open after lost RSTs: peer ports {half_open}")
+        for port in half_open:
+            e.ns.python(RECONNECT.format(port=port), timeout=30)
+        left, ss = wait_closed(vm, 30)
     assert not left, f"TCP connections left after the soak:\n{ss}"
     settle_mem(vm, base, timeout=60)
     frag = ipfrag(vm)

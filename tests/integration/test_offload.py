@@ -10,7 +10,6 @@ a tap in a private namespace (198.18.0.1 Linux, 198.18.0.2 Skiff):
   checksum offload, every captured frame at most MTU-sized and valid.
 """
 
-import hashlib
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ import tempfile
 
 from netns import GUEST_ADDR, READY_RE, NetNS
 from skiff_qemu import time_limit
+from test_http import pattern_sha  # /bytes/N's body
 
 SIZE = 400_000  # a few hundred segments: several TSO frames
 HOST = "198.18.0.1"
@@ -31,17 +31,6 @@ def boot(t, ns, nic, extra=""):
     vm.wait_for(READY_RE, timeout=90)
     vm.wait_prompt(30)
     return vm
-
-
-def pattern_sha(n):
-    """/bytes/N's body: "0123456789abcdef" repeated (apps/httpd)."""
-    block = b"0123456789abcdef" * 4096
-    h = hashlib.sha256()
-    while n:
-        k = min(n, len(block))
-        h.update(block[:k])
-        n -= k
-    return h.hexdigest()
 
 
 def download_captured(ns, vm, tmp):

@@ -1865,22 +1865,29 @@ static void test_syn_cookie_keeps_options_in_timestamp(void **state)
 /* ---- the socket layer (proto_ops) --------------------------------------- */
 
 /* An echo server written against socket.h, as apps/echo does: a
- * listening socket on 7007, accept, read, write back, close on EOF. */
-static void test_socket_api_echo(void **state)
+ * listening socket on 7007, accept, read, write back, close on EOF.
+ * The steps share this state. */
+struct api_echo {
+	struct socket *ls, *cs;
+	struct sock_loop *loop;
+	u32 iss;
+};
+
+/* Listen on 7007 and accept a handshake from 198.18.0.1:43000. */
+static void api_echo_accept(struct api_echo *e)
 {
-	struct socket *ls, *cs = NULL;
 	struct out_seg o;
 	struct sock_event ev[4];
-	u8 buf[64];
-	(void)state;
-	assert_int_equal(sock_create(SOCK_STREAM, &ls), 0);
-	assert_int_equal(sock_bind(ls, INADDR_ANY, 7007), 0);
-	assert_int_equal(sock_listen(ls, 8), 0);
 	static struct sock_loop *loop; /* no destroy in socket.h: kept */
+
 	if (!loop)
 		loop = sock_loop_create();
-	assert_int_equal(sock_loop_add(loop, ls, SOCK_EV_IN, ls), 0);
-	assert_int_equal(sock_accept(ls, &cs, NULL, NULL), -EAGAIN);
+	e->loop = loop;
+	assert_int_equal(sock_create(SOCK_STREAM, &e->ls), 0);
+	assert_int_equal(sock_bind(e->ls, INADDR_ANY, 7007), 0);
+	assert_int_equal(sock_listen(e->ls, 8), 0);
+	assert_int_equal(sock_loop_add(loop, e->ls, SOCK_EV_IN, e->ls), 0);
+	assert_int_equal(sock_accept(e->ls, &e->cs, NULL, NULL), -EAGAIN);
 
 	struct peer_seg syn = {.flags = TCP_FLAG_SYN,
 			       .seq = 50,
@@ -1888,24 +1895,26 @@ static void test_socket_api_echo(void **state)
 			       .opt = {.present = TCP_OPT_MSS, .mss = 1400}};
 	peer_send_to(43000, 7007, &syn);
 	expect_seg(&o, TCP_FLAG_SYN | TCP_FLAG_ACK, ANY_SEQ, 51);
-	u32 iss = o.h.seq;
+	e->iss = o.h.seq;
 	struct peer_seg ack = {
-	    .flags = TCP_FLAG_ACK, .seq = 51, .ack = iss + 1, .wnd = 8000};
+	    .flags = TCP_FLAG_ACK, .seq = 51, .ack = e->iss + 1, .wnd = 8000};
 	peer_send_to(43000, 7007, &ack);
 	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
-	assert_ptr_equal(ev[0].cookie, ls);
+	assert_ptr_equal(ev[0].cookie, e->ls);
 	u32 addr;
 	u16 port;
-	assert_int_equal(sock_accept(ls, &cs, &addr, &port), 0);
+	assert_int_equal(sock_accept(e->ls, &e->cs, &addr, &port), 0);
 	assert_int_equal(addr, PEER_IP);
 	assert_int_equal(port, 43000);
-	assert_int_equal(sock_loop_add(loop, cs, SOCK_EV_IN, cs), 0);
-	int one = 1;
-	assert_int_equal(
-	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_NODELAY, &one, 4), 0);
-	/* SO_LINGER through the socket API: set, read back, bad, off. */
+	assert_int_equal(sock_loop_add(loop, e->cs, SOCK_EV_IN, e->cs), 0);
+}
+
+/* SO_LINGER through the socket API: set, read back, bad, off. */
+static void api_echo_linger(struct socket *cs)
+{
 	struct linger_opt lg = {.l_onoff = 1, .l_linger = 7}, lg2;
 	size_t lglen = sizeof(lg2);
+
 	assert_int_equal(
 	    sock_setsockopt(cs, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	assert_int_equal(
@@ -1922,14 +1931,23 @@ static void test_socket_api_echo(void **state)
 	assert_int_equal(
 	    sock_getsockopt(cs, SOL_SOCKET, SO_LINGER, &lg2, &lglen), 0);
 	assert_int_equal(lg2.l_onoff, 0);
+}
+
+/* TCP_NODELAY, TCP_CONGESTION (known and unknown), then TCP_INFO. */
+static void api_echo_tcp_opts(struct socket *cs)
+{
+	int one = 1;
+	struct tcp_info_snapshot info;
+	size_t ilen = sizeof(info);
+
+	assert_int_equal(
+	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_NODELAY, &one, 4), 0);
 	assert_int_equal(
 	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_CONGESTION, "reno", 4),
 	    0);
 	assert_int_equal(
 	    sock_setsockopt(cs, IPPROTO_TCP_LEVEL, TCP_CONGESTION, "bbr", 3),
 	    -ENOENT);
-	struct tcp_info_snapshot info;
-	size_t ilen = sizeof(info);
 	assert_int_equal(
 	    sock_getsockopt(cs, IPPROTO_TCP_LEVEL, TCP_INFO, &info, &ilen), 0);
 	assert_int_equal(info.state, TCP_ESTABLISHED);
@@ -1937,51 +1955,78 @@ static void test_socket_api_echo(void **state)
 	assert_int_equal(info.snd_mss, 1400);
 	assert_int_equal(info.snd_cwnd, TCP_INIT_CWND);
 	assert_true(info.nodelay);
+}
 
+/* "ping" in, the same four bytes back; ss shows both sockets. */
+static void api_echo_exchange(struct api_echo *e)
+{
+	struct out_seg o;
+	struct sock_event ev[4];
+	u8 buf[64];
 	struct peer_seg data = {.flags = TCP_FLAG_ACK | TCP_FLAG_PSH,
 				.seq = 51,
-				.ack = iss + 1,
+				.ack = e->iss + 1,
 				.wnd = 8000,
 				.data = (const u8 *)"ping",
 				.len = 4};
+
 	peer_send_to(43000, 7007, &data);
-	expect_seg(&o, TCP_FLAG_ACK, iss + 1, 55);
-	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
-	assert_ptr_equal(ev[0].sock, cs);
+	expect_seg(&o, TCP_FLAG_ACK, e->iss + 1, 55);
+	assert_int_equal(sock_loop_poll(e->loop, ev, 4), 1);
+	assert_ptr_equal(ev[0].sock, e->cs);
 	assert_true(ev[0].events & SOCK_EV_IN);
-	assert_int_equal(sock_recv(cs, buf, sizeof(buf), 0), 4);
-	assert_int_equal(sock_send(cs, buf, 4, 0), 4);
-	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, iss + 1, 55);
+	assert_int_equal(sock_recv(e->cs, buf, sizeof(buf), 0), 4);
+	assert_int_equal(sock_send(e->cs, buf, 4, 0), 4);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, e->iss + 1, 55);
 	assert_memory_equal(o.data, "ping", 4);
 
-	/* ss shows the listener and the connection. */
 	assert_int_equal(host_shell_run("ss -tan"), 0);
 	assert_non_null(strstr(host_shell_output(), "LISTEN"));
 	assert_non_null(strstr(host_shell_output(), "198.18.0.1:43000"));
 	assert_int_equal(host_shell_run("ss -tani"), 0);
 	assert_non_null(strstr(host_shell_output(), "reno "));
 	assert_non_null(strstr(host_shell_output(), "cwnd:10 "));
+}
 
+/* The peer's FIN reads as EOF; close answers with ours; once the
+ * listener is closed too, a new SYN to 7007 is reset. */
+static void api_echo_close(struct api_echo *e)
+{
+	struct out_seg o;
+	struct sock_event ev[4];
+	u8 buf[64];
 	struct peer_seg fin = {.flags = TCP_FLAG_ACK | TCP_FLAG_FIN,
 			       .seq = 55,
-			       .ack = iss + 5,
+			       .ack = e->iss + 5,
 			       .wnd = 8000};
+
 	peer_send_to(43000, 7007, &fin);
-	expect_seg(&o, TCP_FLAG_ACK, iss + 5, 56);
-	assert_int_equal(sock_loop_poll(loop, ev, 4), 1);
+	expect_seg(&o, TCP_FLAG_ACK, e->iss + 5, 56);
+	assert_int_equal(sock_loop_poll(e->loop, ev, 4), 1);
 	assert_true(ev[0].events & SOCK_EV_IN);
-	assert_true(sock_poll(cs) & SOCK_EV_RDHUP);
-	assert_int_equal(sock_recv(cs, buf, sizeof(buf), 0), 0);
-	assert_int_equal(sock_close(cs), 0);
-	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_FIN, iss + 5, 56);
+	assert_true(sock_poll(e->cs) & SOCK_EV_RDHUP);
+	assert_int_equal(sock_recv(e->cs, buf, sizeof(buf), 0), 0);
+	assert_int_equal(sock_close(e->cs), 0);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_FIN, e->iss + 5, 56);
 	struct peer_seg last = {
-	    .flags = TCP_FLAG_ACK, .seq = 56, .ack = iss + 6, .wnd = 8000};
+	    .flags = TCP_FLAG_ACK, .seq = 56, .ack = e->iss + 6, .wnd = 8000};
 	peer_send_to(43000, 7007, &last);
 	expect_none();
-	assert_int_equal(sock_close(ls), 0);
+	assert_int_equal(sock_close(e->ls), 0);
 	struct peer_seg syn2 = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 8000};
 	peer_send_to(43001, 7007, &syn2);
 	expect_seg(&o, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 2); /* closed now */
+}
+
+static void test_socket_api_echo(void **state)
+{
+	struct api_echo e;
+	(void)state;
+	api_echo_accept(&e);
+	api_echo_linger(e.cs);
+	api_echo_tcp_opts(e.cs);
+	api_echo_exchange(&e);
+	api_echo_close(&e);
 }
 
 /* SO_LINGER {1, 5}: close returns at once (the connection is orphaned

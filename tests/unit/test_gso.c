@@ -23,6 +23,7 @@
 #include <skiff/skbuff.h>
 
 #include "../host/host.h"
+#include "skb_fixture.h"
 
 #define SADDR 0xc6120002u /* 198.18.0.2 */
 #define DADDR 0xc6120001u /* 198.18.0.1 */
@@ -32,25 +33,6 @@
 #define SEQ 0x10000000u
 #define MSS 1448u
 #define HEADROOM 128
-
-static struct skb_stats before;
-
-static int setup(void **state)
-{
-	(void)state;
-	skb_init();
-	skb_get_stats(&before);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	struct skb_stats now;
-	skb_get_stats(&now);
-	assert_int_equal(now.live, before.live);
-	return 0;
-}
 
 /* Payload byte i: a pattern that shows a misplaced slice. */
 static u8 pattern(u32 i)
@@ -293,7 +275,7 @@ static void test_validate_xmit(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, skb_setup, skb_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_parse),
 	    T(test_parse_rejects),

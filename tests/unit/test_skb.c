@@ -17,27 +17,7 @@
 #include <skiff/skbuff.h>
 
 #include "../host/host.h"
-
-static struct skb_stats before;
-
-static int setup(void **state)
-{
-	(void)state;
-	skb_init();
-	skb_get_stats(&before);
-	return 0;
-}
-
-/* Every test must leave as many sk_buffs alive as it found. */
-static int teardown(void **state)
-{
-	(void)state;
-	struct skb_stats now;
-	skb_get_stats(&now);
-	assert_int_equal(now.live, before.live);
-	assert_int_equal(host_locks_held(), 0);
-	return 0;
-}
+#include "skb_fixture.h"
 
 static void test_alloc_empty(void **state)
 {
@@ -418,7 +398,7 @@ static void test_many_sizes_no_leak(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, skb_setup, skb_teardown)
 	    T(test_alloc_empty),
 	    T(test_reserve_put_push_pull),
 	    T(test_trim),

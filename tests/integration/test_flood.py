@@ -30,6 +30,7 @@ import threading
 import time
 
 from netns import GUEST_ADDR, HOST_ADDR
+from pktlab import syn_flood
 from robust_env import (HTTP_GET, Env, check_alive, check_caps, check_http,
                         httpd_stats, mem, nstat, rose, settle_mem,
                         tcp_mem_limit_mib, under_watch)
@@ -299,55 +300,11 @@ result = {"opened_s": opened, "outcome": outcome,
 
 # SYNs to the HTTP port from random sources in 198.18.0.0/15 outside the
 # on-link /24 (so Skiff answers through its gateway, Linux, which drops
-# them: nothing leaves the namespace), raw frames at about PPS a second,
-# at most MAX; meanwhile a real client fetches / GETS times.
-SYN_FLOOD = HTTP_GET + """
-import socket, struct, threading
-MAX, PPS, GETS = 60000, 4000, 40
-rng = random.Random(12)
-dst_ip = socket.inet_aton(GUEST)
-dst_mac = bytes.fromhex(GUEST_MAC.replace(":", ""))
-src_mac = bytes.fromhex(TAP_MAC.replace(":", ""))
-raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-raw.bind((TAP, 0))
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-def syn(i):
-    while True:
-        host = rng.getrandbits(17)
-        if host >> 8:  # not in 198.18.0.0/24
-            break
-    src = struct.pack("!I", (198 << 24) | (18 << 16) | host)
-    tcp = struct.pack("!HHIIBBHHH", rng.randint(1024, 65535), 80,
-                      rng.getrandbits(32), 0, 6 << 4, 0x02, 64240, 0, 0)
-    tcp += b"\\x02\\x04\\x05\\xb4"  # MSS 1460
-    c = csum(src + dst_ip + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
-    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff, 0,
-                     64, 6, 0, src, dst_ip)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return dst_mac + src_mac + b"\\x08\\x00" + ip + tcp
-
-done = threading.Event()
-sent = [0]
-def flood():
-    t0 = time.time()
-    while sent[0] < MAX and not done.is_set():
-        raw.send(syn(sent[0]))
-        sent[0] += 1
-        if sent[0] % 50 == 0:
-            ahead = t0 + sent[0] / PPS - time.time()
-            if ahead > 0:
-                time.sleep(ahead)
-
-th = threading.Thread(target=flood)
+# them: nothing leaves the namespace), raw frames at about 4,000 a
+# second, at most 60,000 (pktlab.syn_flood); meanwhile a real client fetches /
+# GETS times.
+SYN_FLOOD_CLIENT = """
+GETS = 40
 th.start()
 time.sleep(1)  # past the listener's SYN queue
 at_start = sent[0]
@@ -375,7 +332,10 @@ result = {"pages": pages, "gets": GETS, "fails": fails[:5],
 
 def syn_flood_phase(e, vm, base):
     before = nstat(vm)
-    r, peaks = under_watch(vm, lambda: e.lab.run(SYN_FLOOD, timeout=180),
+    code = HTTP_GET + syn_flood(GUEST_ADDR, e.lab.run("result = GUEST_MAC"),
+                                e.ns.tap, 80, 60000, 4000, 12) + \
+        SYN_FLOOD_CLIENT
+    r, peaks = under_watch(vm, lambda: e.lab.run(code, timeout=180),
                            "the SYN flood")
     after = nstat(vm)
     cookies = rose(before, after, "TcpExtSyncookiesSent")

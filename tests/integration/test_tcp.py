@@ -32,6 +32,7 @@ import re
 import time
 
 from netns import GUEST_ADDR, HOST_ADDR, PYTHON, Capture, NetNS, READY_RE
+from pktlab import syn_flood
 from skiff_qemu import exclusive, slow, time_limit
 
 ECHO_PORT = 7
@@ -357,54 +358,7 @@ def test_tcp_concurrent(t):
 # while the flood runs; the flood stops when the client is done or at
 # MAX SYNs, whichever is first.
 FLOOD = """
-import random, socket, struct, threading, time
-MAX, PPS = 50000, 5000
-rng = random.Random(11)
-dst_ip = socket.inet_aton("{guest}")
-dst_mac = bytes.fromhex("{mac}".replace(":", ""))
-src_mac = bytes.fromhex(open("/sys/class/net/{tap}/address").read().strip()
-                        .replace(":", ""))
-raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-raw.bind(("{tap}", 0))
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-def syn(i):
-    while True:
-        host = rng.getrandbits(17)
-        if host >> 8:  # not in 198.18.0.0/24
-            break
-    src = struct.pack("!I", (198 << 24) | (18 << 16) | host)
-    tcp = struct.pack("!HHIIBBHHH", rng.randint(1024, 65535), {port},
-                      rng.getrandbits(32), 0, 6 << 4, 0x02, 64240, 0, 0)
-    tcp += b"\\x02\\x04\\x05\\xb4"  # MSS 1460
-    c = csum(src + dst_ip + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
-    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff, 0,
-                     64, 6, 0, src, dst_ip)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return dst_mac + src_mac + b"\\x08\\x00" + ip + tcp
-
-done = threading.Event()
-sent = [0]
-
-def flood():
-    t0 = time.time()
-    while sent[0] < MAX and not done.is_set():
-        raw.send(syn(sent[0]))
-        sent[0] += 1
-        if sent[0] % 50 == 0:
-            ahead = t0 + sent[0] / PPS - time.time()
-            if ahead > 0:
-                time.sleep(ahead)
-
-th = threading.Thread(target=flood)
+import socket, time
 th.start()
 time.sleep(1)  # 5,000 SYNs: past the backlog and the conntrack cap
 at_start = sent[0]
@@ -451,8 +405,9 @@ def test_tcp_syn_flood(t):
             assert fwd.strip() == "0", fwd
             before = nstat(vm)
             addr_errors = ns.snmp()["IpInAddrErrors"]
-            code = FLOOD.format(guest=GUEST_ADDR, mac=mac, tap=ns.tap,
-                                port=ECHO_PORT)
+            code = syn_flood(GUEST_ADDR, mac, ns.tap, ECHO_PORT, 50000, 5000,
+                             11) + FLOOD.format(guest=GUEST_ADDR,
+                                                port=ECHO_PORT)
             p = ns.run([PYTHON, "-c", code], timeout=150)
             m = re.search(r"client ok (\d) of 5 .* flood active (\w+); "
                           r"SYNs (\d+) before the client", p.stdout)

@@ -31,7 +31,7 @@ deps: $(DEPS_STAMP)
 
 # ---- newlib, built once for the kernel's code model ----------------------
 
-NEWLIB := $(BUILD)/newlib
+NEWLIB ?= $(BUILD)/newlib
 NEWLIB_STAMP := $(NEWLIB)/lib/libc.a
 $(NEWLIB_STAMP): scripts/build-newlib.sh | $(DEPS_STAMP)
 	@echo "  NEWLIB  $(NEWLIB) (once, about a minute)"
@@ -256,6 +256,17 @@ integration: all $(BUILD)/ovmf_vars.fd
 
 test: $(DEPS_STAMP)
 	$(Q)bash tests/run_all.sh $(BUILD)
+
+# `make integration-ubsan`: UBSAN_TESTS (the malformed-packet suite and the
+# UBSan report test) on a UBSAN=1 kernel built in $(BUILD)/ubsan with this
+# build's newlib. run.py fails a test whose VM printed a UBSan report.
+UBSAN_TESTS ?= malformed. crash.ubsan_report
+.PHONY: integration-ubsan
+integration-ubsan: $(NEWLIB_STAMP) $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/ubsan NEWLIB=$(NEWLIB) \
+		DEPS_STAMP=$(DEPS_STAMP) UBSAN=1 all
+	$(Q)python3 tests/integration/run.py --build $(BUILD)/ubsan \
+		--jobs $(TEST_JOBS) $(foreach f,$(UBSAN_TESTS),--filter $(f))
 
 # ---- robust: the long soak --------------------------------------------------
 # Mixed load against one VM for SOAK_MINUTES, then memory and counters

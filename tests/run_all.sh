@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_all.sh BUILD - every test tier that runs on this machine, in order:
 #   build (make all), unit (host cmocka), fuzz (fuzz-smoke), integration
-#   (QEMU).  A tier reports "passed failed" in BUILD/<tier>/results; a tier
+#   (QEMU), ubsan (the malformed-packet suite on a UBSAN=1 kernel).  A
+#   tier reports "passed failed" in BUILD/<tier>/results; a tier
 #   whose make fails without writing results counts as 1 failed.  If the
 #   build fails, integration is not run and counts as 1 failed; unit and
 #   fuzz still run.  Prints a summary table and ends with exactly one line
@@ -17,9 +18,10 @@ total_pass=0
 total_fail=0
 rows=()
 
-# run_tier NAME TARGET: make TARGET, then read BUILD/NAME/results.
+# run_tier NAME TARGET [RESULTS]: make TARGET, then read RESULTS
+# (default BUILD/NAME/results).
 run_tier() {
-	local name=$1 target=$2 results="$BUILD/$1/results"
+	local name=$1 target=$2 results=${3:-$BUILD/$1/results}
 	local rc pass fail note
 	rm -f "$results"
 	echo "==== $name: make $target ===="
@@ -59,6 +61,7 @@ run_tier unit unit
 run_tier fuzz fuzz-smoke
 if ((build_ok)); then
 	run_tier integration integration
+	run_tier ubsan integration-ubsan "$BUILD/ubsan/integration/results"
 else
 	add_row integration 0 1 "FAILED (not run: the build failed)"
 fi

@@ -8,7 +8,11 @@ that prints the usual PASS/FAIL lines:
     two children never boot or log the same shared VM;
   - each @skiff_qemu.exclusive test alone. Exclusive units run first, one
     at a time with nothing else running; then the rest, N at a time, the
-    longest first (durations of the last run, see load_durations).
+    longest first (durations of the last run, see load_durations);
+  - each @skiff_qemu.waits test alone (unless its file uses shared VMs),
+    in a pool of its own: after the
+    exclusive units, up to N of them run beside the N others (they wait on
+    timers more than they compute), the longest first.
 
 The parent streams each child's lines as they come (whole lines, so they
 never interleave within a line), counts them, and reports a test its child
@@ -66,24 +70,29 @@ def _uses_shared_vms(module):
 
 
 def make_units(tests, durations):
-    """[(exclusive, cost, [names])]: exclusive units first (in test order),
-    then the others, longest first."""
-    exclusive, groups, order = [], {}, []
+    """(exclusive, waiting, others): lists of (cost, [names]); exclusive
+    units in test order, the others longest first."""
+    exclusive, waiting, groups, order = [], [], {}, []
     for name, fn in tests:
+        cost = durations.get(name, DEFAULT_SECONDS)
         if getattr(fn, "exclusive", False):
-            exclusive.append((True, durations.get(name, DEFAULT_SECONDS),
-                              [name]))
+            exclusive.append((cost, [name]))
             continue
         module = name.split(".", 1)[0]
-        key = "<shared>" if _uses_shared_vms(module) else module
+        shared = _uses_shared_vms(module)
+        if getattr(fn, "waits", False) and not shared:
+            waiting.append((cost, [name]))
+            continue
+        key = "<shared>" if shared else module
         if key not in groups:
             groups[key] = []
             order.append(key)
         groups[key].append(name)
-    rest = [(False, sum(durations.get(n, DEFAULT_SECONDS) for n in groups[k]),
+    rest = [(sum(durations.get(n, DEFAULT_SECONDS) for n in groups[k]),
              groups[k]) for k in order]
-    rest.sort(key=lambda u: -u[1])
-    return exclusive + rest
+    rest.sort(key=lambda u: -u[0])
+    waiting.sort(key=lambda u: -u[0])
+    return exclusive, waiting, rest
 
 
 class Child:
@@ -153,31 +162,35 @@ class Output:
 
 def run(runner, tests, jobs, run_py):
     durations = load_durations(runner.out_dir)
-    units = make_units(tests, durations)
+    exclusive, waiting, rest = make_units(tests, durations)
     out = Output(runner)
-    running = []
+    pools = {"waits": [], "rest": []}
 
     def reap():
-        for c in [c for c in running if c.done()]:
-            running.remove(c)
-            out.unreported(c)
+        for pool in pools.values():
+            for c in [c for c in pool if c.done()]:
+                pool.remove(c)
+                out.unreported(c)
+
+    def start(pool, names):
+        pools[pool].append(Child(runner, names, run_py, out))
 
     try:
-        for exclusive, _, names in units:
-            limit = 1 if exclusive else jobs
-            while running and (exclusive or len(running) >= limit):
+        for _, names in exclusive:
+            start("rest", names)
+            while pools["rest"]:
                 time.sleep(0.2)
                 reap()
-            running.append(Child(runner, names, run_py, out))
-            if exclusive:
-                while running:
-                    time.sleep(0.2)
-                    reap()
-        while running:
+        queues = {"waits": list(waiting), "rest": list(rest)}
+        while any(queues.values()) or any(pools.values()):
+            for pool, queue in queues.items():
+                while queue and len(pools[pool]) < jobs:
+                    start(pool, queue.pop(0)[1])
             time.sleep(0.2)
             reap()
     finally:
-        for c in running:
-            c.kill()
+        for pool in pools.values():
+            for c in pool:
+                c.kill()
         os.makedirs(runner.out_dir, exist_ok=True)
         save_durations(runner.out_dir, out.durations)

@@ -18,7 +18,10 @@ kw are skiff_qemu.Qemu's arguments (smp, mem, nic, config, extra_args, ...).
 A test passes if it returns, fails if it raises; it also fails if a VM it
 used printed a kernel panic during the test.  Each test has a time limit
 (default 180 s; @skiff_qemu.time_limit(N) to change it). A test marked
-@skiff_qemu.expect_panic makes the guest panic on purpose.
+@skiff_qemu.expect_panic makes the guest panic on purpose;
+@skiff_qemu.expect_ubsan triggers UBSan reports on purpose (any other
+test fails on a `UBSAN:` report line, which only a `make UBSAN=1` kernel
+prints outside `crash ubsan`).
 
 --jobs N runs tests N at a time (parallel.py): each in a child runner
 (run.py --child --only NAME ...). A file's tests run in one child, one
@@ -164,15 +167,17 @@ class TestContext:
         return vm
 
     def finish(self):
-        """End of test: release VMs; return a panic line if one appeared."""
-        panic = None
+        """End of test: release VMs; return the first panic line and the
+        first UBSan report line that appeared (or None)."""
+        panic = ubsan = None
         for vm, mark, handle in self.used:
             panic = panic or vm.panic_text(mark)
+            ubsan = ubsan or vm.panic_text(mark, skiff_qemu.UBSAN_RE)
             if handle is not None:
                 vm.detach_log(handle)
         for vm in self.own:
             vm.kill()
-        return panic
+        return panic, ubsan
 
     def kill_all_used(self):
         for vm, _, _ in self.used:
@@ -247,9 +252,11 @@ class Runner:
             skiff_qemu.set_deadline(None)
         if error and "time limit" in error:
             t.kill_all_used()  # whatever it hung on is not trustworthy
-        panic = t.finish()
+        panic, ubsan = t.finish()
         if panic and not error and not getattr(fn, "expect_panic", False):
             error = f"kernel panic during the test: {panic.strip()}"
+        if ubsan and not error and not getattr(fn, "expect_ubsan", False):
+            error = f"undefined behaviour during the test: {ubsan.strip()}"
         secs = time.monotonic() - start
         if error:
             self.failed += 1

@@ -55,6 +55,7 @@ PROMPT = "skiff> "
 PROMPT_RE = re.compile(PROMPT)  # no regex metacharacters in it
 BANNER_RE = re.compile(r"^Skiff ", re.M)
 PANIC_RE = re.compile(r"Kernel panic|\*\*\* exception")
+UBSAN_RE = re.compile(r"UBSAN: \S+ at ")  # kernel/ubsan.c's report line
 # The end of a panic report, and how long to wait for it after its start.
 PANIC_END_RE = re.compile(r"---\[ end Kernel panic|^System halted", re.M)
 PANIC_GRACE = 5.0
@@ -129,6 +130,23 @@ def exclusive(fn):
     """Decorator: with run.py --jobs, the test runs with nothing else
     running (it loads the machine, or its timing would suffer)."""
     fn.exclusive = True
+    return fn
+
+
+def waits(fn):
+    """Decorator: the test spends its time waiting (retransmission timers,
+    an impaired link's delays) more than computing; with run.py --jobs N
+    it runs in a pool of its own, up to N such tests beside the N others,
+    each test in its own child."""
+    fn.waits = True
+    return fn
+
+
+def expect_ubsan(fn):
+    """Decorator: the test triggers undefined behaviour on purpose (crash
+    ubsan), so UBSan report lines in its VM's output are not by themselves
+    a failure (the test checks them)."""
+    fn.expect_ubsan = True
     return fn
 
 
@@ -501,9 +519,10 @@ class Qemu:
         self.send("\r")
         self.wait_for(self.prompt_re, timeout, start=at)
 
-    def panic_text(self, start=0):
-        """The panic/exception line if the guest printed one after start."""
-        m = self.find(PANIC_RE, start)
+    def panic_text(self, start=0, pattern=PANIC_RE):
+        """The panic/exception line (or another pattern's) if the guest
+        printed one after start."""
+        m = self.find(pattern, start)
         if not m:
             return None
         text = self.text

@@ -5,7 +5,7 @@ the right functions) and stops the machine; panic=reboot resets it.
 
 import re
 
-from skiff_qemu import expect_panic, time_limit
+from skiff_qemu import expect_panic, expect_ubsan, time_limit
 
 
 def crash(t, kind, config=None):
@@ -135,6 +135,7 @@ def test_stack_smash(t):
     assert "System halted" in r
 
 
+@expect_ubsan
 @time_limit(120)
 def test_ubsan_report(t):
     """Undefined behaviour is reported by the kernel's UBSan runtime, one

@@ -42,7 +42,7 @@ import time
 
 from netns import GUEST_ADDR, PYTHON, READY_RE, NetNS
 from robust_env import mem, settle_mem
-from skiff_qemu import slow, time_limit
+from skiff_qemu import slow, time_limit, waits
 from test_http import pattern_sha
 
 MIB = 1 << 20
@@ -250,6 +250,7 @@ def run_profiles(t, names, http_n, echo_n, limit):
         return took
 
 
+@waits
 @time_limit(420)
 def test_faults_all_profiles(t):
     """Every profile, 1 MiB of HTTP and 256 KiB of echo each, one boot."""

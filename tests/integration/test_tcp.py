@@ -33,7 +33,7 @@ import time
 
 from netns import GUEST_ADDR, HOST_ADDR, PYTHON, Capture, NetNS, READY_RE
 from pktlab import syn_flood
-from skiff_qemu import exclusive, slow, time_limit
+from skiff_qemu import exclusive, slow, time_limit, waits
 
 ECHO_PORT = 7
 MIB = 1024 * 1024
@@ -247,13 +247,15 @@ def run_impaired(t, nic, size):
 # Issue 4's 10 MiB on virtio. Under these impairments Skiff's TCP moves
 # about 50-70 KB/s (still about 400 RTOs per 10 MiB, see README's known
 # limits), so 10 MiB takes ~155-200 s. It waits on timers, not on the CPU,
-# so it runs beside other tests (run.py --jobs) in make test; e1000 moves
-# 2 MiB through the same impairments.
+# so it runs beside other tests (@waits, run.py --jobs) in make test; e1000
+# moves 2 MiB through the same impairments.
+@waits
 @time_limit(540)
 def test_tcp_impaired_virtio_10mib(t):
     run_impaired(t, "virtio", 10 * MIB)
 
 
+@waits
 @time_limit(300)
 def test_tcp_impaired_e1000(t):
     run_impaired(t, "e1000", 2 * MIB)

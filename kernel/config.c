@@ -672,6 +672,8 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
     [CFG_HTTP_PCAP] = {"http.pcap", parse_index, format_index, FIELD(http_pcap),
 		       .choices = onoff_words, .want = "off|on"},
     [CFG_ECHO_PORT] = {"echo.port", NUM(echo_port, 1, 65535)},
+    [CFG_ECHO_IDLE_TIMEOUT] = {"echo.idle_timeout",
+			       NUM(echo_idle_timeout, 0, 86400)},
     [CFG_LOG] = {"log", parse_index, format_index, FIELD(log_level),
 		 .choices = log_words, .want = "debug|info|warn|error"},
     [CFG_PANIC] = {"panic", parse_index, format_index, FIELD(panic_reboot),
@@ -716,6 +718,7 @@ void config_defaults(struct skiff_config *c)
 	c->http_write_timeout = 30;
 	c->http_body_max = 1 << 20;
 	c->echo_port = 7;
+	c->echo_idle_timeout = 300;
 	c->log_level = CFG_LOG_INFO;
 	c->panic_reboot = false;
 	strcpy(c->console, "both");

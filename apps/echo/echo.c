@@ -16,13 +16,23 @@
  *     only (back-pressure: the peer's data stays in our receive window).
  *     After the peer's FIN and the last byte sent, close (our FIN). An
  *     idle connection costs only its socket and a struct echo_conn.
+ *   Idle timeout: a connection that moves no byte either way for
+ *     echo.idle_timeout seconds (0: never) is closed, as a peer that went
+ *     away without a word (its RST lost, its host gone) would otherwise
+ *     hold it forever. Connections sit on one list in the order they last
+ *     moved a byte, so the once-a-second check looks only at the head.
  *
  * Read first: RFC 862.
  */
 #include <skiff/apps.h>
+#include <skiff/config.h>
+#include <skiff/kernel.h>
+#include <skiff/list.h>
 #include <skiff/net/inet.h>
 #include <skiff/net/socket.h>
 #include <skiff/printk.h>
+#include <skiff/shell.h>
+#include <skiff/time.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -30,15 +40,21 @@
 #define ECHO_TCP_BUF 16384 /* bytes moved per round (one shared buffer) */
 #define ECHO_TCP_ROUNDS 8  /* read/send rounds per connection per turn */
 #define ECHO_BACKLOG 128
+#define ECHO_TICK_MS 1000 /* the idle timeout's resolution */
 
 struct echo_conn {
 	struct socket *s;
+	struct list_head idle; /* on echo.by_activity */
+	u64 active_ns;	       /* when it last moved a byte */
 };
 
 static struct echo {
 	struct sock_loop *loop;
 	struct socket *udp, *tcp;
-	u32 conns; /* TCP connections open */
+	struct list_head by_activity; /* TCP connections, least recent first */
+	u32 conns;		      /* TCP connections open */
+	u64 accepted, timeouts;	      /* TCP */
+	u64 udp_echoed, udp_loops;    /* UDP: sent back, dropped (loop port) */
 	u8 dgram[65536];
 	u8 stream[ECHO_TCP_BUF]; /* one round of one connection at a time */
 } echo;
@@ -58,17 +74,46 @@ static void echo_udp(void)
 				       0, &addr, &port);
 		if (n == -EAGAIN)
 			return;
-		if (n < 0 || echo_loop_port(port))
+		if (n < 0)
 			continue;
-		sock_sendto(echo.udp, echo.dgram, (size_t)n, 0, addr, port);
+		if (echo_loop_port(port)) {
+			echo.udp_loops++;
+			continue;
+		}
+		if (sock_sendto(echo.udp, echo.dgram, (size_t)n, 0, addr,
+				port) >= 0)
+			echo.udp_echoed++;
 	}
 }
 
 static void echo_conn_close(struct echo_conn *c)
 {
+	list_del(&c->idle);
 	sock_close(c->s);
 	free(c);
 	echo.conns--;
+}
+
+/* It moved a byte: to the tail of the activity list. */
+static void echo_conn_active(struct echo_conn *c)
+{
+	c->active_ns = ktime_get_ns();
+	list_move_tail(&c->idle, &echo.by_activity);
+}
+
+/* Close the connections idle for echo.idle_timeout seconds (0: never). */
+static void echo_expire(void)
+{
+	u64 timeout_ns = kcfg.echo_idle_timeout * 1000000000ull;
+	u64 now = ktime_get_ns();
+	while (timeout_ns && !list_empty(&echo.by_activity)) {
+		struct echo_conn *c =
+		    list_first_entry(&echo.by_activity, struct echo_conn, idle);
+		if (now - c->active_ns < timeout_ns)
+			return;
+		echo.timeouts++;
+		echo_conn_close(c);
+	}
 }
 
 /* One round: echo what the send buffer takes of what arrived. 1 = all
@@ -90,6 +135,8 @@ static int echo_conn_round(struct echo_conn *c)
 	}
 	if (sent < 0)
 		return -1;
+	if (sent > 0)
+		echo_conn_active(c);
 	sock_recv(c->s, echo.stream, (size_t)sent, 0); /* consume it */
 	if (sent < n) {
 		sock_loop_mod(echo.loop, c->s, SOCK_EV_OUT);
@@ -123,7 +170,10 @@ static void echo_accept(void)
 			continue;
 		}
 		c->s = child;
+		list_add_tail(&c->idle, &echo.by_activity);
+		c->active_ns = ktime_get_ns();
 		echo.conns++;
+		echo.accepted++;
 		if (sock_loop_add(echo.loop, child, SOCK_EV_IN | SOCK_EV_RDHUP,
 				  c) < 0)
 			echo_conn_close(c);
@@ -146,6 +196,7 @@ static void echo_events(struct sock_loop *l, struct sock_event *ev, int n,
 				echo_conn_close(c);
 		}
 	}
+	echo_expire();
 }
 
 static int echo_start_udp(u16 port)
@@ -191,6 +242,7 @@ int echo_start(u16 port)
 {
 	if (echo.loop)
 		return -EALREADY;
+	INIT_LIST_HEAD(&echo.by_activity);
 	echo.loop = sock_loop_create();
 	if (!echo.loop)
 		return -ENOMEM;
@@ -200,9 +252,33 @@ int echo_start(u16 port)
 		return err;
 	}
 	echo_start_tcp(port);
-	err = app_register("echo", echo.loop, echo_events, NULL, 0, 0);
+	err =
+	    app_register("echo", echo.loop, echo_events, NULL, 0, ECHO_TICK_MS);
 	if (!err)
-		pr_info("echo: listening on UDP%s port %u\n",
-			echo.tcp ? " and TCP" : "", port);
+		pr_info("echo: listening on UDP%s port %u, idle timeout %us\n",
+			echo.tcp ? " and TCP" : "", port,
+			kcfg.echo_idle_timeout);
 	return err;
 }
+
+/* ---- console ----------------------------------------------------------- */
+
+static int cmd_echod(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (!echo.loop) {
+		shell_printf("echod: not running\n");
+		return SHELL_ERR_SHOWN;
+	}
+	shell_printf("tcp: %u open, %llu accepted, %llu closed idle "
+		     "(echo.idle_timeout %us)\n",
+		     echo.conns, (unsigned long long)echo.accepted,
+		     (unsigned long long)echo.timeouts, kcfg.echo_idle_timeout);
+	shell_printf("udp: %llu echoed, %llu dropped from a reflecting port\n",
+		     (unsigned long long)echo.udp_echoed,
+		     (unsigned long long)echo.udp_loops);
+	return 0;
+}
+SHELL_CMD("echod", cmd_echod, "echod",
+	  "echo service counters: TCP connections, idle timeouts, UDP");

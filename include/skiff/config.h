@@ -47,6 +47,7 @@ enum cfg_key_id {
 	CFG_HTTP_BODY_MAX,
 	CFG_HTTP_PCAP,
 	CFG_ECHO_PORT,
+	CFG_ECHO_IDLE_TIMEOUT,
 	CFG_LOG,
 	CFG_PANIC,
 	CFG_CONSOLE,
@@ -90,6 +91,7 @@ struct skiff_config {
 	u32 http_body_max;	 /* http.body_max= bytes discarded, 1 MiB */
 	bool http_pcap;		 /* http.pcap=off|on: /debug/pcap, off */
 	u16 echo_port;	      /* echo.port=1..65535, default 7 */
+	u32 echo_idle_timeout; /* echo.idle_timeout= seconds, 0 = none; 300 */
 	u8 log_level;	      /* log=debug|info|warn|error: CFG_LOG_*, info */
 	bool panic_reboot;    /* panic=halt|reboot, default halt */
 	char console[16];     /* console=serial|both (serial + fb), both */

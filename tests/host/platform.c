@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skiff/config.h>
+#include <skiff/kernel.h>
 #include <skiff/mm.h>
 #include <skiff/percpu.h>
 #include <skiff/platform.h>
@@ -34,6 +36,10 @@
 #include <skiff/timer.h>
 
 #include "host.h"
+
+/* The merged configuration (kernel/main.c's): zero until a test fills it,
+ * e.g. with config_defaults(&kcfg). Weak: a host build may bring its own. */
+__attribute__((weak)) struct skiff_config kcfg;
 
 #define HOST_NR_SOFTIRQS 8
 #define HOST_SOFTIRQ_ROUND_LIMIT 1000000u

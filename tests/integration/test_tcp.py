@@ -353,6 +353,48 @@ def test_tcp_concurrent(t):
             vm.kill()
 
 
+# Two echo connections: one keeps sending a byte a second, the other is
+# idle; with echo.idle_timeout=3 Skiff closes the idle one (its FIN: recv
+# returns b"") and keeps the busy one.
+IDLE = """
+import socket, time
+busy = socket.create_connection(("{addr}", {port}), timeout=10)
+idle = socket.create_connection(("{addr}", {port}), timeout=10)
+t0 = time.time()
+for i in range(6):
+    busy.sendall(b"x")
+    assert busy.recv(1) == b"x"
+    time.sleep(1)
+idle.settimeout(10)
+got = idle.recv(1)
+print("idle closed after %.1f s: %r" % (time.time() - t0, got))
+busy.sendall(b"y")
+print("busy still echoes: %r" % busy.recv(1))
+"""
+
+
+@time_limit(120)
+def test_echo_idle_timeout(t):
+    """echo.idle_timeout: an idle echo connection is closed and counted
+    by `echod`; one that moves a byte a second stays."""
+    with NetNS() as ns:
+        vm, _ = boot(t, ns, "virtio", config="echo.idle_timeout=3")
+        try:
+            assert "idle timeout 3s" in vm.text, "echo's init line"
+            p = ns.run([PYTHON, "-c", IDLE.format(addr=GUEST_ADDR,
+                                                  port=ECHO_PORT)],
+                       timeout=60)
+            assert "idle closed after" in p.stdout and ": b''" in \
+                p.stdout, p.stdout + p.stderr
+            assert "busy still echoes: b'y'" in p.stdout, p.stdout
+            out = vm.cmd("echod", timeout=20)
+            assert re.search(r"tcp: 0 open, 2 accepted, 1 closed idle "
+                             r"\(echo.idle_timeout 3s\)", out), out
+            print("    " + p.stdout.strip().replace("\n", "; "))
+        finally:
+            vm.kill()
+
+
 # SYNs from random sources, built by hand and sent as raw frames on the tap
 # (hping3 --rand-source would pick any IPv4 address; these stay in
 # 198.18.0.0/15, outside 198.18.0.0/24 so that Skiff answers through its

@@ -67,6 +67,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.mtu, 1500);
 	assert_int_equal(c.http_port, 80);
 	assert_int_equal(c.echo_port, 7);
+	assert_int_equal(c.echo_idle_timeout, 300);
 	assert_int_equal(c.log_level, CFG_LOG_INFO);
 	assert_false(c.panic_reboot);
 	assert_string_equal(c.console, "both");
@@ -98,7 +99,7 @@ static const char good_line[] =
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
-    "tcp.mem=256 nic.offload=off conntrack.max=200000";
+    "tcp.mem=256 nic.offload=off conntrack.max=200000 echo.idle_timeout=0";
 
 static void test_good_line(void **state)
 {
@@ -123,6 +124,7 @@ static void test_good_line(void **state)
 	assert_int_equal(c.mtu, 9000);
 	assert_int_equal(c.http_port, 8080);
 	assert_int_equal(c.echo_port, 7007);
+	assert_int_equal(c.echo_idle_timeout, 0); /* 0: never */
 	assert_int_equal(c.log_level, CFG_LOG_DEBUG);
 	assert_true(c.panic_reboot);
 	assert_string_equal(c.console, "serial");

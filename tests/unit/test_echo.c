@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include <skiff/apps.h>
+#include <skiff/config.h>
+#include <skiff/kernel.h>
 #include <skiff/net/sock_internal.h>
 #include <skiff/net/socket.h>
 
@@ -201,6 +203,7 @@ static int group_setup(void **state)
 {
 	(void)state;
 	host_init();
+	config_defaults(&kcfg); /* echo.idle_timeout=300 */
 	/* Not net_init: the real TCP, once there, would own SOCK_STREAM. */
 	udp_init();
 	socket_init();
@@ -209,7 +212,7 @@ static int group_setup(void **state)
 	assert_int_equal(echo_start(7007), 0);
 	assert_non_null(listener);
 	assert_true(host_log_contains("echo: listening on UDP and TCP port "
-				      "7007"));
+				      "7007, idle timeout 300s"));
 	return 0;
 }
 
@@ -293,12 +296,79 @@ static void test_many_connections(void **state)
 	}
 }
 
+/* The peer sends one byte more: echoed, so the connection moved. */
+static void poke(struct mock *c)
+{
+	c->rx[c->rx_len++] = 'y';
+	sock_wake(c->s);
+	run_app();
+}
+
+/* echo.idle_timeout=5: a connection that moves no byte for 5 s is closed
+ * (on the app's 1 s tick), each byte echoed restarts its 5 s, and the
+ * closes are counted by `echod`. Least recent first: the older of two
+ * goes first. */
+static void test_idle_timeout(void **state)
+{
+	(void)state;
+	kcfg.echo_idle_timeout = 5;
+	struct mock *a = peer_connects("x", 100);
+	run_app();
+	host_clock_advance_ms(2000);
+	struct mock *b = peer_connects("x", 100);
+	run_app();
+	host_clock_advance_ms(2500);
+	run_app();
+	poke(a); /* a: active at 4.5 s, b at 2 s */
+	assert_int_equal(a->tx_len, 2);
+	host_clock_advance_ms(3000); /* 7.5 s: b idle 5.5 s, a 3 s */
+	run_app();
+	assert_true(b->closed);
+	assert_false(a->closed);
+	host_clock_advance_ms(1500); /* 9 s: a idle 4.5 s */
+	run_app();
+	assert_false(a->closed);
+	host_clock_advance_ms(1000); /* 10 s: a idle 5.5 s */
+	run_app();
+	assert_true(a->closed);
+	assert_int_equal(host_shell_run("echod"), 0);
+	assert_non_null(strstr(host_shell_output(), "tcp: 0 open, "));
+	assert_non_null(
+	    strstr(host_shell_output(),
+		   " accepted, 2 closed idle (echo.idle_timeout 5s)"));
+	kcfg.echo_idle_timeout = 300;
+	free(a);
+	free(b);
+}
+
+/* echo.idle_timeout=0: an idle connection stays, a day later too. */
+static void test_no_idle_timeout(void **state)
+{
+	(void)state;
+	kcfg.echo_idle_timeout = 0;
+	struct mock *c = peer_connects("x", 100);
+	run_app();
+	for (int h = 0; h < 24; h++) {
+		host_clock_advance_ms(3600 * 1000);
+		run_app();
+	}
+	assert_false(c->closed);
+	kcfg.echo_idle_timeout = 300;
+	c->fin = true;
+	sock_wake(c->s);
+	run_app();
+	assert_true(c->closed);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_echo_and_close),
 	    cmocka_unit_test(test_back_pressure),
 	    cmocka_unit_test(test_many_connections),
+	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_no_idle_timeout),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

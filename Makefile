@@ -241,6 +241,15 @@ bench: all
 	$(Q)python3 tests/bench/bench.py --build $(BUILD) \
 		$(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) || true
 
+# `make bench-faults`: Skiff and the Linux peer under issue 9's fault
+# profiles (tests/bench/faults.py; 64 MiB HTTP + 16 MiB echo each, about
+# an hour and a half in all, most of it the combined profile on both).
+# FAULTS_ARGS="--profiles delay,reorder --http-mib 16" for a part.
+FAULTS_ARGS ?=
+.PHONY: bench-faults
+bench-faults: all
+	$(Q)python3 tests/bench/faults.py --build $(BUILD) $(FAULTS_ARGS) || true
+
 # ---- tests -----------------------------------------------------------------
 
 -include tests/unit/unit.mk

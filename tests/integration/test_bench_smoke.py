@@ -5,7 +5,8 @@ boots Skiff once in the benchmark's own namespace, runs the echo latency
 client for 2 s and writes the report (table, CSV, JSON). Checked: exit
 status 0, the table's rows, an echo p50/p99 figure for Skiff, the CSV's
 columns; and that a bad argument is refused with exit status 2 and a
-message naming it. The Linux peer is not built or booted here.
+message naming it. The Linux peer is not built or booted here. The same
+for tests/bench/faults.py: Skiff under one fault profile with tiny sizes.
 """
 
 import csv
@@ -54,3 +55,32 @@ def test_bench_smoke(t):
     assert p50 and float(p50[0]["skiff"].split()[0].replace(",", "")) > 0, \
         p50
     assert os.path.exists(os.path.join(out, "results.json"))
+
+
+FAULTS = os.path.join(HERE, "..", "bench", "faults.py")
+
+
+@time_limit(150)
+def test_bench_faults_smoke(t):
+    """tests/bench/faults.py (Skiff and Linux under the fault profiles)
+    still works: Skiff only, one profile, 256 KiB of HTTP and 64 KiB of
+    echo; its line, its table row and its CSV row; a bad profile is
+    refused with exit status 2."""
+    out = os.path.join(t.build, "bench-smoke")
+    p = subprocess.run([sys.executable, FAULTS, "--profiles", "loss,hail"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "hail" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, FAULTS, "--build", t.build, "--out",
+                        out, "--guests", "skiff", "--profiles", "duplicate",
+                        "--http-mib", "0.25", "--echo-mib", "0.0625",
+                        "--limit", "90"],
+                       capture_output=True, text=True, timeout=140)
+    text = p.stdout + p.stderr
+    assert p.returncode == 0, text
+    assert re.search(r"skiff duplicate: 0.25 MiB HTTP in [\d.]+ s, 0.0625 "
+                     r"MiB echo in [\d.]+ s, [\d.]+ s in all, ok", text), text
+    assert re.search(r"^duplicate\s+duplicate=5\s+\d+$", text, re.M), text
+    with open(os.path.join(out, "faults.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["guest"], r["profile"], r["ok"]) for r in rows] == \
+        [("skiff", "duplicate", "True")], rows

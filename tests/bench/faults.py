@@ -106,11 +106,14 @@ def run_profile(args, ns, name, path, want):
     secs = time.monotonic() - t0
     ns.stop_impair()
     ns.set_impair("")
-    ok = r["http"].get("sha256") == want and bool(r["echo"].get("match"))
+    http_ok = r["http"].get("sha256") == want
+    echo_ok = bool(r["echo"].get("match"))
+    why = [f"{k}: " + (r[k].get("error") or
+                       f"{r[k].get('length')} bytes, SHA-256 differs")
+           for k, good in (("http", http_ok), ("echo", echo_ok)) if not good]
     return {"http_s": r["http"].get("seconds"),
             "echo_s": r["echo"].get("seconds"), "total_s": round(secs, 1),
-            "ok": ok, "error": r["http"].get("error") or
-            r["echo"].get("error")}
+            "ok": http_ok and echo_ok, "error": "; ".join(why)}
 
 
 def run_guest(args, guest):
@@ -125,7 +128,7 @@ def run_guest(args, guest):
                 log(f"{guest} {name}: {args.http_mib:g} MiB HTTP in "
                     f"{r['http_s']} s, {args.echo_mib:g} MiB echo in "
                     f"{r['echo_s']} s, {r['total_s']} s in all, "
-                    f"{'ok' if r['ok'] else 'FAILED ' + str(r['error'])}")
+                    f"{'ok' if r['ok'] else 'FAILED: ' + r['error']}")
         finally:
             vm.kill()
     return results

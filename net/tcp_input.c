@@ -337,6 +337,137 @@ static bool tcp_sack_recovering(const struct tcp_sock *tp)
 	return tp->in_recovery && tp->sack && tp->sack->in_recovery;
 }
 
+/* ---- undo of a spurious reduction ---------------------------------------- */
+
+void tcp_init_undo(struct tcp_sock *tp)
+{
+	tp->undo_valid = true;
+	tp->undo_marker = tp->snd_una;
+	tp->undo_retrans = 0;
+	tp->retrans_stamp = 0;
+	tp->undo_cwnd = tp->cc.cwnd;
+	tp->undo_ssthresh = tp->cc.ssthresh;
+}
+
+/* RFC 3522 (Eifel detection, Linux's tcp_packet_delayed): the ACK
+ * echoes a TSval older than the episode's first resend, so what it
+ * acknowledges arrived as an original, not as the resend. */
+static bool tcp_packet_delayed(const struct tcp_sock *tp)
+{
+	return tp->retrans_stamp && tp->rcv_tsecr &&
+	       before(tp->rcv_tsecr, tp->retrans_stamp);
+}
+
+/* Linux's tcp_may_undo: every resend of the episode was D-SACKed (RFC
+ * 3708), or Eifel says the originals arrived. */
+static bool tcp_may_undo(const struct tcp_sock *tp)
+{
+	return tp->undo_valid && (!tp->undo_retrans || tcp_packet_delayed(tp));
+}
+
+/* Linux's tcp_undo_cwnd_reduction: cwnd and ssthresh back to what the
+ * episode found (never lower than now), nothing marked lost any more
+ * (RACK finds what really is, with its window widened by the D-SACKs). */
+static void tcp_undo_cwnd_reduction(struct tcp_sock *tp)
+{
+	tp->cc.cwnd = MAX(tp->cc.cwnd, tp->undo_cwnd);
+	tp->cc.ssthresh = MAX(tp->cc.ssthresh, tp->undo_ssthresh);
+	tp->cc.cwnd_cnt = 0;
+	if (tp->rack)
+		tcp_rack_unmark_lost(tp->rack);
+	tp->undo_valid = false;
+}
+
+/* Fast recovery is over (RFC 6675 / RFC 6582): Open again. */
+static void tcp_leave_recovery(struct tcp_sock *tp)
+{
+	tp->in_recovery = false;
+	if (tp->sack)
+		tcp_sack_exit_recovery(tp->sack);
+	if (tp->rack)
+		tcp_rack_recovery_done(tp->rack);
+}
+
+/* The RTO episode is over: SND.NXT back at SND.MAX, Open. */
+static void tcp_leave_loss(struct tcp_sock *tp)
+{
+	tp->recover = tp->snd_una;
+	tp->snd_nxt = tp->snd_max;
+	if (tp->rack)
+		tcp_rack_recovery_done(tp->rack);
+}
+
+/* The full ACK of a recovery (RFC 6582 3.2 step 3; Linux's
+ * tcp_try_undo_recovery): undone if it was spurious (TcpExtTCPFullUndo),
+ * else cwnd = min(ssthresh, FlightSize + 1). */
+static void tcp_end_recovery(struct tcp_sock *tp, u64 now_us)
+{
+	tcp_leave_recovery(tp);
+	if (tcp_may_undo(tp)) {
+		tcp_undo_cwnd_reduction(tp);
+		TCP_INC(TcpExtTCPFullUndo);
+		tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+		return;
+	}
+	tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+}
+
+/* Linux's tcp_try_undo_partial (RFC 3522): a partial ACK for an
+ * original while no resend is outstanding: the hole was reordering,
+ * recovery ends undone (TcpExtTCPPartialUndo). RACK connections only
+ * (they know what resends are outstanding). */
+static bool tcp_try_undo_partial(struct tcp_sock *tp, u64 now_us)
+{
+	if (!tp->rack || !tp->undo_valid || !tcp_packet_delayed(tp) ||
+	    tcp_rack_retrans_out(tp->rack))
+		return false;
+	tcp_leave_recovery(tp);
+	tcp_undo_cwnd_reduction(tp);
+	TCP_INC(TcpExtTCPPartialUndo);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+	return true;
+}
+
+/* After an RTO (Linux's tcp_try_undo_loss): the ACK shows the RTO was
+ * spurious (RFC 3522 timestamps, or every resend D-SACKed): cwnd and
+ * ssthresh come back, going back N stops (TcpExtTCPLossUndo). */
+static bool tcp_try_undo_loss(struct tcp_sock *tp)
+{
+	if (!tcp_may_undo(tp))
+		return false;
+	tcp_undo_cwnd_reduction(tp);
+	TCP_INC(TcpExtTCPLossUndo);
+	tcp_leave_loss(tp);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+	return true;
+}
+
+/* RFC 3708 / Linux's tcp_check_dsack + tcp_try_undo_dsack: a D-SACK of
+ * data sent in the episode takes its segments off undo_retrans; when
+ * none is left, every resend was needless: undone (in an RTO episode
+ * as a loss undo). */
+static void tcp_dsack_undo(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	const struct tcp_sack_block *b = &s->opt.sack[0];
+	u32 mss = tcp_send_mss(tp);
+	if (!tp->undo_valid || !tp->undo_retrans ||
+	    !after(b->end, tp->undo_marker))
+		return;
+	u32 segs = MAX((b->end - b->start + mss - 1) / mss, 1u);
+	tp->undo_retrans -= MIN(segs, tp->undo_retrans);
+	if (tp->undo_retrans)
+		return;
+	if (tcp_in_loss(tp)) {
+		tcp_try_undo_loss(tp);
+		return;
+	}
+	if (tp->in_recovery)
+		tcp_leave_recovery(tp);
+	tcp_undo_cwnd_reduction(tp);
+	TCP_INC(TcpExtTCPDSACKUndo);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+}
+
 /* Congestion control on an ACK of new data (RFC 5681, RFC 6582). */
 static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 {
@@ -344,12 +475,10 @@ static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 	u32 pkts = MAX((acked_bytes + tp->mss - 1) / tp->mss, 1u);
 	if (tp->in_recovery) {
 		if (!before(tp->snd_una, tp->recover)) {
-			tp->in_recovery = false; /* full ACK: 3.2 step 3 */
-			if (tp->sack)
-				tcp_sack_exit_recovery(tp->sack);
-			tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp),
-					     now_us);
-		} else if (!tcp_sack_recovering(tp)) {
+			tcp_end_recovery(tp, now_us); /* 3.2 step 3 */
+		} else if (tcp_try_undo_partial(tp, now_us)) {
+			return;
+		} else if (!tcp_sack_recovering(tp) && !tp->rack) {
 			/* Partial ACK: the next hole is lost too. */
 			tcp_newreno_partial_ack(&tp->cc, pkts);
 			tcp_retransmit_head(tp);
@@ -384,6 +513,8 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 		free(tp->sack); /* nothing outstanding: no scoreboard */
 		tp->sack = NULL;
 	}
+	if (tp->snd_una == tp->snd_max && !tp->in_recovery && tp->rack)
+		tcp_rack_idle(tp->rack, tp->snd_una); /* nor RACK's log */
 	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
 	tcp_wake(tp);	      /* send space */
 }
@@ -433,6 +564,7 @@ static void tcp_recovery_begin(struct tcp_sock *tp)
 
 static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
 {
+	tcp_init_undo(tp);
 	tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 				   tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPRenoRecovery);
@@ -446,6 +578,7 @@ static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
  * the pipe allows. */
 static void tcp_enter_sack_recovery(struct tcp_sock *tp)
 {
+	tcp_init_undo(tp);
 	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 			      tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPSackRecovery);
@@ -472,8 +605,8 @@ static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 			tcp_newreno_dupack(&tp->cc); /* RFC 5681 3.2 step 4 */
 		return;
 	}
-	if (!after(tp->snd_una, tp->recover))
-		return;
+	if (!after(tp->snd_una, tp->recover) || tp->rack)
+		return; /* with RACK, time decides (tcp_rack_ack) */
 	u32 thresh = tcp_dupthresh(tp);
 	if (tp->sack &&
 	    (tp->dupacks >= thresh || tcp_sack_is_lost(tp->sack, tp->snd_una)))
@@ -507,6 +640,8 @@ static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 	if (tcp_sack_reneged(tp->sack)) {
 		TCP_INC(TcpExtTCPSACKReneging);
 		tcp_sack_forget(tp->sack);
+		if (tp->rack)
+			tcp_rack_forget_sacked(tp->rack);
 		if (tcp_in_loss(tp)) /* what was skipped goes again */
 			tp->snd_nxt = tp->snd_una;
 	}
@@ -556,6 +691,115 @@ static void tcp_lost_retransmit(struct tcp_sock *tp)
 		tcp_sack_retransmit_lost_head(tp);
 }
 
+/* ---- RACK (RFC 8985 6) -------------------------------------------------- */
+
+bool tcp_recovery_rack = true;
+
+static void tcp_rack_in_init(const struct tcp_sock *tp, struct tcp_rack_in *in,
+			     u32 ack)
+{
+	memset(in, 0, sizeof(*in));
+	in->ack = ack;
+	in->ts = tp->rcv_tsecr != 0;
+	in->tsecr = tp->rcv_tsecr;
+	in->now_us = tcp_now_ms() * 1000;
+	in->min_rtt_us = tp->rtt.min_rtt_us;
+	in->srtt_us = tp->rtt.srtt_us;
+	in->recovering = tp->in_recovery || tcp_in_loss(tp);
+	in->sacked_pkts =
+	    tp->sack ? tp->sack->sacked_bytes / tcp_send_mss(tp) : 0;
+}
+
+/* RFC 8985 6.3: the reordering timer, at RACK's longest wait left. */
+static void tcp_rack_arm(struct tcp_sock *tp, u64 timeout_us)
+{
+	tp->rack->reo_at_ms =
+	    timeout_us ? tcp_now_ms() + (timeout_us + 999) / 1000 : 0;
+	tcp_timer_update(tp);
+}
+
+/* What RACK learned; resends it found lost count as Linux counts them. */
+static void tcp_rack_note(struct tcp_sock *tp, const struct tcp_rack_out *out,
+			  u32 lost_retrans_before)
+{
+	if (out->reordering)
+		TCP_INC(TcpExtTCPSACKReorder);
+	SNMP_ADD(TcpExtTCPLostRetransmit,
+		 tp->rack->lost_retrans - lost_retrans_before);
+	tcp_rack_arm(tp, out->reo_timeout_us);
+}
+
+/* RFC 8985 6.2 on one ACK: its cumulative ACK and SACK blocks (a D-SACK
+ * is not a delivery, only step 4's signal). */
+static void tcp_rack_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			 bool dsack)
+{
+	struct tcp_sack_block blocks[TCP_MAX_SACK_BLOCKS];
+	struct tcp_rack_in in;
+	struct tcp_rack_out out;
+	unsigned n = 0;
+	if (!tp->rack)
+		return;
+	if (tp->sack_ok && (s->opt.present & TCP_OPT_SACK))
+		for (unsigned i = dsack ? 1 : 0;
+		     i < s->opt.nr_sack && n < TCP_MAX_SACK_BLOCKS; i++)
+			blocks[n++] = s->opt.sack[i];
+	tcp_rack_in_init(tp, &in, s->ack);
+	in.blocks = blocks;
+	in.nr_blocks = n;
+	in.dsack = dsack;
+	u32 lost_retrans = tp->rack->lost_retrans;
+	tcp_rack_on_ack(tp->rack, &in, &out);
+	tcp_rack_note(tp, &out, lost_retrans);
+}
+
+/* RACK marked bytes lost (Linux's tcp_time_to_recover: lost_out): fast
+ * recovery starts, cwnd from the algorithm (RFC 6675 5 step 4.2), and
+ * what the pipe allows goes out, the lost bytes first. */
+static void tcp_enter_rack_recovery(struct tcp_sock *tp)
+{
+	tcp_init_undo(tp);
+	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
+			      tcp_now_ms() * 1000);
+	TCP_INC(TcpExtTCPSackRecovery);
+	TCP_INC(TcpExtTCPFastRetrans);
+	if (tp->sack)
+		tcp_sack_enter_recovery(tp->sack);
+	tcp_recovery_begin(tp);
+	u32 seq, len; /* the first lost bytes go at once (RFC 6675 5 4.3) */
+	if (tcp_rack_next_lost(tp->rack, tcp_send_mss(tp), &seq, &len))
+		tcp_retransmit_range(tp, seq, len);
+	tcp_rack_xmit(tp);
+}
+
+/* After RACK ran: recovery begins if bytes are lost, or goes on. */
+static void tcp_rack_respond(struct tcp_sock *tp)
+{
+	if (!tp->rack)
+		return;
+	if (tp->in_recovery || tcp_in_loss(tp))
+		tcp_rack_xmit(tp);
+	else if (tcp_rack_lost_out(tp->rack))
+		tcp_enter_rack_recovery(tp);
+}
+
+/* RFC 8985 6.3: the reordering timer fired: step 5 again, now. */
+void tcp_rack_reo_timeout(struct tcp_sock *tp)
+{
+	struct tcp_rack_in in;
+	struct tcp_rack_out out;
+	if (!tp->rack || tp->state == TCP_CLOSE || tp->state == TCP_TIME_WAIT)
+		return;
+	tcp_rack_in_init(tp, &in, tp->snd_una);
+	in.ts = false;
+	u32 lost_retrans = tp->rack->lost_retrans;
+	memset(&out, 0, sizeof(out));
+	tcp_rack_detect_loss(tp->rack, &in, &out);
+	tcp_rack_note(tp, &out, lost_retrans);
+	tcp_rack_respond(tp);
+	tcp_push(tp);
+}
+
 /*
  * RFC 9293 3.10.7.4, fifth, with RFC 5961 5.2: an ACK is acceptable when
  * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. One beyond SND.NXT is
@@ -572,16 +816,25 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_send_challenge_ack(tp);
 		return false;
 	}
-	bool dsack;
+	bool dsack, loss = tcp_in_loss(tp);
+	tp->rcv_tsecr =
+	    tp->ts_ok && (s->opt.present & TCP_OPT_TS) ? s->opt.tsecr : 0;
 	u32 newly_sacked = tcp_sack_on_ack(tp, s, &dsack);
 	tcp_tlp_ack(tp, s, dsack);
+	if (dsack)
+		tcp_dsack_undo(tp, s);
+	tcp_rack_ack(tp, s, dsack);
 	if (after(s->ack, tp->snd_una)) {
 		tcp_ack_advance(tp, s);
+		if (loss)
+			tcp_try_undo_loss(tp); /* RFC 3522 after an RTO */
 	} else {
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
-	if (tcp_sack_recovering(tp)) {
+	if (tp->rack) {
+		tcp_rack_respond(tp);
+	} else if (tcp_sack_recovering(tp)) {
 		tcp_lost_retransmit(tp);
 		tcp_sack_xmit(tp);
 	}
@@ -1003,8 +1256,9 @@ bool tcp_header_prediction = true;
 static bool tcp_hp_quiet(const struct tcp_sock *tp)
 {
 	return tp->state == TCP_ESTABLISHED && !tp->in_recovery && !tp->sack &&
-	       tp->cc.ca_state == TCP_CA_Open && !tp->ofo_count &&
-	       !tp->ofo_fin && !tp->rd_shutdown && !tp->tlp_in_flight;
+	       tp->cc.ca_state == TCP_CA_Open && !tcp_in_loss(tp) &&
+	       !tp->ofo_count && !tp->ofo_fin && !tp->rd_shutdown &&
+	       !tp->tlp_in_flight;
 }
 
 /*
@@ -1035,6 +1289,8 @@ static void tcp_hp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	TCP_INC(TcpExtTCPHPAcks);
 	tcp_ts_update(tp, s);
+	tp->rcv_tsecr = tp->ts_ok ? s->opt.tsecr : 0;
+	tcp_rack_ack(tp, s, false); /* the log loses what is acked */
 	tcp_ack_advance(tp, s);
 	tcp_push(tp);
 }

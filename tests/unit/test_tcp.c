@@ -1166,6 +1166,7 @@ static void test_sack_recovery(void **state)
 	(void)state;
 	for (u32 i = 0; i < sizeof(data); i++)
 		data[i] = (u8)(i * 11);
+	tcp_recovery_rack = false; /* RFC 6675's DupThresh, not RACK */
 	open_conn_opts(&c, 30000, TCP_OPT_SACK_PERM);
 	tcp_cc_set_ops(&c.tp->cc, tcp_cong_find("reno"), 0);
 	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));

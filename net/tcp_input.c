@@ -442,6 +442,45 @@ static bool tcp_try_undo_loss(struct tcp_sock *tp)
 	return true;
 }
 
+/*
+ * RFC 5682 3.1, the SACK-enhanced F-RTO (Linux's tcp_process_loss), on
+ * an ACK after the RTO: data never resent (and not SACKed before)
+ * acknowledged or SACKed means not all was lost: the RTO was spurious
+ * (step 3b: undone, TcpExtTCPSpuriousRTOs). Else the first ACK that
+ * advances SND.UNA sends new data instead of going back (step 2b), and
+ * a duplicate or SACK after it shows a real loss (step 3a): back to
+ * going back N from SND.UNA.
+ */
+static void tcp_frto(struct tcp_sock *tp, bool advanced, u32 delivered_orig,
+		     bool dup)
+{
+	if (!tp->frto)
+		return;
+	if (delivered_orig && tp->undo_valid) {
+		tcp_undo_cwnd_reduction(tp);
+		TCP_INC(TcpExtTCPLossUndo);
+		TCP_INC(TcpExtTCPSpuriousRTOs);
+		tcp_leave_loss(tp);
+		tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+		tp->frto = false;
+		return;
+	}
+	if (after(tp->snd_max, tp->recover)) { /* new data went (2b) */
+		if (dup) {
+			tp->frto = false; /* 3a: the loss was real */
+			tp->snd_nxt = tp->snd_una;
+		}
+		return;
+	}
+	if (!advanced || !tcp_in_loss(tp))
+		return;
+	if (tp->sndq.len > tp->snd_max - tp->snd_una &&
+	    tp->snd_wnd > tp->snd_max - tp->snd_una)
+		tp->snd_nxt = tp->snd_max; /* 2b: tcp_push sends new data */
+	else
+		tp->frto = false;
+}
+
 /* RFC 3708 / Linux's tcp_check_dsack + tcp_try_undo_dsack: a D-SACK of
  * data sent in the episode takes its segments off undo_retrans; when
  * none is left, every resend was needless: undone (in an RTO episode
@@ -708,6 +747,8 @@ static void tcp_rack_in_init(const struct tcp_sock *tp, struct tcp_rack_in *in,
 	in->recovering = tp->in_recovery || tcp_in_loss(tp);
 	in->sacked_pkts =
 	    tp->sack ? tp->sack->sacked_bytes / tcp_send_mss(tp) : 0;
+	/* F-RTO: what was sent before the RTO (SND.MAX then) */
+	in->high_seq = tcp_in_loss(tp) ? tp->recover : tp->snd_max;
 }
 
 /* RFC 8985 6.3: the reordering timer, at RACK's longest wait left. */
@@ -730,16 +771,18 @@ static void tcp_rack_note(struct tcp_sock *tp, const struct tcp_rack_out *out,
 }
 
 /* RFC 8985 6.2 on one ACK: its cumulative ACK and SACK blocks (a D-SACK
- * is not a delivery, only step 4's signal). */
-static void tcp_rack_ack(struct tcp_sock *tp, const struct tcp_seg *s,
-			 bool dsack)
+ * is not a delivery, only step 4's signal). Returns the bytes newly
+ * delivered (acked or SACKed: PRR's DeliveredData). */
+static u32 tcp_rack_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			bool dsack, u32 *delivered_orig)
 {
 	struct tcp_sack_block blocks[TCP_MAX_SACK_BLOCKS];
 	struct tcp_rack_in in;
 	struct tcp_rack_out out;
 	unsigned n = 0;
+	*delivered_orig = 0;
 	if (!tp->rack)
-		return;
+		return 0;
 	if (tp->sack_ok && (s->opt.present & TCP_OPT_SACK))
 		for (unsigned i = dsack ? 1 : 0;
 		     i < s->opt.nr_sack && n < TCP_MAX_SACK_BLOCKS; i++)
@@ -751,36 +794,79 @@ static void tcp_rack_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 	u32 lost_retrans = tp->rack->lost_retrans;
 	tcp_rack_on_ack(tp->rack, &in, &out);
 	tcp_rack_note(tp, &out, lost_retrans);
+	*delivered_orig = out.delivered_orig;
+	return out.delivered;
 }
 
 /* RACK marked bytes lost (Linux's tcp_time_to_recover: lost_out): fast
- * recovery starts, cwnd from the algorithm (RFC 6675 5 step 4.2), and
- * what the pipe allows goes out, the lost bytes first. */
+ * recovery starts, ssthresh from the algorithm, and PRR (RFC 6937 3)
+ * starts counting: RecoverFS = FlightSize, nothing delivered or sent. */
 static void tcp_enter_rack_recovery(struct tcp_sock *tp)
 {
+	u32 flight = tcp_flight_pkts(tp);
 	tcp_init_undo(tp);
-	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
-			      tcp_now_ms() * 1000);
+	tcp_cc_enter_recovery(&tp->cc, flight, tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPSackRecovery);
 	TCP_INC(TcpExtTCPFastRetrans);
 	if (tp->sack)
 		tcp_sack_enter_recovery(tp->sack);
 	tcp_recovery_begin(tp);
-	u32 seq, len; /* the first lost bytes go at once (RFC 6675 5 4.3) */
-	if (tcp_rack_next_lost(tp->rack, tcp_send_mss(tp), &seq, &len))
-		tcp_retransmit_range(tp, seq, len);
-	tcp_rack_xmit(tp);
+	tp->rack->prr_recover_fs = MAX(flight, 1u);
+	tp->rack->prr_delivered = 0;
+	tp->rack->prr_out = 0;
 }
 
-/* After RACK ran: recovery begins if bytes are lost, or goes on. */
-static void tcp_rack_respond(struct tcp_sock *tp)
+/*
+ * RFC 6937 3 (Proportional Rate Reduction), in segments as Linux's
+ * tcp_cwnd_reduction: on each ACK of the recovery that delivered data,
+ * while the pipe is above ssthresh the sending follows the delivery
+ * at the ratio ssthresh / RecoverFS; at or below it, PRR-SSRB lets it
+ * grow back toward ssthresh by at most one segment more than delivered.
+ * The first retransmission is never held back. cwnd = pipe + sndcnt.
+ */
+static void tcp_prr_update(struct tcp_sock *tp, u32 delivered_bytes)
+{
+	struct tcp_rack *r = tp->rack;
+	u32 mss = tcp_send_mss(tp);
+	u32 delivered = (delivered_bytes + mss - 1) / mss;
+	u32 pipe = (tcp_rack_pipe(r) + mss - 1) / mss;
+	u32 ssthresh = tp->cc.ssthresh;
+	s64 sndcnt;
+	if (!delivered)
+		return;
+	r->prr_delivered += delivered;
+	if (pipe > ssthresh) {
+		u64 want =
+		    ((u64)r->prr_delivered * ssthresh + r->prr_recover_fs - 1) /
+		    r->prr_recover_fs;
+		sndcnt = (s64)want - r->prr_out;
+	} else {
+		s64 limit =
+		    MAX((s64)r->prr_delivered - r->prr_out, (s64)delivered) + 1;
+		sndcnt = MIN((s64)(ssthresh - pipe), limit);
+	}
+	sndcnt = MAX(sndcnt, r->prr_out ? 0 : 1);
+	tp->cc.cwnd = MAX(pipe + (u32)sndcnt, 1u);
+}
+
+/* After RACK ran (on an ACK that delivered delivered_bytes, or on the
+ * reordering timer): recovery begins if bytes are lost, PRR sets cwnd,
+ * and what cwnd - pipe allows goes out, lost bytes first. */
+static void tcp_rack_respond(struct tcp_sock *tp, u32 delivered_bytes,
+			     bool timer)
 {
 	if (!tp->rack)
 		return;
-	if (tp->in_recovery || tcp_in_loss(tp))
-		tcp_rack_xmit(tp);
-	else if (tcp_rack_lost_out(tp->rack))
+	if (!tp->in_recovery && !tcp_in_loss(tp)) {
+		if (!tcp_rack_lost_out(tp->rack))
+			return;
 		tcp_enter_rack_recovery(tp);
+		if (timer) /* as Linux: one segment's worth to start with */
+			delivered_bytes = tcp_send_mss(tp);
+	}
+	if (tp->in_recovery)
+		tcp_prr_update(tp, delivered_bytes);
+	tcp_rack_xmit(tp);
 }
 
 /* RFC 8985 6.3: the reordering timer fired: step 5 again, now. */
@@ -796,7 +882,7 @@ void tcp_rack_reo_timeout(struct tcp_sock *tp)
 	memset(&out, 0, sizeof(out));
 	tcp_rack_detect_loss(tp->rack, &in, &out);
 	tcp_rack_note(tp, &out, lost_retrans);
-	tcp_rack_respond(tp);
+	tcp_rack_respond(tp, 0, true);
 	tcp_push(tp);
 }
 
@@ -823,17 +909,18 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 	tcp_tlp_ack(tp, s, dsack);
 	if (dsack)
 		tcp_dsack_undo(tp, s);
-	tcp_rack_ack(tp, s, dsack);
-	if (after(s->ack, tp->snd_una)) {
+	u32 orig, delivered = tcp_rack_ack(tp, s, dsack, &orig);
+	bool advanced = after(s->ack, tp->snd_una);
+	if (advanced) {
 		tcp_ack_advance(tp, s);
-		if (loss)
-			tcp_try_undo_loss(tp); /* RFC 3522 after an RTO */
 	} else {
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
+	if (loss && !(advanced && tcp_try_undo_loss(tp))) /* RFC 3522 */
+		tcp_frto(tp, advanced, orig, !advanced);
 	if (tp->rack) {
-		tcp_rack_respond(tp);
+		tcp_rack_respond(tp, delivered, false);
 	} else if (tcp_sack_recovering(tp)) {
 		tcp_lost_retransmit(tp);
 		tcp_sack_xmit(tp);
@@ -1290,7 +1377,8 @@ static void tcp_hp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 	TCP_INC(TcpExtTCPHPAcks);
 	tcp_ts_update(tp, s);
 	tp->rcv_tsecr = tp->ts_ok ? s->opt.tsecr : 0;
-	tcp_rack_ack(tp, s, false); /* the log loses what is acked */
+	u32 orig;
+	tcp_rack_ack(tp, s, false, &orig); /* the log loses what is acked */
 	tcp_ack_advance(tp, s);
 	tcp_push(tp);
 }

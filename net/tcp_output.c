@@ -179,9 +179,11 @@ static void tcp_xmit_log(struct tcp_sock *tp, u32 seq, u32 space)
 			tp->rack = NULL;
 		}
 	}
-	if (tp->rack)
-		tcp_rack_on_xmit(tp->rack, seq, seq + space,
-				 tcp_now_ms() * 1000);
+	if (!tp->rack)
+		return;
+	tcp_rack_on_xmit(tp->rack, seq, seq + space, tcp_now_ms() * 1000);
+	if (tp->in_recovery) /* RFC 6937 3: prr_out */
+		tp->rack->prr_out += tcp_gso_segs(space, tcp_send_mss(tp));
 }
 
 void tcp_rack_free(struct tcp_sock *tp)
@@ -566,8 +568,8 @@ void tcp_sack_xmit(struct tcp_sock *tp)
  * RACK recovery (RFC 8985 with the pipe of RFC 6675 5 step C, as Linux's
  * tcp_xmit_retransmit_queue): while cwnd - pipe >= 1 SMSS, the lowest
  * bytes RACK marked lost go again, then new data. After an RTO the
- * go-back-N of tcp_push resends from SND.NXT; here only what RACK found
- * lost again below it. Bounded per call.
+ * go-back-N of tcp_push resends from SND.NXT; here only resends RACK
+ * found lost again below it. Bounded per call.
  */
 void tcp_rack_xmit(struct tcp_sock *tp)
 {
@@ -576,10 +578,15 @@ void tcp_rack_xmit(struct tcp_sock *tp)
 	for (int i = 0; i < 64 && tp->rack && (tp->in_recovery || loss); i++) {
 		if ((u64)tcp_rack_pipe(tp->rack) + mss > (u64)tp->cc.cwnd * mss)
 			return;
-		if (tcp_rack_next_lost(tp->rack, mss, &seq, &len) &&
+		if (tcp_rack_next_lost(tp->rack, loss, mss, &seq, &len) &&
 		    (!loss || before(seq, tp->snd_nxt))) {
 			if (!tcp_retransmit_range(tp, seq, len))
 				return;
+			/* The head went again: its RTO starts now (Linux's
+			 * tcp_xmit_retransmit_queue), not at its first send
+			 * two round trips and a reordering window ago. */
+			if (seq == tp->snd_una)
+				tcp_rearm_rto(tp);
 			continue;
 		}
 		u32 new_len = loss ? 0 : tcp_wnd_allows(tp);

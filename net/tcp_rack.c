@@ -219,6 +219,9 @@ static void rack_delivered(struct tcp_rack *r, const struct tcp_rack_seg *s,
 	u64 rtt = in->now_us > s->xmit_us ? in->now_us - s->xmit_us : 0;
 	bool resent = s->flags & TCP_RACK_EVER_RETRANS;
 	out->delivered += rack_len(s);
+	if (!resent && !after(s->end, in->high_seq)) /* Linux's
+						      * FLAG_ORIG_SACK_ACKED */
+		out->delivered_orig += rack_len(s);
 	if (after(s->end, r->fack))
 		r->fack = s->end;
 	else if (before(s->end, r->fack) && !resent)
@@ -403,13 +406,15 @@ u32 tcp_rack_lost_out(const struct tcp_rack *r)
 			TCP_RACK_LOST);
 }
 
-bool tcp_rack_next_lost(const struct tcp_rack *r, u32 len_max, u32 *seq,
-			u32 *len)
+bool tcp_rack_next_lost(const struct tcp_rack *r, bool resent_only, u32 len_max,
+			u32 *seq, u32 *len)
 {
 	for (u32 i = 0; i < r->nr; i++) {
 		const struct tcp_rack_seg *s = &r->segs[i];
 		if ((s->flags & (TCP_RACK_SACKED | TCP_RACK_LOST |
 				 TCP_RACK_RETRANS)) != TCP_RACK_LOST)
+			continue;
+		if (resent_only && !(s->flags & TCP_RACK_EVER_RETRANS))
 			continue;
 		*seq = s->start;
 		*len = MIN(rack_len(s), len_max);

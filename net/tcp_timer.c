@@ -137,6 +137,11 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 		 * tcp_enter_loss): an undo restores what the first cut. */
 		if (tp->snd_wnd && !tp->in_recovery && !tcp_in_loss(tp))
 			tcp_init_undo(tp);
+		/* RFC 5682 3.1 step 1 (SACK-enhanced, as Linux): F-RTO
+		 * unless a fast recovery is under way (a repeated RTO of
+		 * the same episode may use it again, 3.2). */
+		tp->frto = tp->rack && tp->snd_wnd &&
+			   (!tp->in_recovery || tp->retransmits > 1);
 		if (tp->snd_wnd) {
 			tcp_cc_on_rto(&tp->cc, tcp_flight_pkts(tp), now_us);
 			/* Slow start from one segment right away: tcp_cong.c

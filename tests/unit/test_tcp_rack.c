@@ -123,7 +123,8 @@ static void test_loss_by_time(void **state)
 	assert_int_equal(tcp_rack_lost_out(&r), 3 * MSS);
 	assert_int_equal(tcp_rack_pipe(&r), 0);
 	u32 seq, len;
-	assert_true(tcp_rack_next_lost(&r, MSS, &seq, &len));
+	assert_false(tcp_rack_next_lost(&r, true, MSS, &seq, &len));
+	assert_true(tcp_rack_next_lost(&r, false, MSS, &seq, &len));
 	assert_int_equal(seq, 0);
 	assert_int_equal(len, MSS);
 	tcp_rack_release(&r);

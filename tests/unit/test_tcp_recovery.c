@@ -569,8 +569,9 @@ static u32 expect_data(const struct conn *c, u32 s0, u32 i)
 /* t0 + 20 ms: segment 1 SACKed, 0 not. RACK.rtt is 20 ms, so 0 is lost
  * only at t0 + 25 ms (RACK.rtt + reo_wnd): no retransmission yet, and
  * the SACKed segment frees room for one new one (segment 10). The
- * reordering timer fires at t0 + 25: recovery, segment 0 resent, cwnd
- * 7 (CUBIC's 0.7), ssthresh 7; nothing more while pipe (10) > cwnd.
+ * reordering timer fires at t0 + 25: recovery, ssthresh 7 (CUBIC's
+ * 0.7); PRR (RFC 6937, counting the timer as one segment delivered,
+ * as Linux) lets one segment go: cwnd = pipe 9 + 1, segment 0 resent.
  * Returns the retransmission's TSval. */
 static u32 rack_to_recovery(struct conn *c, u32 s0, u32 ts0)
 {
@@ -586,8 +587,8 @@ static u32 rack_to_recovery(struct conn *c, u32 s0, u32 ts0)
 	u32 ts_rtx = expect_data(c, s0, 0);
 	expect_none();
 	assert_true(c->tp->in_recovery);
-	assert_int_equal(c->tp->cc.cwnd, 7);
 	assert_int_equal(c->tp->cc.ssthresh, 7);
+	assert_int_equal(c->tp->cc.cwnd, 10); /* PRR: pipe 9 + sndcnt 1 */
 	assert_int_equal(tcp_rack_pipe(c->tp->rack), 10 * 1448);
 	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
 	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 1);
@@ -755,10 +756,11 @@ static void test_rto_eifel_undo(void **state)
 	drain();
 }
 
-/* The same RTO, but the ACK echoes the resend's TSval: a real loss, no
- * undo; going back N continues in slow start (segments 2, 3 after the
- * ACK of 0-1 with cwnd 3). */
-static void test_rto_real_loss_no_undo(void **state)
+/* The same RTO, and the ACK that covers segments 0-1 echoes the
+ * resend's TSval, so Eifel cannot tell; but segment 1 was never resent
+ * (nor SACKed): not all was lost, the RTO was spurious (SACK-enhanced
+ * F-RTO, RFC 5682 3.1 step 3b; TcpExtTCPSpuriousRTOs). */
+static void test_frto_spurious_rto(void **state)
 {
 	struct conn c;
 	(void)state;
@@ -768,15 +770,79 @@ static void test_rto_real_loss_no_undo(void **state)
 	expect_data(&c, s0, 10);
 	host_clock_advance_ms(200);
 	u32 ts_rtx = expect_data(&c, s0, 0);
+	assert_true(c.tp->frto);
 	host_clock_advance_ms(5);
 	rack_ack(&c, s0, 2, 0, 0, ts_rtx);
-	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 0);
-	assert_true(tcp_in_loss(c.tp));
-	assert_int_equal(c.tp->cc.cwnd, 3);
-	expect_data(&c, s0, 2);
-	expect_data(&c, s0, 3);
-	expect_data(&c, s0, 4);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSpuriousRTOs), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 1);
+	assert_false(tcp_in_loss(c.tp));
+	assert_int_equal(c.tp->cc.cwnd, 10);
+	expect_data(&c, s0, 11);
 	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* F-RTO on a real loss (RFC 5682 3.1): the ACK of the resent segment 0
+ * alone (echoing the resend) advances SND.UNA: two new segments (11,
+ * 12) go instead of 1 and 2 (step 2b, cwnd 2). The next ACK is a
+ * duplicate that SACKs only them, nothing sent before the RTO: the
+ * loss was real (step 3a), going back N resumes with 1 and 2. */
+static void test_frto_real_loss(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 275000);
+	rack_flight(&c, s0);
+	host_clock_advance_ms(41);
+	expect_data(&c, s0, 10);
+	host_clock_advance_ms(200);
+	u32 ts_rtx = expect_data(&c, s0, 0);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 1, 0, 0, ts_rtx);
+	assert_int_equal(c.tp->cc.cwnd, 2);
+	expect_data(&c, s0, 11);
+	expect_data(&c, s0, 12);
+	expect_none();
+	assert_true(c.tp->frto);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 1, 11, 13, ts_rtx);
+	assert_false(c.tp->frto);
+	assert_true(tcp_in_loss(c.tp));
+	expect_data(&c, s0, 1);
+	expect_data(&c, s0, 2);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSpuriousRTOs), 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* PRR (RFC 6937 3) after the reordering timer's recovery (RecoverFS 11,
+ * ssthresh 7, one resend out). Segments 2-3 SACKed: pipe 8 > ssthresh,
+ * proportional: ceil(3 * 7 / 11) - 1 sent = 1, cwnd 9, segment 11 goes.
+ * Segments 4-6 SACKed: pipe 6 <= ssthresh, PRR-SSRB: min(7 - 6,
+ * max(6 - 2, 3) + 1) = 1, cwnd 7, segment 12 goes. */
+static void test_prr_proportional_then_ssrb(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 280000);
+	u32 ts0 = rack_flight(&c, s0);
+	rack_to_recovery(&c, s0, ts0);
+	assert_int_equal(c.tp->rack->prr_recover_fs, 11);
+	host_clock_advance_ms(1);
+	rack_ack(&c, s0, 0, 1, 4, ts0);
+	assert_int_equal(c.tp->cc.cwnd, 9);
+	expect_data(&c, s0, 11);
+	expect_none();
+	rack_ack(&c, s0, 0, 1, 7, ts0);
+	assert_int_equal(c.tp->cc.cwnd, 7);
+	expect_data(&c, s0, 12);
+	expect_none();
+	assert_int_equal(c.tp->rack->prr_delivered, 6);
+	assert_int_equal(c.tp->rack->prr_out, 3);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 1);
 	tcp_close(c.tp, true);
 	drain();
 }
@@ -817,7 +883,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_rack_reordering_keeps_window,
 				   rec_setup),
 	    cmocka_unit_test_setup(test_rto_eifel_undo, rec_setup),
-	    cmocka_unit_test_setup(test_rto_real_loss_no_undo, rec_setup),
+	    cmocka_unit_test_setup(test_frto_spurious_rto, rec_setup),
+	    cmocka_unit_test_setup(test_frto_real_loss, rec_setup),
+	    cmocka_unit_test_setup(test_prr_proportional_then_ssrb, rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,7 @@ struct tcp_sock {
 	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
 	bool tlp_retrans;   /* it was a retransmission (not new data) */
 	bool undo_valid;    /* an undo episode is open (below) */
+	bool frto;	    /* F-RTO (RFC 5682 3.1) after this RTO */
 	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
 	/* RACK (RFC 8985 6, tcp_rack.h): the transmission log of a SACK
 	 * connection, allocated when data goes out and freed when nothing

@@ -67,6 +67,10 @@ struct tcp_rack {
 	u32 lost_retrans; /* resends marked lost again */
 	u32 merged;	  /* entries merged for lack of room */
 	u64 reo_at_ms;	  /* the connection's reordering timer (0: unset) */
+	/* PRR (RFC 6937 3) of the recovery in progress, kept by the
+	 * connection, in segments: RecoverFS (FlightSize at the start),
+	 * prr_delivered and prr_out. */
+	u32 prr_recover_fs, prr_delivered, prr_out;
 };
 
 /* One ACK as RACK sees it. */
@@ -82,11 +86,13 @@ struct tcp_rack_in {
 	u32 srtt_us;	 /* SRTT (0: no sample) */
 	bool recovering; /* fast recovery or after an RTO */
 	u32 sacked_pkts; /* segments SACKed (for the DupThresh rule) */
+	u32 high_seq;	 /* delivered_orig counts only data below it */
 };
 
 struct tcp_rack_out {
 	u32 newly_lost;	    /* bytes marked lost by this call */
 	u32 delivered;	    /* bytes newly acked or SACKed */
+	u32 delivered_orig; /* of them, never resent nor SACKed before */
 	u64 reo_timeout_us; /* arm the reordering timer (0: no) */
 	bool reordering;    /* an original arrived after a later one */
 };
@@ -113,10 +119,11 @@ u32 tcp_rack_pipe(const struct tcp_rack *r);
 u32 tcp_rack_retrans_out(const struct tcp_rack *r);
 /* Bytes marked lost and not resent. */
 u32 tcp_rack_lost_out(const struct tcp_rack *r);
-/* The lowest lost, unSACKed bytes not resent since, up to len_max
- * bytes: true and [*seq, *seq + *len), or false. */
-bool tcp_rack_next_lost(const struct tcp_rack *r, u32 len_max, u32 *seq,
-			u32 *len);
+/* The lowest lost, unSACKed bytes not resent since (with resent_only:
+ * among bytes resent before, lost again), up to len_max bytes: true and
+ * [*seq, *seq + *len), or false. */
+bool tcp_rack_next_lost(const struct tcp_rack *r, bool resent_only, u32 len_max,
+			u32 *seq, u32 *len);
 /* RTO (Linux's tcp_timeout_mark_lost): every byte not SACKed is lost,
  * none counts as resent. */
 void tcp_rack_on_rto(struct tcp_rack *r);

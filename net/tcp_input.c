@@ -368,13 +368,16 @@ static bool tcp_may_undo(const struct tcp_sock *tp)
 /* Linux's tcp_undo_cwnd_reduction: cwnd and ssthresh back to what the
  * episode found (never lower than now), nothing marked lost any more
  * (RACK finds what really is, with its window widened by the D-SACKs). */
-static void tcp_undo_cwnd_reduction(struct tcp_sock *tp)
+static void tcp_undo_cwnd_reduction(struct tcp_sock *tp, bool widen)
 {
 	tp->cc.cwnd = MAX(tp->cc.cwnd, tp->undo_cwnd);
 	tp->cc.ssthresh = MAX(tp->cc.ssthresh, tp->undo_ssthresh);
 	tp->cc.cwnd_cnt = 0;
-	if (tp->rack)
+	if (tp->rack) {
 		tcp_rack_unmark_lost(tp->rack);
+		if (widen) /* not told by a D-SACK, which widens it itself */
+			tcp_rack_spurious(tp->rack);
+	}
 	tp->undo_valid = false;
 }
 
@@ -404,7 +407,7 @@ static void tcp_end_recovery(struct tcp_sock *tp, u64 now_us)
 {
 	tcp_leave_recovery(tp);
 	if (tcp_may_undo(tp)) {
-		tcp_undo_cwnd_reduction(tp);
+		tcp_undo_cwnd_reduction(tp, true);
 		TCP_INC(TcpExtTCPFullUndo);
 		tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
 		return;
@@ -422,7 +425,7 @@ static bool tcp_try_undo_partial(struct tcp_sock *tp, u64 now_us)
 	    tcp_rack_retrans_out(tp->rack))
 		return false;
 	tcp_leave_recovery(tp);
-	tcp_undo_cwnd_reduction(tp);
+	tcp_undo_cwnd_reduction(tp, true);
 	TCP_INC(TcpExtTCPPartialUndo);
 	tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
 	return true;
@@ -431,11 +434,11 @@ static bool tcp_try_undo_partial(struct tcp_sock *tp, u64 now_us)
 /* After an RTO (Linux's tcp_try_undo_loss): the ACK shows the RTO was
  * spurious (RFC 3522 timestamps, or every resend D-SACKed): cwnd and
  * ssthresh come back, going back N stops (TcpExtTCPLossUndo). */
-static bool tcp_try_undo_loss(struct tcp_sock *tp)
+static bool tcp_try_undo_loss(struct tcp_sock *tp, bool widen)
 {
 	if (!tcp_may_undo(tp))
 		return false;
-	tcp_undo_cwnd_reduction(tp);
+	tcp_undo_cwnd_reduction(tp, widen);
 	TCP_INC(TcpExtTCPLossUndo);
 	tcp_leave_loss(tp);
 	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
@@ -457,7 +460,7 @@ static void tcp_frto(struct tcp_sock *tp, bool advanced, u32 delivered_orig,
 	if (!tp->frto)
 		return;
 	if (delivered_orig && tp->undo_valid) {
-		tcp_undo_cwnd_reduction(tp);
+		tcp_undo_cwnd_reduction(tp, true);
 		TCP_INC(TcpExtTCPLossUndo);
 		TCP_INC(TcpExtTCPSpuriousRTOs);
 		tcp_leave_loss(tp);
@@ -497,12 +500,12 @@ static void tcp_dsack_undo(struct tcp_sock *tp, const struct tcp_seg *s)
 	if (tp->undo_retrans)
 		return;
 	if (tcp_in_loss(tp)) {
-		tcp_try_undo_loss(tp);
+		tcp_try_undo_loss(tp, false);
 		return;
 	}
 	if (tp->in_recovery)
 		tcp_leave_recovery(tp);
-	tcp_undo_cwnd_reduction(tp);
+	tcp_undo_cwnd_reduction(tp, false);
 	TCP_INC(TcpExtTCPDSACKUndo);
 	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
 }
@@ -917,7 +920,7 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
-	if (loss && !(advanced && tcp_try_undo_loss(tp))) /* RFC 3522 */
+	if (loss && !(advanced && tcp_try_undo_loss(tp, true))) /* RFC 3522 */
 		tcp_frto(tp, advanced, orig, !advanced);
 	if (tp->rack) {
 		tcp_rack_respond(tp, delivered, false);
@@ -1276,15 +1279,37 @@ static bool tcp_disordered_ack(const struct tcp_sock *tp,
 	return tp->ts_recent - s->opt.tsval <= replay_ms;
 }
 
+/*
+ * Reordering, not an old duplicate: TS.Recent moves with the segment at
+ * the left edge (RFC 7323 4.3), so a peer's resend filling a hole makes
+ * every original above it that the path delayed look older than
+ * TS.Recent, and R1 would drop new data and the ACKs, SACKs and D-SACKs
+ * it carries (only for the peer to send it all again). A segment that
+ * brings bytes beyond RCV.NXT, or no data at all, with a TSval at most
+ * the replay window (the RTO, at most TCP_PAWS_REORDER_MS) older cannot
+ * be from before a wrap of the sequence space, which is what PAWS
+ * guards against (RFC 7323 5): let through. It never moves TS.Recent.
+ */
+static bool tcp_paws_reordered(const struct tcp_sock *tp,
+			       const struct tcp_seg *s)
+{
+	u32 replay_ms =
+	    MIN(tcp_rtt_rto_us(&tp->rtt) / 1000, (u32)TCP_PAWS_REORDER_MS);
+	if (s->seg_len && !after(s->seq + s->seg_len, tp->rcv_nxt))
+		return false; /* all old: the duplicate R1 is there for */
+	return tp->ts_recent - s->opt.tsval <= replay_ms;
+}
+
 /* RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than
  * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt,
- * and a disordered duplicate ACK, above). */
+ * a disordered duplicate ACK and a reordered segment, above). */
 static bool tcp_paws_reject(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS) ||
 	    (s->flags & TCP_FLAG_RST))
 		return false;
-	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s))
+	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s) ||
+	    tcp_paws_reordered(tp, s))
 		return false;
 	TCP_INC(TcpExtPAWSEstab);
 	tcp_send_ack(tp);

@@ -284,18 +284,31 @@ static void rack_mark_sacked(struct tcp_rack *r, const struct tcp_sack_block *b,
 
 /* RFC 8985 6.2 step 4: a D-SACK widens the window once per round trip
  * (RACK.dsack_round), for the next 16 recoveries. */
+static void rack_widen(struct tcp_rack *r)
+{
+	if (r->dsack_round_valid && !before(r->snd_una, r->dsack_round))
+		r->dsack_round_valid = false;
+	if (r->dsack_round_valid)
+		return;
+	r->dsack_round_valid = true;
+	r->dsack_round = r->snd_nxt;
+	if (r->reo_wnd_mult < TCP_RACK_REO_MULT_MAX)
+		r->reo_wnd_mult++;
+	r->reo_wnd_persist = TCP_RACK_REO_PERSIST;
+}
+
 static void rack_update_reo_wnd(struct tcp_rack *r,
 				const struct tcp_rack_in *in)
 {
 	if (r->dsack_round_valid && !before(r->snd_una, r->dsack_round))
 		r->dsack_round_valid = false;
-	if (in->dsack && !r->dsack_round_valid) {
-		r->dsack_round_valid = true;
-		r->dsack_round = r->snd_nxt;
-		if (r->reo_wnd_mult < TCP_RACK_REO_MULT_MAX)
-			r->reo_wnd_mult++;
-		r->reo_wnd_persist = TCP_RACK_REO_PERSIST;
-	}
+	if (in->dsack)
+		rack_widen(r);
+}
+
+void tcp_rack_spurious(struct tcp_rack *r)
+{
+	rack_widen(r);
 }
 
 void tcp_rack_recovery_done(struct tcp_rack *r)

@@ -269,7 +269,8 @@ def run_profiles(t, names, http_n, echo_n, limit):
                 "TcpExtTCPSACKReorder", "TcpExtTCPLostRetransmit",
                 "TcpExtTCPLossProbes", "TcpExtTCPDSACKUndo",
                 "TcpExtTCPFullUndo", "TcpExtTCPPartialUndo",
-                "TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs")
+                "TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs",
+                "TcpExtTCPOFODrop", "TcpExtTCPRcvQDrop", "TcpExtPAWSEstab")
         mib = {m.group(1): m.group(2) for m in
                re.finditer(r"^(\w+)\s+(\d+)", out, re.M)}
         print("    " + ", ".join(f"{k} {mib.get(k, 0)}" for k in keys))

@@ -272,14 +272,15 @@ static void test_retransmit_backoff_karn(void **state)
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
 	assert_int_equal(c.tp->rtt.samples, 0);
 	assert_int_equal(c.tp->rtt.backoff, 0);
-	/* A fresh segment is timed: 30 ms RTT -> RTO at the 200 ms floor. */
+	/* A fresh segment is timed: 30 ms RTT -> RTO 230 ms (SRTT + the
+	 * 200 ms floor of the variance term, Linux's tcp_set_rto). */
 	assert_int_equal(tcp_send(c.tp, "again", 5), 5);
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
 	host_clock_advance_ms(30);
 	c.oseq += 5;
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
 	assert_int_equal(c.tp->rtt.samples, 1);
-	assert_int_equal(tcp_rtt_rto_us(&c.tp->rtt), TCP_RTO_MIN_US);
+	assert_int_equal(tcp_rtt_rto_us(&c.tp->rtt), 30000 + TCP_RTO_MIN_US);
 	close_conn(&c);
 }
 

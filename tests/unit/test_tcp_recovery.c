@@ -302,7 +302,8 @@ static void test_rto_sack_reneging(void **state)
 /* ---- Tail loss probe ----------------------------------------------------- */
 
 /* A SACK + timestamps connection with one RTT sample of 20 ms: SRTT
- * 20.001 ms, RTO 200 ms (the floor). */
+ * 20.001 ms, RTO 220.001 ms (SRTT + the 200 ms floor of the variance
+ * term, as Linux), armed as 221 ms. */
 static u32 tlp_open(struct conn *c, u32 isn)
 {
 	struct out_seg o;
@@ -316,13 +317,13 @@ static u32 tlp_open(struct conn *c, u32 isn)
 	send_ack(c, base, &a);
 	expect_none();
 	assert_int_equal(c->tp->rtt.srtt_us, 20001);
-	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), TCP_RTO_MIN_US);
+	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), 20001 + TCP_RTO_MIN_US);
 	return base + 1448;
 }
 
 /* Three segments and nothing more to send; no ACK comes. At PTO =
  * 2 * SRTT (41 ms, rounded up) the last segment goes again (the RTO
- * would wait 200 ms); its ACK, covering all without a D-SACK, shows the
+ * would wait 221 ms); its ACK, covering all without a D-SACK, shows the
  * probe repaired a loss: cwnd comes down. */
 static void test_tlp_probe_retransmits_tail(void **state)
 {
@@ -410,7 +411,7 @@ static void test_tlp_probe_sends_new_data(void **state)
 }
 
 /* One segment in flight: PTO = 2 SRTT + WCDelAckT (241 ms), later than
- * the RTO (200 ms), so no probe is armed and the RTO does the work
+ * the RTO (221 ms), so no probe is armed and the RTO does the work
  * (RFC 8985 7.2: PTO = min(PTO, RTO)). */
 static void test_tlp_one_segment_waits_for_rto(void **state)
 {
@@ -421,7 +422,7 @@ static void test_tlp_one_segment_waits_for_rto(void **state)
 	assert_int_equal(tcp_send(c.tp, data, 1448), 1448);
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c.pseq);
 	assert_int_equal(c.tp->tlp_at_ms, 0);
-	host_clock_advance_ms(199);
+	host_clock_advance_ms(220);
 	expect_none();
 	host_clock_advance_ms(1);
 	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
@@ -443,7 +444,7 @@ static void test_tlp_then_rto(void **state)
 	drain();
 	host_clock_advance_ms(41);
 	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1448, c.pseq); /* probe */
-	host_clock_advance_ms(199);
+	host_clock_advance_ms(220);
 	expect_none();
 	host_clock_advance_ms(1);
 	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO: the head */
@@ -465,8 +466,8 @@ static void test_tlp_then_rto(void **state)
  * TS.Recent: PAWS (RFC 7323 5.3) would drop it with its SACK blocks and
  * the third duplicate ACK would never be counted. As Linux
  * (tcp_disordered_ack), a pure duplicate ACK at RCV.NXT that changes no
- * window and is at most an RTO older passes; an old ACK that
- * acknowledges new data, or one older than the RTO, is still dropped. */
+ * window and is at most an RTO older passes; an ACK older than the RTO
+ * is still dropped, whether it acknowledges new data or not. */
 static void test_paws_lets_disordered_dupacks_through(void **state)
 {
 	struct conn c;
@@ -487,12 +488,13 @@ static void test_paws_lets_disordered_dupacks_through(void **state)
 	send_ack(&c, b, &d); /* dupack 2, TS.Recent 7 */
 	assert_int_equal(c.tp->ts_recent, 7);
 	expect_none();
-	struct ack_spec old = {.ack = 1448 + 1448, .ts = true, .tsval = 6};
-	send_ack(&c, b, &old); /* acks new data: PAWS drops it */
+	struct ack_spec old = {
+	    .ack = 1448 + 1448, .ts = true, .tsval = 7 - 300};
+	send_ack(&c, b, &old); /* acks new data, far too old: dropped */
 	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
 	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq); /* PAWS's ACK */
 	assert_int_equal(c.tp->snd_una, base);
-	d.tsval = 7 - 300; /* older than the RTO (200 ms): dropped */
+	d.tsval = 7 - 300; /* older than the RTO (221 ms): dropped */
 	send_ack(&c, b, &d);
 	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
 	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq);
@@ -725,7 +727,7 @@ static void test_rack_reordering_keeps_window(void **state)
 
 /* A spurious RTO (RFC 3522 Eifel, Linux's tcp_try_undo_loss): ten
  * segments out, the loss probe (new data, segment 10) at PTO, the RTO
- * 200 ms later resends segment 0 with cwnd 1. The ACK that follows
+ * 221 ms later resends segment 0 with cwnd 1. The ACK that follows
  * echoes the first flight's TSval: the originals arrived, the RTO was
  * spurious. cwnd 10 and ssthresh come back (TcpExtTCPLossUndo), and
  * instead of going back N (1, 2, ...) new data goes: segment 11. */
@@ -738,7 +740,7 @@ static void test_rto_eifel_undo(void **state)
 	host_clock_advance_ms(41);
 	expect_data(&c, s0, 10); /* the loss probe */
 	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
-	host_clock_advance_ms(200);
+	host_clock_advance_ms(221);
 	expect_data(&c, s0, 0); /* the RTO */
 	expect_none();
 	assert_int_equal(c.tp->cc.cwnd, 1);
@@ -768,7 +770,7 @@ static void test_frto_spurious_rto(void **state)
 	rack_flight(&c, s0);
 	host_clock_advance_ms(41);
 	expect_data(&c, s0, 10);
-	host_clock_advance_ms(200);
+	host_clock_advance_ms(221);
 	u32 ts_rtx = expect_data(&c, s0, 0);
 	assert_true(c.tp->frto);
 	host_clock_advance_ms(5);
@@ -796,7 +798,7 @@ static void test_frto_real_loss(void **state)
 	rack_flight(&c, s0);
 	host_clock_advance_ms(41);
 	expect_data(&c, s0, 10);
-	host_clock_advance_ms(200);
+	host_clock_advance_ms(221);
 	u32 ts_rtx = expect_data(&c, s0, 0);
 	host_clock_advance_ms(5);
 	rack_ack(&c, s0, 1, 0, 0, ts_rtx);
@@ -847,6 +849,50 @@ static void test_prr_proportional_then_ssrb(void **state)
 	drain();
 }
 
+/* PAWS and reordering (tcp_paws_reordered): the peer's resend of a hole
+ * moved TS.Recent past the TSval of an original above the hole that the
+ * path delayed. That original brings new data (beyond RCV.NXT) and is at
+ * most the replay window older: taken, not dropped by R1. The same
+ * bytes again with that old TSval are all below RCV.NXT by then: an old
+ * duplicate, dropped (TcpExtPAWSEstab). */
+static void test_paws_takes_reordered_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 in[1000];
+	(void)state;
+	tlp_open(&c, 290000);
+	u32 p0 = c.pseq;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .ack = c.oseq,
+			      .wnd = 512,
+			      .data = in,
+			      .len = 1000};
+	ps.opt.present = TCP_OPT_TS;
+	ps.seq = p0 + 2000; /* segment 2 (TSval 52) first: out of order */
+	ps.opt.tsval = 52;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0);
+	ps.seq = p0; /* segment 0 resent (TSval 60) fills the first hole */
+	ps.opt.tsval = 60;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 1000);
+	assert_int_equal(c.tp->ts_recent, 60);
+	ps.seq = p0 + 1000; /* segment 1's original (TSval 50), late */
+	ps.opt.tsval = 50;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 3000);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 0);
+	assert_int_equal(c.tp->rcv_nxt, p0 + 3000);
+	assert_int_equal(c.tp->ts_recent, 60); /* not moved back */
+	peer_send_to(c.pport, LPORT, &ps);     /* again: all old */
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 3000);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
 static int rec_setup(void **state)
 {
 	for (u32 i = 0; i < sizeof(data); i++)
@@ -886,6 +932,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_frto_spurious_rto, rec_setup),
 	    cmocka_unit_test_setup(test_frto_real_loss, rec_setup),
 	    cmocka_unit_test_setup(test_prr_proportional_then_ssrb, rec_setup),
+	    cmocka_unit_test_setup(test_paws_takes_reordered_data, rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

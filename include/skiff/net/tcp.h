@@ -86,6 +86,7 @@ enum tcp_state {
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
 #define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
+#define TCP_PAWS_REORDER_MS 1000     /* PAWS tolerance for reordering */
 #define TCP_LINGER_MAX_S 3600	     /* longest SO_LINGER timeout */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT

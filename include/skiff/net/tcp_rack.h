@@ -111,6 +111,13 @@ void tcp_rack_on_ack(struct tcp_rack *r, const struct tcp_rack_in *in,
 /* RFC 8985 6.2 step 5 alone (the reordering timer fired). */
 void tcp_rack_detect_loss(struct tcp_rack *r, const struct tcp_rack_in *in,
 			  struct tcp_rack_out *out);
+/* A recovery proved spurious by timestamps (RFC 3522) or F-RTO (RFC
+ * 5682) rather than a D-SACK: the same evidence of reordering as a
+ * D-SACK of a resend, so step 4 widens the window the same way (once a
+ * round). Without it a receiver whose PAWS drops the late originals
+ * (a resend moved its TS.Recent) and rate-limits its duplicate ACKs
+ * (Linux) would leave the window at min_RTT / 4 for good. */
+void tcp_rack_spurious(struct tcp_rack *r);
 /* RFC 8985 6.2 step 4: a recovery episode (fast or RTO) ended. */
 void tcp_rack_recovery_done(struct tcp_rack *r);
 /* Bytes in the network: not SACKed, and not lost unless resent since. */

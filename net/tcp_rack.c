@@ -208,12 +208,40 @@ void tcp_rack_on_xmit(struct tcp_rack *r, u32 start, u32 end, u64 now_us)
 
 /* ---- an ACK -------------------------------------------------------------- */
 
+/*
+ * RFC 8985 6.2 step 3 found an original overtaken by later data. Beyond
+ * the RFC, how late it came is kept: it took rtt_us where RACK.rtt (of
+ * the later segment delivered before it) was less, and the window must
+ * be at least the difference for such a segment not to be marked lost
+ * (step 5). Jitter reorders by tens of milliseconds where min_RTT / 4
+ * may be less; the D-SACKs that would widen the window step by step
+ * mostly never come from a Linux receiver (duplicates below its window
+ * get rate-limited ACKs). The extent is forgotten with the widening
+ * (reo_wnd_persist recoveries without new evidence).
+ */
+static void rack_reordered(struct tcp_rack *r, u64 rtt_us,
+			   struct tcp_rack_out *out)
+{
+	out->reordering = true;
+	if (rtt_us <= r->rtt_us || rtt_us - r->rtt_us <= r->reo_extent_us)
+		return;
+	r->reo_extent_us = (u32)MIN(rtt_us - r->rtt_us, (u64)0xffffffffu);
+	r->reo_wnd_persist = TCP_RACK_REO_PERSIST;
+}
+
+/* How long ago the TSval the ACK echoes was sent (our TSval clock is
+ * milliseconds of the same clock as now_us). */
+static u64 rack_ts_age_us(const struct tcp_rack_in *in)
+{
+	return (u64)((u32)(in->now_us / 1000) - in->tsecr) * 1000;
+}
+
 /* RFC 8985 6.2 steps 2 (RACK.xmit_ts, end_seq, rtt from the most
  * recently sent delivered segment; a resend only if the ACK cannot be
  * for the original: TSecr not older than the resend, RTT not below the
  * minimum) and 3 (reordering: an original delivered below RACK.fack). */
 static void rack_delivered(struct tcp_rack *r, const struct tcp_rack_seg *s,
-			   const struct tcp_rack_in *in,
+			   const struct tcp_rack_in *in, bool at_una,
 			   struct tcp_rack_out *out)
 {
 	u64 rtt = in->now_us > s->xmit_us ? in->now_us - s->xmit_us : 0;
@@ -225,10 +253,16 @@ static void rack_delivered(struct tcp_rack *r, const struct tcp_rack_seg *s,
 	if (after(s->end, r->fack))
 		r->fack = s->end;
 	else if (before(s->end, r->fack) && !resent)
-		out->reordering = true;
+		rack_reordered(r, rtt, out);
 	if (resent) {
-		if (in->ts && before(in->tsecr, (u32)(s->xmit_us / 1000)))
+		if (in->ts && before(in->tsecr, (u32)(s->xmit_us / 1000))) {
+			/* The original filled the hole at SND.UNA (its TSval
+			 * echoed, RFC 3522): it was late, not lost, and the
+			 * echo dates it. */
+			if (at_una)
+				rack_reordered(r, rack_ts_age_us(in), out);
 			return;
+		}
 		if (rtt < in->min_rtt_us)
 			return;
 	}
@@ -251,7 +285,7 @@ static void rack_ack_cumulative(struct tcp_rack *r,
 	u32 j = rack_split(r, in->ack);
 	for (u32 i = 0; i < j; i++)
 		if (!(r->segs[i].flags & TCP_RACK_SACKED))
-			rack_delivered(r, &r->segs[i], in, out);
+			rack_delivered(r, &r->segs[i], in, i == 0, out);
 	memmove(&r->segs[0], &r->segs[j], (r->nr - j) * sizeof(r->segs[0]));
 	r->nr -= j;
 	r->snd_una = in->ack;
@@ -276,7 +310,7 @@ static void rack_mark_sacked(struct tcp_rack *r, const struct tcp_sack_block *b,
 		struct tcp_rack_seg *s = &r->segs[i];
 		if (s->flags & TCP_RACK_SACKED)
 			continue;
-		rack_delivered(r, s, in, out);
+		rack_delivered(r, s, in, false, out);
 		s->flags |= TCP_RACK_SACKED;
 		s->flags &= (u8) ~(TCP_RACK_LOST | TCP_RACK_RETRANS);
 	}
@@ -313,8 +347,10 @@ void tcp_rack_spurious(struct tcp_rack *r)
 
 void tcp_rack_recovery_done(struct tcp_rack *r)
 {
-	if (r->reo_wnd_persist && --r->reo_wnd_persist == 0)
+	if (r->reo_wnd_persist && --r->reo_wnd_persist == 0) {
 		r->reo_wnd_mult = 1;
+		r->reo_extent_us = 0;
+	}
 }
 
 /* RFC 8985 6.2 step 4, RACK_reo_wnd: no window before reordering was
@@ -325,6 +361,7 @@ u32 tcp_rack_reo_wnd_us(const struct tcp_rack *r, const struct tcp_rack_in *in)
 	if (!r->reord && (in->recovering || in->sacked_pkts >= 3))
 		return 0;
 	u64 wnd = (u64)(in->min_rtt_us / 4) * r->reo_wnd_mult;
+	wnd = MAX(wnd, (u64)r->reo_extent_us); /* rack_reordered */
 	if (in->srtt_us && wnd > in->srtt_us)
 		wnd = in->srtt_us;
 	return (u32)wnd;

@@ -253,6 +253,8 @@ struct tcp_info_snapshot {
 	u32 mem_bytes;	      /* buffer chunks held, both directions */
 	bool urg_seen;	      /* an urgent pointer arrived (data is inline) */
 	u32 rcv_up;	      /* RCV.UP, the latest urgent pointer */
+	u32 reord_seen;	      /* ACKs that showed reordering (RACK) */
+	u32 reo_wnd_us;	      /* RACK's reordering window now (RFC 8985) */
 	char cc_name[16];
 };
 void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);

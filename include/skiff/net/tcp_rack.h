@@ -63,10 +63,11 @@ struct tcp_rack {
 	u8 reo_wnd_persist;
 	bool dsack_round_valid; /* RACK.dsack_round is not None */
 	u32 dsack_round;
-	u32 reord_events; /* ACKs that showed reordering */
-	u32 lost_retrans; /* resends marked lost again */
-	u32 merged;	  /* entries merged for lack of room */
-	u64 reo_at_ms;	  /* the connection's reordering timer (0: unset) */
+	u32 reord_events;  /* ACKs that showed reordering */
+	u32 reo_extent_us; /* the latest an overtaken original came */
+	u32 lost_retrans;  /* resends marked lost again */
+	u32 merged;	   /* entries merged for lack of room */
+	u64 reo_at_ms;	   /* the connection's reordering timer (0: unset) */
 	/* PRR (RFC 6937 3) of the recovery in progress, kept by the
 	 * connection, in segments: RecoverFS (FlightSize at the start),
 	 * prr_delivered and prr_out. */

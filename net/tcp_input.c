@@ -270,8 +270,13 @@ static bool tcp_seq_acceptable(const struct tcp_sock *tp,
 		 * ACKs there, and refusing them can stall both sides. */
 		return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd);
 	}
+	/* RFC 9293 3.10.7.4: with a zero window "special allowance should
+	 * be made to accept valid ACKs, URGs, and RSTs": a segment at
+	 * RCV.NXT goes on, its ACK (and SACK blocks) processed and its data
+	 * dropped for want of room (tcp_trim), as Linux does. A peer that
+	 * filled our window keeps sending its ACKs on such segments. */
 	if (wnd == 0)
-		return false;
+		return s->seq == tp->rcv_nxt;
 	return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd - 1) ||
 	       between(s->seq + s->seg_len - 1, tp->rcv_nxt,
 		       tp->rcv_nxt + wnd - 1);

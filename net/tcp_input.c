@@ -372,7 +372,7 @@ static bool tcp_may_undo(const struct tcp_sock *tp)
 
 /* Linux's tcp_undo_cwnd_reduction: cwnd and ssthresh back to what the
  * episode found (never lower than now), nothing marked lost any more
- * (RACK finds what really is, with its window widened by the D-SACKs). */
+ * (RACK finds what really is, its window widened, tcp_rack_spurious). */
 static void tcp_undo_cwnd_reduction(struct tcp_sock *tp, bool widen)
 {
 	tp->cc.cwnd = MAX(tp->cc.cwnd, tp->undo_cwnd);

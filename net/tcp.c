@@ -522,6 +522,12 @@ void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info)
 	info->mem_bytes = tcp_ring_mem(&tp->sndq) + tcp_ring_mem(&tp->rcvq);
 	info->urg_seen = tp->urg_seen;
 	info->rcv_up = tp->rcv_up;
+	if (tp->rack) {
+		struct tcp_rack_in rin = {.min_rtt_us = tp->rtt.min_rtt_us,
+					  .srtt_us = tp->rtt.srtt_us};
+		info->reord_seen = tp->rack->reord_events;
+		info->reo_wnd_us = tcp_rack_reo_wnd_us(tp->rack, &rin);
+	}
 	info->unacked_bytes = tp->snd_max - tp->snd_una;
 	info->unread_bytes = tp->rcvq.len;
 	if (tp->cc.ops)
@@ -717,14 +723,16 @@ static void tcp_diag_info(struct socket *s)
 	shell_printf(
 	    "\t %s %s%s%swscale:%u,%u rto:%u rtt:%u.%03u/%u.%03u "
 	    "mss:%u cwnd:%u ssthresh:%u snd_wnd:%u rcv_space:%u "
-	    "unacked:%u retrans:%u/%u skmem:(r%u,rb%u,t%u,tb%u,m%u)\n",
+	    "unacked:%u retrans:%u/%u reord_seen:%u reo_wnd:%u.%03u "
+	    "skmem:(r%u,rb%u,t%u,tb%u,m%u)\n",
 	    in.cc_name, in.ts_ok ? "ts " : "", in.nodelay ? "nodelay " : "",
 	    in.ws_ok ? "" : "nows ", in.snd_wscale, in.rcv_wscale,
 	    in.rto_us / 1000, in.srtt_us / 1000, in.srtt_us % 1000,
 	    in.rttvar_us / 1000, in.rttvar_us % 1000, in.snd_mss, in.snd_cwnd,
 	    in.snd_ssthresh, in.snd_wnd, in.rcv_space, in.unacked_bytes,
-	    in.retransmits, in.total_retrans, in.unread_bytes, in.rcv_buf,
-	    in.unacked_bytes, in.snd_buf, in.mem_bytes);
+	    in.retransmits, in.total_retrans, in.reord_seen,
+	    in.reo_wnd_us / 1000, in.reo_wnd_us % 1000, in.unread_bytes,
+	    in.rcv_buf, in.unacked_bytes, in.snd_buf, in.mem_bytes);
 }
 
 static const struct proto_ops tcp_ops = {

@@ -270,8 +270,13 @@ static bool tcp_seq_acceptable(const struct tcp_sock *tp,
 		 * ACKs there, and refusing them can stall both sides. */
 		return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd);
 	}
+	/* RFC 9293 3.10.7.4: with a zero window "special allowance should
+	 * be made to accept valid ACKs, URGs, and RSTs": a segment at
+	 * RCV.NXT goes on, its ACK (and SACK blocks) processed and its data
+	 * dropped for want of room (tcp_trim), as Linux does. A peer that
+	 * filled our window keeps sending its ACKs on such segments. */
 	if (wnd == 0)
-		return false;
+		return s->seq == tp->rcv_nxt;
 	return between(s->seq, tp->rcv_nxt, tp->rcv_nxt + wnd - 1) ||
 	       between(s->seq + s->seg_len - 1, tp->rcv_nxt,
 		       tp->rcv_nxt + wnd - 1);
@@ -337,6 +342,179 @@ static bool tcp_sack_recovering(const struct tcp_sock *tp)
 	return tp->in_recovery && tp->sack && tp->sack->in_recovery;
 }
 
+/* ---- undo of a spurious reduction ---------------------------------------- */
+
+void tcp_init_undo(struct tcp_sock *tp)
+{
+	tp->undo_valid = true;
+	tp->undo_marker = tp->snd_una;
+	tp->undo_retrans = 0;
+	tp->retrans_stamp = 0;
+	tp->undo_cwnd = tp->cc.cwnd;
+	tp->undo_ssthresh = tp->cc.ssthresh;
+}
+
+/* RFC 3522 (Eifel detection, Linux's tcp_packet_delayed): the ACK
+ * echoes a TSval older than the episode's first resend, so what it
+ * acknowledges arrived as an original, not as the resend. */
+static bool tcp_packet_delayed(const struct tcp_sock *tp)
+{
+	return tp->retrans_stamp && tp->rcv_tsecr &&
+	       before(tp->rcv_tsecr, tp->retrans_stamp);
+}
+
+/* Linux's tcp_may_undo: every resend of the episode was D-SACKed (RFC
+ * 3708), or Eifel says the originals arrived. */
+static bool tcp_may_undo(const struct tcp_sock *tp)
+{
+	return tp->undo_valid && (!tp->undo_retrans || tcp_packet_delayed(tp));
+}
+
+/* Linux's tcp_undo_cwnd_reduction: cwnd and ssthresh back to what the
+ * episode found (never lower than now), nothing marked lost any more
+ * (RACK finds what really is, its window widened, tcp_rack_spurious). */
+static void tcp_undo_cwnd_reduction(struct tcp_sock *tp, bool widen)
+{
+	tp->cc.cwnd = MAX(tp->cc.cwnd, tp->undo_cwnd);
+	tp->cc.ssthresh = MAX(tp->cc.ssthresh, tp->undo_ssthresh);
+	tp->cc.cwnd_cnt = 0;
+	if (tp->rack) {
+		tcp_rack_unmark_lost(tp->rack);
+		if (widen) /* not told by a D-SACK, which widens it itself */
+			tcp_rack_spurious(tp->rack);
+	}
+	tp->undo_valid = false;
+}
+
+/* Fast recovery is over (RFC 6675 / RFC 6582): Open again. */
+static void tcp_leave_recovery(struct tcp_sock *tp)
+{
+	tp->in_recovery = false;
+	if (tp->sack)
+		tcp_sack_exit_recovery(tp->sack);
+	if (tp->rack)
+		tcp_rack_recovery_done(tp->rack);
+}
+
+/* The RTO episode is over: SND.NXT back at SND.MAX, Open. */
+static void tcp_leave_loss(struct tcp_sock *tp)
+{
+	tp->recover = tp->snd_una;
+	tp->snd_nxt = tp->snd_max;
+	if (tp->rack)
+		tcp_rack_recovery_done(tp->rack);
+}
+
+/* The full ACK of a recovery (RFC 6582 3.2 step 3; Linux's
+ * tcp_try_undo_recovery): undone if it was spurious (TcpExtTCPFullUndo),
+ * else cwnd = min(ssthresh, FlightSize + 1). */
+static void tcp_end_recovery(struct tcp_sock *tp, u64 now_us)
+{
+	tcp_leave_recovery(tp);
+	if (tcp_may_undo(tp)) {
+		tcp_undo_cwnd_reduction(tp, true);
+		TCP_INC(TcpExtTCPFullUndo);
+		tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+		return;
+	}
+	tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp), now_us);
+}
+
+/* Linux's tcp_try_undo_partial (RFC 3522): a partial ACK for an
+ * original while no resend is outstanding: the hole was reordering,
+ * recovery ends undone (TcpExtTCPPartialUndo). RACK connections only
+ * (they know what resends are outstanding). */
+static bool tcp_try_undo_partial(struct tcp_sock *tp, u64 now_us)
+{
+	if (!tp->rack || !tp->undo_valid || !tcp_packet_delayed(tp) ||
+	    tcp_rack_retrans_out(tp->rack))
+		return false;
+	tcp_leave_recovery(tp);
+	tcp_undo_cwnd_reduction(tp, true);
+	TCP_INC(TcpExtTCPPartialUndo);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, now_us);
+	return true;
+}
+
+/* After an RTO (Linux's tcp_try_undo_loss): the ACK shows the RTO was
+ * spurious (RFC 3522 timestamps, or every resend D-SACKed): cwnd and
+ * ssthresh come back, going back N stops (TcpExtTCPLossUndo). */
+static bool tcp_try_undo_loss(struct tcp_sock *tp, bool widen)
+{
+	if (!tcp_may_undo(tp))
+		return false;
+	tcp_undo_cwnd_reduction(tp, widen);
+	TCP_INC(TcpExtTCPLossUndo);
+	tcp_leave_loss(tp);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+	return true;
+}
+
+/*
+ * RFC 5682 3.1, the SACK-enhanced F-RTO (Linux's tcp_process_loss), on
+ * an ACK after the RTO: data never resent (and not SACKed before)
+ * acknowledged or SACKed means not all was lost: the RTO was spurious
+ * (step 3b: undone, TcpExtTCPSpuriousRTOs). Else the first ACK that
+ * advances SND.UNA sends new data instead of going back (step 2b), and
+ * a duplicate or SACK after it shows a real loss (step 3a): back to
+ * going back N from SND.UNA.
+ */
+static void tcp_frto(struct tcp_sock *tp, bool advanced, u32 delivered_orig,
+		     bool dup)
+{
+	if (!tp->frto)
+		return;
+	if (delivered_orig && tp->undo_valid) {
+		tcp_undo_cwnd_reduction(tp, true);
+		TCP_INC(TcpExtTCPLossUndo);
+		TCP_INC(TcpExtTCPSpuriousRTOs);
+		tcp_leave_loss(tp);
+		tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+		tp->frto = false;
+		return;
+	}
+	if (after(tp->snd_max, tp->recover)) { /* new data went (2b) */
+		if (dup) {
+			tp->frto = false; /* 3a: the loss was real */
+			tp->snd_nxt = tp->snd_una;
+		}
+		return;
+	}
+	if (!advanced || !tcp_in_loss(tp))
+		return;
+	if (tp->sndq.len > tp->snd_max - tp->snd_una &&
+	    tp->snd_wnd > tp->snd_max - tp->snd_una)
+		tp->snd_nxt = tp->snd_max; /* 2b: tcp_push sends new data */
+	else
+		tp->frto = false;
+}
+
+/* RFC 3708 / Linux's tcp_check_dsack + tcp_try_undo_dsack: a D-SACK of
+ * data sent in the episode takes its segments off undo_retrans; when
+ * none is left, every resend was needless: undone (in an RTO episode
+ * as a loss undo). */
+static void tcp_dsack_undo(struct tcp_sock *tp, const struct tcp_seg *s)
+{
+	const struct tcp_sack_block *b = &s->opt.sack[0];
+	u32 mss = tcp_send_mss(tp);
+	if (!tp->undo_valid || !tp->undo_retrans ||
+	    !after(b->end, tp->undo_marker))
+		return;
+	u32 segs = MAX((b->end - b->start + mss - 1) / mss, 1u);
+	tp->undo_retrans -= MIN(segs, tp->undo_retrans);
+	if (tp->undo_retrans)
+		return;
+	if (tcp_in_loss(tp)) {
+		tcp_try_undo_loss(tp, false);
+		return;
+	}
+	if (tp->in_recovery)
+		tcp_leave_recovery(tp);
+	tcp_undo_cwnd_reduction(tp, false);
+	TCP_INC(TcpExtTCPDSACKUndo);
+	tcp_cc_set_state(&tp->cc, TCP_CA_Open, tcp_now_ms() * 1000);
+}
+
 /* Congestion control on an ACK of new data (RFC 5681, RFC 6582). */
 static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 {
@@ -344,12 +522,10 @@ static void tcp_cong_on_ack(struct tcp_sock *tp, u32 acked_bytes, u32 rtt_us)
 	u32 pkts = MAX((acked_bytes + tp->mss - 1) / tp->mss, 1u);
 	if (tp->in_recovery) {
 		if (!before(tp->snd_una, tp->recover)) {
-			tp->in_recovery = false; /* full ACK: 3.2 step 3 */
-			if (tp->sack)
-				tcp_sack_exit_recovery(tp->sack);
-			tcp_cc_exit_recovery(&tp->cc, tcp_flight_pkts(tp),
-					     now_us);
-		} else if (!tcp_sack_recovering(tp)) {
+			tcp_end_recovery(tp, now_us); /* 3.2 step 3 */
+		} else if (tcp_try_undo_partial(tp, now_us)) {
+			return;
+		} else if (!tcp_sack_recovering(tp) && !tp->rack) {
 			/* Partial ACK: the next hole is lost too. */
 			tcp_newreno_partial_ack(&tp->cc, pkts);
 			tcp_retransmit_head(tp);
@@ -384,6 +560,8 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 		free(tp->sack); /* nothing outstanding: no scoreboard */
 		tp->sack = NULL;
 	}
+	if (tp->snd_una == tp->snd_max && !tp->in_recovery && tp->rack)
+		tcp_rack_idle(tp->rack, tp->snd_una); /* nor RACK's log */
 	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
 	tcp_wake(tp);	      /* send space */
 }
@@ -433,6 +611,7 @@ static void tcp_recovery_begin(struct tcp_sock *tp)
 
 static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
 {
+	tcp_init_undo(tp);
 	tcp_newreno_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 				   tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPRenoRecovery);
@@ -446,6 +625,7 @@ static void tcp_enter_newreno_recovery(struct tcp_sock *tp)
  * the pipe allows. */
 static void tcp_enter_sack_recovery(struct tcp_sock *tp)
 {
+	tcp_init_undo(tp);
 	tcp_cc_enter_recovery(&tp->cc, tcp_flight_pkts(tp),
 			      tcp_now_ms() * 1000);
 	TCP_INC(TcpExtTCPSackRecovery);
@@ -472,8 +652,8 @@ static void tcp_dupack(struct tcp_sock *tp, const struct tcp_seg *s,
 			tcp_newreno_dupack(&tp->cc); /* RFC 5681 3.2 step 4 */
 		return;
 	}
-	if (!after(tp->snd_una, tp->recover))
-		return;
+	if (!after(tp->snd_una, tp->recover) || tp->rack)
+		return; /* with RACK, time decides (tcp_rack_ack) */
 	u32 thresh = tcp_dupthresh(tp);
 	if (tp->sack &&
 	    (tp->dupacks >= thresh || tcp_sack_is_lost(tp->sack, tp->snd_una)))
@@ -507,6 +687,8 @@ static u32 tcp_sack_on_ack(struct tcp_sock *tp, const struct tcp_seg *s,
 	if (tcp_sack_reneged(tp->sack)) {
 		TCP_INC(TcpExtTCPSACKReneging);
 		tcp_sack_forget(tp->sack);
+		if (tp->rack)
+			tcp_rack_forget_sacked(tp->rack);
 		if (tcp_in_loss(tp)) /* what was skipped goes again */
 			tp->snd_nxt = tp->snd_una;
 	}
@@ -556,6 +738,162 @@ static void tcp_lost_retransmit(struct tcp_sock *tp)
 		tcp_sack_retransmit_lost_head(tp);
 }
 
+/* ---- RACK (RFC 8985 6) -------------------------------------------------- */
+
+bool tcp_recovery_rack = true;
+
+static void tcp_rack_in_init(const struct tcp_sock *tp, struct tcp_rack_in *in,
+			     u32 ack)
+{
+	memset(in, 0, sizeof(*in));
+	in->ack = ack;
+	in->ts = tp->rcv_tsecr != 0;
+	in->tsecr = tp->rcv_tsecr;
+	in->now_us = tcp_now_ms() * 1000;
+	in->min_rtt_us = tp->rtt.min_rtt_us;
+	in->srtt_us = tp->rtt.srtt_us;
+	in->recovering = tp->in_recovery || tcp_in_loss(tp);
+	in->sacked_pkts =
+	    tp->sack ? tp->sack->sacked_bytes / tcp_send_mss(tp) : 0;
+	/* F-RTO: what was sent before the RTO (SND.MAX then) */
+	in->high_seq = tcp_in_loss(tp) ? tp->recover : tp->snd_max;
+}
+
+/* RFC 8985 6.3: the reordering timer, at RACK's longest wait left. */
+static void tcp_rack_arm(struct tcp_sock *tp, u64 timeout_us)
+{
+	tp->rack->reo_at_ms =
+	    timeout_us ? tcp_now_ms() + (timeout_us + 999) / 1000 : 0;
+	tcp_timer_update(tp);
+}
+
+/* What RACK learned; resends it found lost count as Linux counts them. */
+static void tcp_rack_note(struct tcp_sock *tp, const struct tcp_rack_out *out,
+			  u32 lost_retrans_before)
+{
+	if (out->reordering)
+		TCP_INC(TcpExtTCPSACKReorder);
+	SNMP_ADD(TcpExtTCPLostRetransmit,
+		 tp->rack->lost_retrans - lost_retrans_before);
+	tcp_rack_arm(tp, out->reo_timeout_us);
+}
+
+/* RFC 8985 6.2 on one ACK: its cumulative ACK and SACK blocks (a D-SACK
+ * is not a delivery, only step 4's signal). Returns the bytes newly
+ * delivered (acked or SACKed: PRR's DeliveredData). */
+static u32 tcp_rack_ack(struct tcp_sock *tp, const struct tcp_seg *s,
+			bool dsack, u32 *delivered_orig)
+{
+	struct tcp_sack_block blocks[TCP_MAX_SACK_BLOCKS];
+	struct tcp_rack_in in;
+	struct tcp_rack_out out;
+	unsigned n = 0;
+	*delivered_orig = 0;
+	if (!tp->rack)
+		return 0;
+	if (tp->sack_ok && (s->opt.present & TCP_OPT_SACK))
+		for (unsigned i = dsack ? 1 : 0;
+		     i < s->opt.nr_sack && n < TCP_MAX_SACK_BLOCKS; i++)
+			blocks[n++] = s->opt.sack[i];
+	tcp_rack_in_init(tp, &in, s->ack);
+	in.blocks = blocks;
+	in.nr_blocks = n;
+	in.dsack = dsack;
+	u32 lost_retrans = tp->rack->lost_retrans;
+	tcp_rack_on_ack(tp->rack, &in, &out);
+	tcp_rack_note(tp, &out, lost_retrans);
+	*delivered_orig = out.delivered_orig;
+	return out.delivered;
+}
+
+/* RACK marked bytes lost (Linux's tcp_time_to_recover: lost_out): fast
+ * recovery starts, ssthresh from the algorithm, and PRR (RFC 6937 3)
+ * starts counting: RecoverFS = FlightSize, nothing delivered or sent. */
+static void tcp_enter_rack_recovery(struct tcp_sock *tp)
+{
+	u32 flight = tcp_flight_pkts(tp);
+	tcp_init_undo(tp);
+	tcp_cc_enter_recovery(&tp->cc, flight, tcp_now_ms() * 1000);
+	TCP_INC(TcpExtTCPSackRecovery);
+	TCP_INC(TcpExtTCPFastRetrans);
+	if (tp->sack)
+		tcp_sack_enter_recovery(tp->sack);
+	tcp_recovery_begin(tp);
+	tp->rack->prr_recover_fs = MAX(flight, 1u);
+	tp->rack->prr_delivered = 0;
+	tp->rack->prr_out = 0;
+}
+
+/*
+ * RFC 6937 3 (Proportional Rate Reduction), in segments as Linux's
+ * tcp_cwnd_reduction: on each ACK of the recovery that delivered data,
+ * while the pipe is above ssthresh the sending follows the delivery
+ * at the ratio ssthresh / RecoverFS; at or below it, PRR-SSRB lets it
+ * grow back toward ssthresh by at most one segment more than delivered.
+ * The first retransmission is never held back. cwnd = pipe + sndcnt.
+ */
+static void tcp_prr_update(struct tcp_sock *tp, u32 delivered_bytes)
+{
+	struct tcp_rack *r = tp->rack;
+	u32 mss = tcp_send_mss(tp);
+	u32 delivered = (delivered_bytes + mss - 1) / mss;
+	u32 pipe = (tcp_rack_pipe(r) + mss - 1) / mss;
+	u32 ssthresh = tp->cc.ssthresh;
+	s64 sndcnt;
+	if (!delivered)
+		return;
+	r->prr_delivered += delivered;
+	if (pipe > ssthresh) {
+		u64 want =
+		    ((u64)r->prr_delivered * ssthresh + r->prr_recover_fs - 1) /
+		    r->prr_recover_fs;
+		sndcnt = (s64)want - r->prr_out;
+	} else {
+		s64 limit =
+		    MAX((s64)r->prr_delivered - r->prr_out, (s64)delivered) + 1;
+		sndcnt = MIN((s64)(ssthresh - pipe), limit);
+	}
+	sndcnt = MAX(sndcnt, r->prr_out ? 0 : 1);
+	tp->cc.cwnd = MAX(pipe + (u32)sndcnt, 1u);
+}
+
+/* After RACK ran (on an ACK that delivered delivered_bytes, or on the
+ * reordering timer): recovery begins if bytes are lost, PRR sets cwnd,
+ * and what cwnd - pipe allows goes out, lost bytes first. */
+static void tcp_rack_respond(struct tcp_sock *tp, u32 delivered_bytes,
+			     bool timer)
+{
+	if (!tp->rack)
+		return;
+	if (!tp->in_recovery && !tcp_in_loss(tp)) {
+		if (!tcp_rack_lost_out(tp->rack))
+			return;
+		tcp_enter_rack_recovery(tp);
+		if (timer) /* as Linux: one segment's worth to start with */
+			delivered_bytes = tcp_send_mss(tp);
+	}
+	if (tp->in_recovery)
+		tcp_prr_update(tp, delivered_bytes);
+	tcp_rack_xmit(tp);
+}
+
+/* RFC 8985 6.3: the reordering timer fired: step 5 again, now. */
+void tcp_rack_reo_timeout(struct tcp_sock *tp)
+{
+	struct tcp_rack_in in;
+	struct tcp_rack_out out;
+	if (!tp->rack || tp->state == TCP_CLOSE || tp->state == TCP_TIME_WAIT)
+		return;
+	tcp_rack_in_init(tp, &in, tp->snd_una);
+	in.ts = false;
+	u32 lost_retrans = tp->rack->lost_retrans;
+	memset(&out, 0, sizeof(out));
+	tcp_rack_detect_loss(tp->rack, &in, &out);
+	tcp_rack_note(tp, &out, lost_retrans);
+	tcp_rack_respond(tp, 0, true);
+	tcp_push(tp);
+}
+
 /*
  * RFC 9293 3.10.7.4, fifth, with RFC 5961 5.2: an ACK is acceptable when
  * SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. One beyond SND.NXT is
@@ -572,16 +910,26 @@ static bool tcp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 		tcp_send_challenge_ack(tp);
 		return false;
 	}
-	bool dsack;
+	bool dsack, loss = tcp_in_loss(tp);
+	tp->rcv_tsecr =
+	    tp->ts_ok && (s->opt.present & TCP_OPT_TS) ? s->opt.tsecr : 0;
 	u32 newly_sacked = tcp_sack_on_ack(tp, s, &dsack);
 	tcp_tlp_ack(tp, s, dsack);
-	if (after(s->ack, tp->snd_una)) {
+	if (dsack)
+		tcp_dsack_undo(tp, s);
+	u32 orig, delivered = tcp_rack_ack(tp, s, dsack, &orig);
+	bool advanced = after(s->ack, tp->snd_una);
+	if (advanced) {
 		tcp_ack_advance(tp, s);
 	} else {
 		tcp_dupack(tp, s, newly_sacked);
 		tcp_window_update(tp, s);
 	}
-	if (tcp_sack_recovering(tp)) {
+	if (loss && !(advanced && tcp_try_undo_loss(tp, true))) /* RFC 3522 */
+		tcp_frto(tp, advanced, orig, !advanced);
+	if (tp->rack) {
+		tcp_rack_respond(tp, delivered, false);
+	} else if (tcp_sack_recovering(tp)) {
 		tcp_lost_retransmit(tp);
 		tcp_sack_xmit(tp);
 	}
@@ -936,15 +1284,37 @@ static bool tcp_disordered_ack(const struct tcp_sock *tp,
 	return tp->ts_recent - s->opt.tsval <= replay_ms;
 }
 
+/*
+ * Reordering, not an old duplicate: TS.Recent moves with the segment at
+ * the left edge (RFC 7323 4.3), so a peer's resend filling a hole makes
+ * every original above it that the path delayed look older than
+ * TS.Recent, and R1 would drop new data and the ACKs, SACKs and D-SACKs
+ * it carries (only for the peer to send it all again). A segment that
+ * brings bytes beyond RCV.NXT, or no data at all, with a TSval at most
+ * the replay window (the RTO, at most TCP_PAWS_REORDER_MS) older cannot
+ * be from before a wrap of the sequence space, which is what PAWS
+ * guards against (RFC 7323 5): let through. It never moves TS.Recent.
+ */
+static bool tcp_paws_reordered(const struct tcp_sock *tp,
+			       const struct tcp_seg *s)
+{
+	u32 replay_ms =
+	    MIN(tcp_rtt_rto_us(&tp->rtt) / 1000, (u32)TCP_PAWS_REORDER_MS);
+	if (s->seg_len && !after(s->seq + s->seg_len, tp->rcv_nxt))
+		return false; /* all old: the duplicate R1 is there for */
+	return tp->ts_recent - s->opt.tsval <= replay_ms;
+}
+
 /* RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than
  * TS.Recent is an old duplicate: ACK it and drop it (a RST is exempt,
- * and a disordered duplicate ACK, above). */
+ * a disordered duplicate ACK and a reordered segment, above). */
 static bool tcp_paws_reject(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	if (!tp->ts_ok || !(s->opt.present & TCP_OPT_TS) ||
 	    (s->flags & TCP_FLAG_RST))
 		return false;
-	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s))
+	if (!before(s->opt.tsval, tp->ts_recent) || tcp_disordered_ack(tp, s) ||
+	    tcp_paws_reordered(tp, s))
 		return false;
 	TCP_INC(TcpExtPAWSEstab);
 	tcp_send_ack(tp);
@@ -1003,8 +1373,9 @@ bool tcp_header_prediction = true;
 static bool tcp_hp_quiet(const struct tcp_sock *tp)
 {
 	return tp->state == TCP_ESTABLISHED && !tp->in_recovery && !tp->sack &&
-	       tp->cc.ca_state == TCP_CA_Open && !tp->ofo_count &&
-	       !tp->ofo_fin && !tp->rd_shutdown && !tp->tlp_in_flight;
+	       tp->cc.ca_state == TCP_CA_Open && !tcp_in_loss(tp) &&
+	       !tp->ofo_count && !tp->ofo_fin && !tp->rd_shutdown &&
+	       !tp->tlp_in_flight;
 }
 
 /*
@@ -1035,6 +1406,9 @@ static void tcp_hp_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 {
 	TCP_INC(TcpExtTCPHPAcks);
 	tcp_ts_update(tp, s);
+	tp->rcv_tsecr = tp->ts_ok ? s->opt.tsecr : 0;
+	u32 orig;
+	tcp_rack_ack(tp, s, false, &orig); /* the log loses what is acked */
 	tcp_ack_advance(tp, s);
 	tcp_push(tp);
 }

@@ -227,6 +227,7 @@ static void tcp_sock_free(struct tcp_sock *tp)
 	tcp_ring_release(&tp->rcvq);
 	free(tp->sack);
 	tp->sack = NULL;
+	tcp_rack_free(tp);
 	del_timer(&tp->timer);
 	tcp_unhash(tp);
 	list_del(&tp->all);
@@ -300,6 +301,7 @@ void tcp_done(struct tcp_sock *tp)
 	tcp_ring_release(&tp->sndq); /* nothing is sent any more */
 	free(tp->sack);
 	tp->sack = NULL;
+	tcp_rack_free(tp);
 	tcp_wake(tp);
 	if (tp->orphan && !tp->sock)
 		tcp_sock_put(tp);

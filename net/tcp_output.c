@@ -17,6 +17,7 @@
 #include <skiff/net/tcp_syncookie.h>
 #include <skiff/skbuff.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Free space in the receive ring beyond RCV.NXT's in-order bytes; under
@@ -157,6 +158,41 @@ static void tcp_csum_partial(struct sk_buff *skb, u32 saddr, u32 daddr)
 static u32 tcp_gso_segs(u32 len, u32 mss)
 {
 	return len > mss ? (len + mss - 1) / mss : 1;
+}
+
+/* RACK's log (RFC 8985 6.1: each segment's transmit time), made for a
+ * SACK connection when data goes out; a resend (below SND.MAX) of an
+ * undo episode is counted, and the first one's TSval kept (RFC 3522). */
+static void tcp_xmit_log(struct tcp_sock *tp, u32 seq, u32 space)
+{
+	if (!space)
+		return;
+	if (before(seq, tp->snd_max) && tp->undo_valid) {
+		tp->undo_retrans += tcp_gso_segs(space, tcp_send_mss(tp));
+		if (!tp->retrans_stamp)
+			tp->retrans_stamp = tcp_ts_now() ? tcp_ts_now() : 1;
+	}
+	if (!tp->rack && tp->sack_ok && tcp_recovery_rack) {
+		tp->rack = malloc(sizeof(*tp->rack));
+		if (tp->rack && tcp_rack_init(tp->rack, tp->snd_una) < 0) {
+			free(tp->rack);
+			tp->rack = NULL;
+		}
+	}
+	if (!tp->rack)
+		return;
+	tcp_rack_on_xmit(tp->rack, seq, seq + space, tcp_now_ms() * 1000);
+	if (tp->in_recovery) /* RFC 6937 3: prr_out */
+		tp->rack->prr_out += tcp_gso_segs(space, tcp_send_mss(tp));
+}
+
+void tcp_rack_free(struct tcp_sock *tp)
+{
+	if (tp->rack) {
+		tcp_rack_release(tp->rack);
+		free(tp->rack);
+		tp->rack = NULL;
+	}
 }
 
 /* Send one segment: seq, flags, and len bytes of payload from the send
@@ -350,9 +386,15 @@ static u32 tcp_cwnd_room(const struct tcp_sock *tp)
 	u32 in_flight = tcp_sack_recovering(tp) ? tcp_sack_pipe(tp->sack)
 						: tp->snd_nxt - tp->snd_una;
 	u32 cwnd_bytes = tp->cc.cwnd * tcp_send_mss(tp);
-	if (tp->sack && tcp_in_loss(tp)) /* SACKed: not in the network */
-		in_flight -= tcp_sack_sacked_below(tp->sack, tp->snd_nxt);
-	cwnd_bytes += tcp_limited_transmit_bytes(tp);
+	if (tp->rack) { /* Linux's tcp_packets_in_flight: SACKed, lost out;
+			 * a SACKed byte frees room (no limited transmit) */
+		in_flight = tcp_rack_pipe(tp->rack);
+	} else {
+		if (tp->sack && tcp_in_loss(tp)) /* SACKed: not in flight */
+			in_flight -=
+			    tcp_sack_sacked_below(tp->sack, tp->snd_nxt);
+		cwnd_bytes += tcp_limited_transmit_bytes(tp);
+	}
 	return cwnd_bytes > in_flight ? cwnd_bytes - in_flight : 0;
 }
 
@@ -386,6 +428,7 @@ static void tcp_send_new(struct tcp_sock *tp, u32 len)
 {
 	u8 flags = TCP_FLAG_ACK | (len == tcp_unsent(tp) ? TCP_FLAG_PSH : 0);
 	tcp_transmit_seg(tp, tp->snd_nxt, flags, len);
+	tcp_xmit_log(tp, tp->snd_nxt, len);
 	tp->snd_nxt += len;
 	if (!tp->ts_ok && !tp->rtt.timing &&
 	    !after(tp->snd_max, tp->snd_nxt - len))
@@ -400,6 +443,7 @@ static void tcp_send_fin(struct tcp_sock *tp)
 	tp->fin_sent = true;
 	tp->fin_seq = tp->snd_nxt;
 	tcp_transmit_seg(tp, tp->snd_nxt, TCP_FLAG_FIN | TCP_FLAG_ACK, 0);
+	tcp_xmit_log(tp, tp->snd_nxt, 1);
 	tp->snd_nxt++;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	if (tp->sack)
@@ -473,7 +517,7 @@ void tcp_push(struct tcp_sock *tp)
 
 /* Resend [seq, seq + len) from the send ring, or the FIN if seq is its
  * sequence number. Returns the sequence space resent (0: nothing). */
-static u32 tcp_retransmit_range(struct tcp_sock *tp, u32 seq, u32 len)
+u32 tcp_retransmit_range(struct tcp_sock *tp, u32 seq, u32 len)
 {
 	u32 off = seq - tp->snd_una;
 	u32 data = MIN(tp->snd_max - tp->snd_una, tp->sndq.len);
@@ -487,6 +531,7 @@ static u32 tcp_retransmit_range(struct tcp_sock *tp, u32 seq, u32 len)
 		return 0;
 	tcp_rtt_on_retransmit(&tp->rtt); /* Karn */
 	tcp_transmit_seg(tp, seq, flags, len);
+	tcp_xmit_log(tp, seq, len + !!(flags & TCP_FLAG_FIN));
 	TCP_INC(TcpRetransSegs);
 	tp->total_retrans++;
 	return len + !!(flags & TCP_FLAG_FIN);
@@ -516,6 +561,38 @@ void tcp_sack_xmit(struct tcp_sock *tp)
 		default:
 			return;
 		}
+	}
+}
+
+/*
+ * RACK recovery (RFC 8985 with the pipe of RFC 6675 5 step C, as Linux's
+ * tcp_xmit_retransmit_queue): while cwnd - pipe >= 1 SMSS, the lowest
+ * bytes RACK marked lost go again, then new data. After an RTO the
+ * go-back-N of tcp_push resends from SND.NXT; here only resends RACK
+ * found lost again below it. Bounded per call.
+ */
+void tcp_rack_xmit(struct tcp_sock *tp)
+{
+	u32 mss = tcp_send_mss(tp), seq, len;
+	bool loss = tcp_in_loss(tp);
+	for (int i = 0; i < 64 && tp->rack && (tp->in_recovery || loss); i++) {
+		if ((u64)tcp_rack_pipe(tp->rack) + mss > (u64)tp->cc.cwnd * mss)
+			return;
+		if (tcp_rack_next_lost(tp->rack, loss, mss, &seq, &len) &&
+		    (!loss || before(seq, tp->snd_nxt))) {
+			if (!tcp_retransmit_range(tp, seq, len))
+				return;
+			/* The head went again: its RTO starts now (Linux's
+			 * tcp_xmit_retransmit_queue), not at its first send
+			 * two round trips and a reordering window ago. */
+			if (seq == tp->snd_una)
+				tcp_rearm_rto(tp);
+			continue;
+		}
+		u32 new_len = loss ? 0 : tcp_wnd_allows(tp);
+		if (!new_len)
+			return;
+		tcp_send_new(tp, new_len);
 	}
 }
 
@@ -603,6 +680,7 @@ void tcp_retransmit_head(struct tcp_sock *tp)
 	}
 	tcp_rtt_on_retransmit(&tp->rtt); /* Karn */
 	tcp_transmit_seg(tp, tp->snd_una, flags, len);
+	tcp_xmit_log(tp, tp->snd_una, len + !!(flags & TCP_FLAG_FIN));
 	/* After an RTO SND.NXT was moved back (go-back-N): it passes what
 	 * was just resent. */
 	tp->snd_nxt =

@@ -50,9 +50,14 @@ void tcp_rtt_sample(struct tcp_rtt *r, u32 rtt_us)
 		if (r->srtt_us == 0)
 			r->srtt_us = 1;
 	}
+	/* RFC 6298 2.3 has SRTT + max(G, 4 RTTVAR), floored at RTO.min; as
+	 * Linux (tcp_set_rto) the floor applies to the variance term: a
+	 * peer's delayed ACK (up to 200 ms on Linux) of a lone segment
+	 * then never looks like a loss (a spurious RTO) however steady the
+	 * RTT has been. */
 	var4 = (u64)r->rttvar_us * 4;
 	r->rto_base_us =
-	    clamp_rto(r, r->srtt_us + MAX((u64)TCP_RTT_G_US, var4));
+	    clamp_rto(r, r->srtt_us + MAX((u64)r->min_rto_us, var4));
 	r->last_rtt_us = rtt_us;
 	if (r->min_rtt_us == 0 || rtt_us < r->min_rtt_us)
 		r->min_rtt_us = rtt_us;

@@ -37,6 +37,8 @@ void tcp_timer_update(struct tcp_sock *tp)
 			      tcp_earliest(tp->tw_at_ms, tp->fin2_at_ms));
 	at = tcp_earliest(at, tcp_earliest(tp->keep_at_ms, tp->tlp_at_ms));
 	at = tcp_earliest(at, tp->linger_at_ms);
+	if (tp->rack) /* RFC 8985 6.3 reordering timer */
+		at = tcp_earliest(at, tp->rack->reo_at_ms);
 	if (!at) {
 		del_timer(&tp->timer);
 		return;
@@ -131,6 +133,15 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 		/* RFC 5681 3.1 / RFC 6582 4: cwnd to one segment (not for a
 		 * zero-window probe), then go back N from SND.UNA. */
 		u64 now_us = tcp_now_ms() * 1000;
+		/* An RTO inside an episode keeps its undo state (Linux's
+		 * tcp_enter_loss): an undo restores what the first cut. */
+		if (tp->snd_wnd && !tp->in_recovery && !tcp_in_loss(tp))
+			tcp_init_undo(tp);
+		/* RFC 5682 3.1 step 1 (SACK-enhanced, as Linux): F-RTO
+		 * unless a fast recovery is under way (a repeated RTO of
+		 * the same episode may use it again, 3.2). */
+		tp->frto = tp->rack && tp->snd_wnd &&
+			   (!tp->in_recovery || tp->retransmits > 1);
 		if (tp->snd_wnd) {
 			tcp_cc_on_rto(&tp->cc, tcp_flight_pkts(tp), now_us);
 			/* Slow start from one segment right away: tcp_cong.c
@@ -141,6 +152,10 @@ static void tcp_rto_expired(struct tcp_sock *tp)
 		tp->in_recovery = false;
 		if (tp->sack) /* RFC 6675 5.1 */
 			tcp_sack_on_rto(tp->sack);
+		if (tp->rack) { /* Linux's tcp_timeout_mark_lost */
+			tcp_rack_on_rto(tp->rack);
+			tp->rack->reo_at_ms = 0;
+		}
 		tp->recover = tp->snd_max;
 		tp->dupacks = 0;
 		tp->snd_nxt = tp->snd_una;
@@ -226,6 +241,12 @@ static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 		TCP_INC(TcpExtDelayedACKs);
 		tcp_send_ack(tp);
 	}
+	if (tp->rack && tp->rack->reo_at_ms && now >= tp->rack->reo_at_ms) {
+		tp->rack->reo_at_ms = 0;
+		tcp_rack_reo_timeout(tp);
+	}
+	if (tp->state == TCP_CLOSE)
+		return;
 	if (tp->rto_at_ms && now >= tp->rto_at_ms)
 		tcp_rto_expired(tp);
 	else if (tp->tlp_at_ms && now >= tp->tlp_at_ms)

@@ -243,7 +243,12 @@ def run_profiles(t, names, http_n, echo_n, limit):
         out = vm.cmd("nstat -a", timeout=30)
         keys = ("TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPFastRetrans",
                 "TcpExtTCPSackRecovery", "TcpInCsumErrors",
-                "TcpExtTCPOFOQueue", "TcpExtTCPDSACKRecv")
+                "TcpExtTCPOFOQueue", "TcpExtTCPDSACKRecv",
+                "TcpExtTCPSACKReorder", "TcpExtTCPLostRetransmit",
+                "TcpExtTCPLossProbes", "TcpExtTCPDSACKUndo",
+                "TcpExtTCPFullUndo", "TcpExtTCPPartialUndo",
+                "TcpExtTCPLossUndo", "TcpExtTCPSpuriousRTOs",
+                "TcpExtTCPOFODrop", "TcpExtTCPRcvQDrop", "TcpExtPAWSEstab")
         mib = {m.group(1): m.group(2) for m in
                re.finditer(r"^(\w+)\s+(\d+)", out, re.M)}
         print("    " + ", ".join(f"{k} {mib.get(k, 0)}" for k in keys))

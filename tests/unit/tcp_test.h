@@ -159,6 +159,7 @@ static __unused void tcp_stack_up(void)
 static __unused int setup(void **state)
 {
 	tcp_stack_up();
+	tcp_recovery_rack = true; /* a test of the fallback turns it off */
 	ipt_setup(state);
 	/* Learn the peer: any datagram to it starts ARP, answered here. */
 	struct sk_buff *skb = alloc_skb(MAX_HEADER + 8);

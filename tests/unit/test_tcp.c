@@ -272,14 +272,15 @@ static void test_retransmit_backoff_karn(void **state)
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
 	assert_int_equal(c.tp->rtt.samples, 0);
 	assert_int_equal(c.tp->rtt.backoff, 0);
-	/* A fresh segment is timed: 30 ms RTT -> RTO at the 200 ms floor. */
+	/* A fresh segment is timed: 30 ms RTT -> RTO 230 ms (SRTT + the
+	 * 200 ms floor of the variance term, Linux's tcp_set_rto). */
 	assert_int_equal(tcp_send(c.tp, "again", 5), 5);
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
 	host_clock_advance_ms(30);
 	c.oseq += 5;
 	peer(&c, TCP_FLAG_ACK, NULL, 0);
 	assert_int_equal(c.tp->rtt.samples, 1);
-	assert_int_equal(tcp_rtt_rto_us(&c.tp->rtt), TCP_RTO_MIN_US);
+	assert_int_equal(tcp_rtt_rto_us(&c.tp->rtt), 30000 + TCP_RTO_MIN_US);
 	close_conn(&c);
 }
 
@@ -349,6 +350,47 @@ static void test_zero_window_probe(void **state)
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq + 1, c.pseq);
 	assert_int_equal(o.len, 2);
 	assert_memory_equal(o.data, "bc", 2);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* RFC 9293 3.10.7.4: with our window at zero a segment at RCV.NXT is
+ * still taken for its ACK (its data is dropped for want of room): a peer
+ * that filled our window keeps acknowledging our data on such segments.
+ * Before, the whole segment was unacceptable and our sender never
+ * learnt that its data had arrived. */
+static void test_zero_window_ack_taken(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 in[1460];
+	(void)state;
+	open_conn(&c, 7500);
+	while (c.tp->rcv_wnd_sent != c.tp->rcv_nxt) { /* fill our window */
+		u32 room = c.tp->rcv_wnd_sent - c.tp->rcv_nxt;
+		peer(&c, TCP_FLAG_ACK, in, MIN(room, (u32)sizeof(in)));
+		drain();
+	}
+	assert_int_equal(tcp_ring_free(&c.tp->rcvq), 0);
+	u32 rcv_nxt = c.tp->rcv_nxt;
+	assert_int_equal(tcp_send(c.tp, "hello", 5), 5);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, c.oseq, c.pseq);
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq,
+			      .ack = c.oseq + 5,
+			      .wnd = 512,
+			      .data = in,
+			      .len = 100};
+	peer_send_to(c.pport, LPORT, &ps);
+	assert_int_equal(c.tp->snd_una, c.oseq + 5); /* the ACK: taken */
+	assert_int_equal(c.tp->rcv_nxt, rcv_nxt);    /* the data: not */
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 5, c.pseq);
+	assert_int_equal(o.h.window, 0);
+	ps.seq = c.pseq + 100; /* beyond RCV.NXT: unacceptable still */
+	ps.ack = c.oseq + 5;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, c.oseq + 5, c.pseq);
+	expect_none();
 	tcp_close(c.tp, true);
 	drain();
 }
@@ -1166,6 +1208,7 @@ static void test_sack_recovery(void **state)
 	(void)state;
 	for (u32 i = 0; i < sizeof(data); i++)
 		data[i] = (u8)(i * 11);
+	tcp_recovery_rack = false; /* RFC 6675's DupThresh, not RACK */
 	open_conn_opts(&c, 30000, TCP_OPT_SACK_PERM);
 	tcp_cc_set_ops(&c.tp->cc, tcp_cong_find("reno"), 0);
 	assert_int_equal(tcp_send(c.tp, data, sizeof(data)), sizeof(data));
@@ -2111,6 +2154,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fast_retransmit_on_three_dupacks,
 				   setup),
 	    cmocka_unit_test_setup(test_zero_window_probe, setup),
+	    cmocka_unit_test_setup(test_zero_window_ack_taken, setup),
 	    cmocka_unit_test_setup(test_cwnd_initial_window_and_slow_start,
 				   setup),
 	    cmocka_unit_test_setup(test_rto_go_back_n, setup),

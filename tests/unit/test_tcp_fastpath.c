@@ -522,8 +522,9 @@ static void test_slow_out_of_order(void **state)
 	twin_close(&nt);
 }
 
-/* PAWS: a TSval older than TS.Recent is dropped with an ACK by the full
- * path (TcpExtPAWSEstab), never appended by the fast one. */
+/* PAWS: a TSval older than TS.Recent (by more than the reordering
+ * tolerance, tcp_paws_reordered) is dropped with an ACK by the full path
+ * (TcpExtPAWSEstab), never appended by the fast one. */
 static void test_slow_paws_fail(void **state)
 {
 	(void)state;
@@ -532,7 +533,7 @@ static void test_slow_paws_fail(void **state)
 	struct step old = {.flags = TCP_FLAG_ACK,
 			   .seq_off = 1000,
 			   .wnd = 512,
-			   .opt = {.present = TCP_OPT_TS, .tsval = 49},
+			   .opt = {.present = TCP_OPT_TS, .tsval = 50 - 2000},
 			   .data = pat(1000),
 			   .len = 100};
 	expect_slow(&old);

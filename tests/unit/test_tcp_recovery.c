@@ -84,6 +84,7 @@ static void test_limited_transmit_sack(void **state)
 	struct conn c;
 	struct out_seg o;
 	(void)state;
+	tcp_recovery_rack = false; /* the RFC 6675 fallback */
 	open_conn_opts(&c, 110000, TCP_OPT_SACK_PERM);
 	u32 base = c.oseq;
 	assert_int_equal(tcp_send(c.tp, data, 20 * 1460), 20 * 1460);
@@ -134,6 +135,7 @@ static void test_early_retransmit_three_segments_sack(void **state)
 	struct conn c;
 	struct out_seg o;
 	(void)state;
+	tcp_recovery_rack = false; /* the RFC 6675 fallback */
 	open_conn_opts(&c, 130000, TCP_OPT_SACK_PERM);
 	u32 base = c.oseq;
 	assert_int_equal(tcp_send(c.tp, data, 3 * 1460), 3 * 1460);
@@ -197,6 +199,7 @@ static void test_lost_retransmission_resent(void **state)
 {
 	struct conn c;
 	(void)state;
+	tcp_recovery_rack = false; /* the RFC 6675 fallback */
 	open_conn_opts(&c, 210000, TCP_OPT_SACK_PERM);
 	u32 base = c.oseq;
 	assert_int_equal(tcp_send(c.tp, data, 30 * 1460), 30 * 1460);
@@ -240,6 +243,7 @@ static void test_rto_keeps_sack_and_skips_it(void **state)
 	struct conn c;
 	struct out_seg o;
 	(void)state;
+	tcp_recovery_rack = false; /* the RFC 6675 fallback */
 	open_conn_opts(&c, 190000, TCP_OPT_SACK_PERM);
 	u32 base = c.oseq;
 	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
@@ -277,6 +281,7 @@ static void test_rto_sack_reneging(void **state)
 	struct conn c;
 	struct out_seg o;
 	(void)state;
+	tcp_recovery_rack = false; /* the RFC 6675 fallback */
 	open_conn_opts(&c, 195000, TCP_OPT_SACK_PERM);
 	u32 base = c.oseq;
 	assert_int_equal(tcp_send(c.tp, data, 10 * 1460), 10 * 1460);
@@ -297,7 +302,8 @@ static void test_rto_sack_reneging(void **state)
 /* ---- Tail loss probe ----------------------------------------------------- */
 
 /* A SACK + timestamps connection with one RTT sample of 20 ms: SRTT
- * 20.001 ms, RTO 200 ms (the floor). */
+ * 20.001 ms, RTO 220.001 ms (SRTT + the 200 ms floor of the variance
+ * term, as Linux), armed as 221 ms. */
 static u32 tlp_open(struct conn *c, u32 isn)
 {
 	struct out_seg o;
@@ -311,13 +317,13 @@ static u32 tlp_open(struct conn *c, u32 isn)
 	send_ack(c, base, &a);
 	expect_none();
 	assert_int_equal(c->tp->rtt.srtt_us, 20001);
-	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), TCP_RTO_MIN_US);
+	assert_int_equal(tcp_rtt_rto_us(&c->tp->rtt), 20001 + TCP_RTO_MIN_US);
 	return base + 1448;
 }
 
 /* Three segments and nothing more to send; no ACK comes. At PTO =
  * 2 * SRTT (41 ms, rounded up) the last segment goes again (the RTO
- * would wait 200 ms); its ACK, covering all without a D-SACK, shows the
+ * would wait 221 ms); its ACK, covering all without a D-SACK, shows the
  * probe repaired a loss: cwnd comes down. */
 static void test_tlp_probe_retransmits_tail(void **state)
 {
@@ -405,7 +411,7 @@ static void test_tlp_probe_sends_new_data(void **state)
 }
 
 /* One segment in flight: PTO = 2 SRTT + WCDelAckT (241 ms), later than
- * the RTO (200 ms), so no probe is armed and the RTO does the work
+ * the RTO (221 ms), so no probe is armed and the RTO does the work
  * (RFC 8985 7.2: PTO = min(PTO, RTO)). */
 static void test_tlp_one_segment_waits_for_rto(void **state)
 {
@@ -416,7 +422,7 @@ static void test_tlp_one_segment_waits_for_rto(void **state)
 	assert_int_equal(tcp_send(c.tp, data, 1448), 1448);
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, base, c.pseq);
 	assert_int_equal(c.tp->tlp_at_ms, 0);
-	host_clock_advance_ms(199);
+	host_clock_advance_ms(220);
 	expect_none();
 	host_clock_advance_ms(1);
 	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq);
@@ -438,7 +444,7 @@ static void test_tlp_then_rto(void **state)
 	drain();
 	host_clock_advance_ms(41);
 	expect_seg(&o, TCP_FLAG_ACK, base + 3 * 1448, c.pseq); /* probe */
-	host_clock_advance_ms(199);
+	host_clock_advance_ms(220);
 	expect_none();
 	host_clock_advance_ms(1);
 	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* the RTO: the head */
@@ -460,13 +466,14 @@ static void test_tlp_then_rto(void **state)
  * TS.Recent: PAWS (RFC 7323 5.3) would drop it with its SACK blocks and
  * the third duplicate ACK would never be counted. As Linux
  * (tcp_disordered_ack), a pure duplicate ACK at RCV.NXT that changes no
- * window and is at most an RTO older passes; an old ACK that
- * acknowledges new data, or one older than the RTO, is still dropped. */
+ * window and is at most an RTO older passes; an ACK older than the RTO
+ * is still dropped, whether it acknowledges new data or not. */
 static void test_paws_lets_disordered_dupacks_through(void **state)
 {
 	struct conn c;
 	struct out_seg o;
 	(void)state;
+	tcp_recovery_rack = false; /* DupThresh counts the ACKs */
 	u32 base = tlp_open(&c, 200000), b = base - 1448;
 	assert_int_equal(tcp_send(c.tp, data, 6 * 1448), 6 * 1448);
 	drain();
@@ -481,12 +488,13 @@ static void test_paws_lets_disordered_dupacks_through(void **state)
 	send_ack(&c, b, &d); /* dupack 2, TS.Recent 7 */
 	assert_int_equal(c.tp->ts_recent, 7);
 	expect_none();
-	struct ack_spec old = {.ack = 1448 + 1448, .ts = true, .tsval = 6};
-	send_ack(&c, b, &old); /* acks new data: PAWS drops it */
+	struct ack_spec old = {
+	    .ack = 1448 + 1448, .ts = true, .tsval = 7 - 300};
+	send_ack(&c, b, &old); /* acks new data, far too old: dropped */
 	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
 	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq); /* PAWS's ACK */
 	assert_int_equal(c.tp->snd_una, base);
-	d.tsval = 7 - 300; /* older than the RTO (200 ms): dropped */
+	d.tsval = 7 - 300; /* older than the RTO (221 ms): dropped */
 	send_ack(&c, b, &d);
 	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 2);
 	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq);
@@ -497,6 +505,390 @@ static void test_paws_lets_disordered_dupacks_through(void **state)
 	expect_seg(&o, TCP_FLAG_ACK, base, c.pseq); /* fast retransmit */
 	assert_true(c.tp->in_recovery);
 	assert_int_equal(c.tp->ts_recent, 7);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* ---- RACK (RFC 8985 6) and undo ------------------------------------------
+ *
+ * A SACK + timestamps connection with one 20 ms RTT sample (tlp_open):
+ * min_RTT 20.001 ms, so the reordering window starts at 5 ms (min_RTT / 4,
+ * RFC 8985 6.2 step 4). Data segment i (1448 bytes) starts at s0 + i *
+ * 1448; all ten of the first flight go out at t0.
+ */
+
+/* An ACK relative to s0 with a timestamp echoing tsecr. */
+static void rack_ack(const struct conn *c, u32 s0, u32 ack, u32 sack_from,
+		     u32 sack_to, u32 tsecr)
+{
+	static u32 tsval = 100;
+	struct ack_spec a = {.ack = ack * 1448,
+			     .nr_sack = sack_to > sack_from,
+			     .sack = {{sack_from * 1448, sack_to * 1448}},
+			     .ts = true,
+			     .tsval = ++tsval,
+			     .tsecr = tsecr};
+	send_ack(c, s0, &a);
+}
+
+/* The same with a D-SACK of [d_from, d_to) first. */
+static void rack_ack_dsack(const struct conn *c, u32 s0, u32 ack, u32 d_from,
+			   u32 d_to, u32 tsecr)
+{
+	static u32 tsval = 500;
+	struct ack_spec a = {.ack = ack * 1448,
+			     .nr_sack = 1,
+			     .sack = {{d_from * 1448, d_to * 1448}},
+			     .ts = true,
+			     .tsval = ++tsval,
+			     .tsecr = tsecr};
+	send_ack(c, s0, &a);
+}
+
+/* Twenty segments queued, ten sent at t0 (cwnd 10); returns the TSval
+ * they carry. */
+static u32 rack_flight(struct conn *c, u32 s0)
+{
+	struct out_seg o;
+	assert_int_equal(tcp_send(c->tp, data, 20 * 1448), 20 * 1448);
+	for (u32 i = 0; i < 10; i++)
+		expect_seg(&o, TCP_FLAG_ACK, s0 + i * 1448, c->pseq);
+	expect_none();
+	assert_non_null(c->tp->rack);
+	return o.h.opt.tsval;
+}
+
+/* The segment sent now must be segment i (the last, 19, has PSH). */
+static u32 expect_data(const struct conn *c, u32 s0, u32 i)
+{
+	struct out_seg o;
+	u8 psh = i == 19 ? TCP_FLAG_PSH : 0;
+	expect_seg(&o, TCP_FLAG_ACK | psh, s0 + i * 1448, c->pseq);
+	assert_int_equal(o.len, 1448);
+	return o.h.opt.tsval;
+}
+
+/* t0 + 20 ms: segment 1 SACKed, 0 not. RACK.rtt is 20 ms, so 0 is lost
+ * only at t0 + 25 ms (RACK.rtt + reo_wnd): no retransmission yet, and
+ * the SACKed segment frees room for one new one (segment 10). The
+ * reordering timer fires at t0 + 25: recovery, ssthresh 7 (CUBIC's
+ * 0.7); PRR (RFC 6937, counting the timer as one segment delivered,
+ * as Linux) lets one segment go: cwnd = pipe 9 + 1, segment 0 resent.
+ * Returns the retransmission's TSval. */
+static u32 rack_to_recovery(struct conn *c, u32 s0, u32 ts0)
+{
+	host_clock_advance_ms(20);
+	rack_ack(c, s0, 0, 1, 2, ts0);
+	expect_data(c, s0, 10);
+	expect_none();
+	assert_int_equal(c->tp->rack->reo_at_ms, tcp_now_ms() + 5);
+	host_clock_advance_ms(4);
+	expect_none();
+	assert_false(c->tp->in_recovery);
+	host_clock_advance_ms(1);
+	u32 ts_rtx = expect_data(c, s0, 0);
+	expect_none();
+	assert_true(c->tp->in_recovery);
+	assert_int_equal(c->tp->cc.ssthresh, 7);
+	assert_int_equal(c->tp->cc.cwnd, 10); /* PRR: pipe 9 + sndcnt 1 */
+	assert_int_equal(tcp_rack_pipe(c->tp->rack), 10 * 1448);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSackRecovery), 1);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 0);
+	return ts_rtx;
+}
+
+/* The reordering timer, then a D-SACK of the one resend: the original
+ * had arrived (RFC 3708). cwnd and ssthresh come back (10, infinite),
+ * recovery ends (TcpExtTCPDSACKUndo) and the reordering window doubles
+ * (RFC 8985 6.2 step 4: reo_wnd_mult 2, 10 ms). */
+static void test_rack_reo_timer_then_dsack_undo(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 220000);
+	u32 ts_rtx = rack_to_recovery(&c, s0, rack_flight(&c, s0));
+	host_clock_advance_ms(20);
+	rack_ack_dsack(&c, s0, 11, 0, 1, ts_rtx);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKRecv), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPDSACKUndo), 1);
+	assert_false(c.tp->in_recovery);
+	assert_int_equal(c.tp->cc.ssthresh, TCP_INFINITE_SSTHRESH);
+	assert_true(c.tp->cc.cwnd >= 10);
+	assert_false(c.tp->undo_valid);
+	assert_int_equal(c.tp->rack->reo_wnd_mult, 2);
+	struct tcp_rack_in in = {.min_rtt_us = 20001, .srtt_us = 20001};
+	assert_int_equal(tcp_rack_reo_wnd_us(c.tp->rack, &in), 10000);
+	for (u32 i = 11; i < 20; i++) /* slow start goes on: the rest */
+		expect_data(&c, s0, i);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* RFC 3522 (Eifel) on a partial ACK: the ACK that covers segment 0
+ * echoes the TSval of its original transmission, not of the resend, and
+ * no resend is outstanding: the hole was reordering. Recovery ends
+ * undone (TcpExtTCPPartialUndo), cwnd 10 again. */
+static void test_rack_eifel_partial_undo(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 230000);
+	u32 ts0 = rack_flight(&c, s0);
+	u32 ts_rtx = rack_to_recovery(&c, s0, ts0);
+	assert_true(ts_rtx > ts0);
+	host_clock_advance_ms(2);
+	rack_ack(&c, s0, 2, 2, 3, ts0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPPartialUndo), 1);
+	assert_false(c.tp->in_recovery);
+	assert_int_equal(c.tp->cc.cwnd, 10);
+	assert_int_equal(c.tp->cc.ssthresh, TCP_INFINITE_SSTHRESH);
+	/* pipe 8 (3-10, 2 SACKed... 3-9 and 10): two new segments */
+	expect_data(&c, s0, 11);
+	expect_data(&c, s0, 12);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* A resend lost too (RFC 8985 6.2 step 5 on a retransmission): segment
+ * 0 went again at t0 + 25; at t0 + 45 segments 1-10 are SACKed (the
+ * newest, 10, sent at t0 + 20: before the resend, so nothing is lost)
+ * and six new ones fill cwnd 7. At t0 + 70 those six are SACKed: they
+ * went out after the resend, RACK.rtt (25 ms) has passed since it, so it
+ * is lost again (TcpExtTCPLostRetransmit) and goes a third time, no RTO. */
+static void test_rack_lost_retransmission(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 240000);
+	u32 ts0 = rack_flight(&c, s0);
+	rack_to_recovery(&c, s0, ts0);
+	host_clock_advance_ms(20);
+	rack_ack(&c, s0, 0, 1, 11, ts0);
+	for (u32 i = 11; i < 17; i++)
+		expect_data(&c, s0, i);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 0);
+	host_clock_advance_ms(25);
+	rack_ack(&c, s0, 0, 1, 17, ts0);
+	expect_data(&c, s0, 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLostRetransmit), 1);
+	for (u32 i = 17; i < 20; i++) /* pipe 1 of cwnd 7: the rest */
+		expect_data(&c, s0, i);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 2);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPTimeouts), 0);
+	assert_true(c.tp->in_recovery);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* RFC 8985 6.2 step 3: segment 0, never resent, is acknowledged after
+ * segment 1 was SACKed: reordering (TcpExtTCPSACKReorder). From then on
+ * the window stays even with three segments SACKed (without reordering
+ * seen it would be 0 there, DupThresh's rule): segment 2 is lost only
+ * 5 ms after RACK.rtt, by the timer. */
+static void test_rack_reordering_keeps_window(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 250000);
+	u32 ts0 = rack_flight(&c, s0);
+	host_clock_advance_ms(20);
+	rack_ack(&c, s0, 0, 1, 2, ts0);
+	expect_data(&c, s0, 10);
+	host_clock_advance_ms(2);
+	rack_ack(&c, s0, 2, 0, 0, ts0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReorder), 1);
+	assert_true(c.tp->rack->reord);
+	assert_int_equal(c.tp->rack->reo_at_ms, 0);
+	expect_data(&c, s0, 11);
+	expect_data(&c, s0, 12);
+	expect_data(&c, s0, 13);
+	expect_none();
+	rack_ack(&c, s0, 2, 3, 6, ts0); /* 3-5 SACKed, 2 missing */
+	expect_data(&c, s0, 14);
+	expect_data(&c, s0, 15);
+	expect_data(&c, s0, 16);
+	expect_none();
+	assert_false(c.tp->in_recovery);
+	host_clock_advance_ms(4);
+	expect_none();
+	host_clock_advance_ms(1);
+	expect_data(&c, s0, 2);
+	assert_true(c.tp->in_recovery);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSACKReorder), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* A spurious RTO (RFC 3522 Eifel, Linux's tcp_try_undo_loss): ten
+ * segments out, the loss probe (new data, segment 10) at PTO, the RTO
+ * 221 ms later resends segment 0 with cwnd 1. The ACK that follows
+ * echoes the first flight's TSval: the originals arrived, the RTO was
+ * spurious. cwnd 10 and ssthresh come back (TcpExtTCPLossUndo), and
+ * instead of going back N (1, 2, ...) new data goes: segment 11. */
+static void test_rto_eifel_undo(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 260000);
+	u32 ts0 = rack_flight(&c, s0);
+	host_clock_advance_ms(41);
+	expect_data(&c, s0, 10); /* the loss probe */
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossProbes), 1);
+	host_clock_advance_ms(221);
+	expect_data(&c, s0, 0); /* the RTO */
+	expect_none();
+	assert_int_equal(c.tp->cc.cwnd, 1);
+	assert_true(c.tp->undo_valid);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 2, 0, 0, ts0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 1);
+	assert_int_equal(c.tp->cc.cwnd, 10);
+	assert_int_equal(c.tp->cc.ssthresh, TCP_INFINITE_SSTHRESH);
+	assert_false(tcp_in_loss(c.tp));
+	assert_int_equal(c.tp->snd_nxt, c.tp->snd_max);
+	expect_data(&c, s0, 11);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* The same RTO, and the ACK that covers segments 0-1 echoes the
+ * resend's TSval, so Eifel cannot tell; but segment 1 was never resent
+ * (nor SACKed): not all was lost, the RTO was spurious (SACK-enhanced
+ * F-RTO, RFC 5682 3.1 step 3b; TcpExtTCPSpuriousRTOs). */
+static void test_frto_spurious_rto(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 270000);
+	rack_flight(&c, s0);
+	host_clock_advance_ms(41);
+	expect_data(&c, s0, 10);
+	host_clock_advance_ms(221);
+	u32 ts_rtx = expect_data(&c, s0, 0);
+	assert_true(c.tp->frto);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 2, 0, 0, ts_rtx);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSpuriousRTOs), 1);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 1);
+	assert_false(tcp_in_loss(c.tp));
+	assert_int_equal(c.tp->cc.cwnd, 10);
+	expect_data(&c, s0, 11);
+	expect_none();
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* F-RTO on a real loss (RFC 5682 3.1): the ACK of the resent segment 0
+ * alone (echoing the resend) advances SND.UNA: two new segments (11,
+ * 12) go instead of 1 and 2 (step 2b, cwnd 2). The next ACK is a
+ * duplicate that SACKs only them, nothing sent before the RTO: the
+ * loss was real (step 3a), going back N resumes with 1 and 2. */
+static void test_frto_real_loss(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 275000);
+	rack_flight(&c, s0);
+	host_clock_advance_ms(41);
+	expect_data(&c, s0, 10);
+	host_clock_advance_ms(221);
+	u32 ts_rtx = expect_data(&c, s0, 0);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 1, 0, 0, ts_rtx);
+	assert_int_equal(c.tp->cc.cwnd, 2);
+	expect_data(&c, s0, 11);
+	expect_data(&c, s0, 12);
+	expect_none();
+	assert_true(c.tp->frto);
+	host_clock_advance_ms(5);
+	rack_ack(&c, s0, 1, 11, 13, ts_rtx);
+	assert_false(c.tp->frto);
+	assert_true(tcp_in_loss(c.tp));
+	expect_data(&c, s0, 1);
+	expect_data(&c, s0, 2);
+	expect_none();
+	assert_int_equal(snmp_get(MIB_TcpExtTCPSpuriousRTOs), 0);
+	assert_int_equal(snmp_get(MIB_TcpExtTCPLossUndo), 0);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* PRR (RFC 6937 3) after the reordering timer's recovery (RecoverFS 11,
+ * ssthresh 7, one resend out). Segments 2-3 SACKed: pipe 8 > ssthresh,
+ * proportional: ceil(3 * 7 / 11) - 1 sent = 1, cwnd 9, segment 11 goes.
+ * Segments 4-6 SACKed: pipe 6 <= ssthresh, PRR-SSRB: min(7 - 6,
+ * max(6 - 2, 3) + 1) = 1, cwnd 7, segment 12 goes. */
+static void test_prr_proportional_then_ssrb(void **state)
+{
+	struct conn c;
+	(void)state;
+	u32 s0 = tlp_open(&c, 280000);
+	u32 ts0 = rack_flight(&c, s0);
+	rack_to_recovery(&c, s0, ts0);
+	assert_int_equal(c.tp->rack->prr_recover_fs, 11);
+	host_clock_advance_ms(1);
+	rack_ack(&c, s0, 0, 1, 4, ts0);
+	assert_int_equal(c.tp->cc.cwnd, 9);
+	expect_data(&c, s0, 11);
+	expect_none();
+	rack_ack(&c, s0, 0, 1, 7, ts0);
+	assert_int_equal(c.tp->cc.cwnd, 7);
+	expect_data(&c, s0, 12);
+	expect_none();
+	assert_int_equal(c.tp->rack->prr_delivered, 6);
+	assert_int_equal(c.tp->rack->prr_out, 3);
+	assert_int_equal(snmp_get(MIB_TcpRetransSegs), 1);
+	tcp_close(c.tp, true);
+	drain();
+}
+
+/* PAWS and reordering (tcp_paws_reordered): the peer's resend of a hole
+ * moved TS.Recent past the TSval of an original above the hole that the
+ * path delayed. That original brings new data (beyond RCV.NXT) and is at
+ * most the replay window older: taken, not dropped by R1. The same
+ * bytes again with that old TSval are all below RCV.NXT by then: an old
+ * duplicate, dropped (TcpExtPAWSEstab). */
+static void test_paws_takes_reordered_data(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 in[1000];
+	(void)state;
+	tlp_open(&c, 290000);
+	u32 p0 = c.pseq;
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .ack = c.oseq,
+			      .wnd = 512,
+			      .data = in,
+			      .len = 1000};
+	ps.opt.present = TCP_OPT_TS;
+	ps.seq = p0 + 2000; /* segment 2 (TSval 52) first: out of order */
+	ps.opt.tsval = 52;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0);
+	ps.seq = p0; /* segment 0 resent (TSval 60) fills the first hole */
+	ps.opt.tsval = 60;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 1000);
+	assert_int_equal(c.tp->ts_recent, 60);
+	ps.seq = p0 + 1000; /* segment 1's original (TSval 50), late */
+	ps.opt.tsval = 50;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 3000);
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 0);
+	assert_int_equal(c.tp->rcv_nxt, p0 + 3000);
+	assert_int_equal(c.tp->ts_recent, 60); /* not moved back */
+	peer_send_to(c.pport, LPORT, &ps);     /* again: all old */
+	assert_int_equal(snmp_get(MIB_TcpExtPAWSEstab), 1);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, p0 + 3000);
+	expect_none();
 	tcp_close(c.tp, true);
 	drain();
 }
@@ -530,6 +922,17 @@ int main(void)
 	    cmocka_unit_test_setup(test_tlp_then_rto, rec_setup),
 	    cmocka_unit_test_setup(test_paws_lets_disordered_dupacks_through,
 				   rec_setup),
+	    cmocka_unit_test_setup(test_rack_reo_timer_then_dsack_undo,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_rack_eifel_partial_undo, rec_setup),
+	    cmocka_unit_test_setup(test_rack_lost_retransmission, rec_setup),
+	    cmocka_unit_test_setup(test_rack_reordering_keeps_window,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_rto_eifel_undo, rec_setup),
+	    cmocka_unit_test_setup(test_frto_spurious_rto, rec_setup),
+	    cmocka_unit_test_setup(test_frto_real_loss, rec_setup),
+	    cmocka_unit_test_setup(test_prr_proportional_then_ssrb, rec_setup),
+	    cmocka_unit_test_setup(test_paws_takes_reordered_data, rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

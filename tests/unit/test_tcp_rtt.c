@@ -53,7 +53,8 @@ static void test_floor_and_ceiling(void **state)
 	tcp_rtt_init(&r);
 	for (int i = 0; i < 50; i++)
 		tcp_rtt_sample(&r, 1000); /* 1 ms LAN */
-	assert_int_equal(tcp_rtt_rto_us(&r), TCP_RTO_MIN_US);
+	/* SRTT + the floor (Linux's tcp_set_rto), not the floor alone */
+	assert_int_equal(tcp_rtt_rto_us(&r), 1000 + TCP_RTO_MIN_US);
 	tcp_rtt_init(&r);
 	tcp_rtt_sample(&r, 100000000); /* 100 s: RTO capped at 120 s */
 	assert_int_equal(tcp_rtt_rto_us(&r), TCP_RTO_MAX_US);

@@ -100,6 +100,11 @@
 	X(TcpExtTCPRenoRecovery)                                               \
 	X(TcpExtTCPSackRecovery)                                               \
 	X(TcpExtTCPSACKReneging)                                               \
+	X(TcpExtTCPSACKReorder)                                                \
+	X(TcpExtTCPFullUndo)                                                   \
+	X(TcpExtTCPPartialUndo)                                                \
+	X(TcpExtTCPDSACKUndo)                                                  \
+	X(TcpExtTCPLossUndo)                                                   \
 	X(TcpExtTCPLostRetransmit)                                             \
 	X(TcpExtTCPFastRetrans)                                                \
 	X(TcpExtTCPTimeouts)                                                   \
@@ -113,6 +118,7 @@
 	X(TcpExtTCPAbortOnTimeout)                                             \
 	X(TcpExtTCPAbortOnLinger)                                              \
 	X(TcpExtTCPMemoryPressures)                                            \
+	X(TcpExtTCPSpuriousRTOs)                                               \
 	X(TcpExtTCPTimeWaitOverflow)                                           \
 	X(TcpExtTCPReqQFullDoCookies)                                          \
 	X(TcpExtTCPOFOQueue)                                                   \

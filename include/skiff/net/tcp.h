@@ -44,6 +44,7 @@
 #include <skiff/types.h>
 #include <skiff/net/snmp.h>
 #include <skiff/net/tcp_cong.h>
+#include <skiff/net/tcp_rack.h>
 #include <skiff/net/tcp_ring.h>
 #include <skiff/net/tcp_rtt.h>
 #include <skiff/net/tcp_sack.h>
@@ -85,6 +86,7 @@ enum tcp_state {
 #define TCP_KEEPCNT_DEFAULT 9
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
 #define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
+#define TCP_PAWS_REORDER_MS 1000     /* PAWS tolerance for reordering */
 #define TCP_LINGER_MAX_S 3600	     /* longest SO_LINGER timeout */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
@@ -143,7 +145,22 @@ struct tcp_sock {
 	/* The tail loss probe (RFC 8985 7): PTO deadline, and the probe out. */
 	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
 	bool tlp_retrans;   /* it was a retransmission (not new data) */
+	bool undo_valid;    /* an undo episode is open (below) */
+	bool frto;	    /* F-RTO (RFC 5682 3.1) after this RTO */
 	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
+	/* RACK (RFC 8985 6, tcp_rack.h): the transmission log of a SACK
+	 * connection, allocated when data goes out and freed when nothing
+	 * is outstanding (it holds the reordering timer's deadline). */
+	struct tcp_rack *rack;
+	/* Undo of a spurious reduction (Linux's undo_marker, undo_retrans,
+	 * retrans_stamp; RFC 3708, RFC 3522): valid from the start of a
+	 * recovery or RTO episode at SND.UNA undo_marker until undone or
+	 * replaced; undo_retrans counts its resent segments not D-SACKed;
+	 * retrans_stamp is the TSval of its first resend (0: none); cwnd
+	 * and ssthresh go back to undo_cwnd / undo_ssthresh. */
+	u32 undo_marker, undo_retrans, retrans_stamp;
+	u32 undo_cwnd, undo_ssthresh;
+	u32 rcv_tsecr; /* the TSecr of the ACK being processed (0: none) */
 	/* The head resent in SACK recovery: at head_rtx_seq, when SND.MAX
 	 * was head_rtx_mark (a SACK above it: the resend was lost). */
 	bool head_rtx_valid;
@@ -236,6 +253,8 @@ struct tcp_info_snapshot {
 	u32 mem_bytes;	      /* buffer chunks held, both directions */
 	bool urg_seen;	      /* an urgent pointer arrived (data is inline) */
 	u32 rcv_up;	      /* RCV.UP, the latest urgent pointer */
+	u32 reord_seen;	      /* ACKs that showed reordering (RACK) */
+	u32 reo_wnd_us;	      /* RACK's reordering window now (RFC 8985) */
 	char cc_name[16];
 };
 void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info);
@@ -308,6 +327,14 @@ int tcp_seg_parse(struct sk_buff *skb, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_sock *lp, const struct tcp_seg *s);
 void tcp_rcv_state_process(struct tcp_sock *tp, const struct tcp_seg *s);
 void tcp_timewait_input(struct tcp_sock *tp, const struct tcp_seg *s);
+/* RFC 8985 6.3: the RACK reordering timer fired. */
+void tcp_rack_reo_timeout(struct tcp_sock *tp);
+/* Linux's tcp_init_undo: a recovery or RTO episode begins (call before
+ * cwnd is reduced). */
+void tcp_init_undo(struct tcp_sock *tp);
+/* RACK as the loss detector of SACK connections (Linux's tcp_recovery
+ * sysctl, bit 1): true but in tests of the RFC 6675 fallback. */
+extern bool tcp_recovery_rack;
 /* Header prediction (the fast path) on: true but in tests that compare
  * the two paths on the same segments. */
 extern bool tcp_header_prediction;
@@ -327,6 +354,9 @@ void tcp_send_synack_cookie(const struct tcp_sock *lp, const struct tcp_seg *s,
 void tcp_send_rst(struct tcp_sock *tp); /* abort a connection */
 void tcp_push(struct tcp_sock *tp);	/* send what the windows allow */
 void tcp_retransmit_head(struct tcp_sock *tp);
+/* Resend [seq, seq + len) (or the FIN at its sequence number); returns
+ * the sequence space resent, 0 if nothing. */
+u32 tcp_retransmit_range(struct tcp_sock *tp, u32 seq, u32 len);
 /* RFC 6675 5 step C: while cwnd - pipe >= 1 SMSS, send what NextSeg
  * picks (retransmissions, new data, the rescue). */
 void tcp_sack_xmit(struct tcp_sock *tp);
@@ -334,6 +364,13 @@ void tcp_sack_retransmit_head(struct tcp_sock *tp); /* RFC 6675 5 (4.3) */
 /* The head's resend was lost: resend it again if the pipe allows. */
 void tcp_sack_retransmit_lost_head(struct tcp_sock *tp);
 u32 tcp_flight_pkts(const struct tcp_sock *tp);
+/* RACK recovery (RFC 8985 with RFC 6675's pipe): while cwnd - pipe >= 1
+ * SMSS, the lowest bytes RACK marked lost, then new data; after an RTO
+ * only lost resends below SND.NXT (the go-back-N of tcp_push does the
+ * rest). */
+void tcp_rack_xmit(struct tcp_sock *tp);
+/* Free the RACK log (nothing outstanding, or the connection ends). */
+void tcp_rack_free(struct tcp_sock *tp);
 /* Linux's tcp_may_send_now: tcp_push would send a new segment now
  * (peer's window, cwnd with limited transmit, Nagle). */
 bool tcp_may_send_now(const struct tcp_sock *tp);

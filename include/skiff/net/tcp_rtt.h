@@ -1,5 +1,6 @@
 /*
- * net/tcp_rtt.h - the retransmission timer's estimator of RFC 6298:
+ * net/tcp_rtt.h - the retransmission timer's estimator of RFC 6298 (with
+ * Linux's floor on the variance term: RTO = SRTT + max(4 RTTVAR, RTO.min)):
  * SRTT, RTTVAR, RTO with Karn's rule and exponential backoff, Linux's
  * 200 ms minimum and 120 s maximum. A pure struct: time is passed in (in
  * microseconds) and nothing is scheduled here.

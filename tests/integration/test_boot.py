@@ -18,6 +18,14 @@ def test_banner_and_prompt(t):
         "no line starting with 'Skiff ' before the first prompt\n" + vm.tail()
     panic = vm.panic_text()
     assert not panic, f"panic text in the boot log: {panic}"
+    # Where the boot time went: every kmain stage, in order, in ms.
+    stages = vm.find(r"boot: stages ms: (.*)")
+    assert stages and stages.start() < prompt.start(), \
+        "no 'boot: stages ms:' line before the prompt\n" + vm.tail()
+    names = re.findall(r"([a-z+]+) \d+\.\d", stages.group(1))
+    assert names == ["early", "mm", "paging", "acpi+config", "irq+clocks",
+                     "smp", "net", "pci+drivers", "apps", "netfilter",
+                     "netconfig"], stages.group(0)
 
 
 @time_limit(120)

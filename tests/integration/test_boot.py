@@ -55,3 +55,20 @@ def test_bad_config(t):
     out = vm.cmd("config")
     assert re.search(r"\bmtu\s*[=:]?\s*1500\b", out), \
         f"`config` does not show mtu=1500:\n{out}"
+
+
+@time_limit(150)
+def test_nic_behind_bridge(t):
+    """PCI enumeration follows bridges: a NIC behind a PCIe root port (on
+    the bus the firmware numbered behind it) is found and bound."""
+    vm = t.vm(nic=None, extra_args=[
+        "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
+        "-netdev", "user,id=n1,restrict=on",
+        "-device", "virtio-net-pci,netdev=n1,bus=rp1"])
+    vm.wait_prompt(90)
+    bridge = vm.find(r"pci: (00:[0-9a-f]{2}\.\d) 1b36:000c class 0604")
+    assert bridge, "the root port is not listed\n" + vm.tail()
+    nic = vm.find(r"pci: (0[1-9a-f]:00\.0) bound to virtio_net")
+    assert nic, "no virtio NIC bound behind the bridge\n" + vm.tail()
+    out = vm.cmd("ip link", timeout=30)
+    assert "eth0" in out, out

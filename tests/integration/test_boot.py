@@ -4,7 +4,10 @@ Each check here boots its own VM except the first, which boots the default
 shared VM that test_shell.py goes on to use.
 """
 
+import os
 import re
+import shutil
+import time
 
 from skiff_qemu import BANNER_RE, PROMPT_RE, time_limit
 
@@ -72,3 +75,64 @@ def test_nic_behind_bridge(t):
     assert nic, "no virtio NIC bound behind the bridge\n" + vm.tail()
     out = vm.cmd("ip link", timeout=30)
     assert "eth0" in out, out
+
+
+def _screendump(sock_path, out_path, timeout=20):
+    """The VGA screen as (width, height, RGB bytes), through QEMU's
+    human monitor on a unix socket (`screendump` writes a PPM)."""
+    import socket
+    import time
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock_path)
+    try:
+        s.sendall(f"screendump {out_path}\n".encode())
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(0.3)
+            if os.path.exists(out_path) and os.path.getsize(out_path) > 100:
+                break
+        time.sleep(0.3)  # the file is written in one go; let it finish
+    finally:
+        s.close()
+    with open(out_path, "rb") as f:
+        data = f.read()
+    os.unlink(out_path)
+    magic, w, h, maxval, rest = data.split(maxsplit=4)
+    assert magic == b"P6" and maxval == b"255", data[:20]
+    return int(w), int(h), rest
+
+
+def _fg_pixels(w, rgb, y0, y1):
+    """Pixels of the console's text colour (0xc0c0c0) in rows [y0, y1)."""
+    row = w * 3
+    band = rgb[y0 * row:y1 * row]
+    return sum(1 for i in range(0, len(band), 3)
+               if band[i:i + 3] == b"\xc0\xc0\xc0")
+
+
+@time_limit(150)
+def test_framebuffer_console(t):
+    """The screen (console=both, the default) shows the boot log once the
+    kernel is idle: drawing is deferred to the idle loop, so check that it
+    happens, that the firmware's screen is cleared below the text, and that
+    a command's output appears."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="skiff-fb-")
+    sock = os.path.join(tmp, "mon.sock")
+    try:
+        vm = t.vm(extra_args=["-monitor", f"unix:{sock},server=on,wait=off"])
+        vm.wait_prompt(90)
+        time.sleep(1)
+        w, h, rgb = _screendump(sock, os.path.join(tmp, "a.ppm"))
+        assert _fg_pixels(w, rgb, 0, 16) > 100, "no text on the first row"
+        bottom = rgb[(h - 16) * w * 3:]
+        assert bottom == b"\x00" * len(bottom), "bottom row not cleared"
+        before = _fg_pixels(w, rgb, 0, h)
+        vm.cmd("help", timeout=30)
+        time.sleep(1)
+        w, h, rgb = _screendump(sock, os.path.join(tmp, "b.ppm"))
+        assert _fg_pixels(w, rgb, 0, h) > before, \
+            "the help text did not reach the screen"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -176,6 +176,7 @@ __no_stack_protector __noreturn void kmain(struct boot_info *bi)
 	stage_done("netfilter");
 	net_configure();
 	stage_done("netconfig");
+	time_refine(); /* the whole boot so far as the calibration window */
 	boot_stages_report();
 	pr_info("kernel: %u CPUs, %u symbols, %u files from www/, up in %llu "
 		"ms\n",

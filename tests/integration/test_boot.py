@@ -29,6 +29,14 @@ def test_banner_and_prompt(t):
     assert names == ["early", "mm", "paging", "acpi+config", "irq+clocks",
                      "smp", "net", "pci+drivers", "apps", "netfilter",
                      "netconfig"], stages.group(0)
+    # The clock: a quick calibration, refined over the boot (>= 10 ms).
+    ref = r"(HPET|ACPI PM timer)"
+    quick = vm.find(r"time: TSC ([\d.]+) MHz, calibrated against the " + ref)
+    refined = vm.find(r"time: TSC ([\d.]+) MHz, refined over (\d+) ms "
+                      r"against the " + ref)
+    assert quick and refined and quick.start() < refined.start(), vm.tail()
+    assert int(refined.group(2)) >= 10, refined.group(0)
+    assert refined.group(3) == quick.group(2), refined.group(0)
 
 
 @time_limit(120)

@@ -9,6 +9,8 @@
  * the fix the socket then left the ready list for good: an echo
  * connection stuck in CLOSE-WAIT, or with data never read (found by the
  * soak test, tests/integration/test_soak.py).
+ *
+ * Also: sockets are allocated from their own slab cache and returned to it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 
 #include <skiff/net/net.h>
 #include <skiff/net/socket.h>
+#include <skiff/mm.h>
+#include <skiff/slab.h>
 
 #include "../host/host.h"
 
@@ -95,12 +99,42 @@ static void test_plain_wake(void **state)
 	free(l); /* a loop has no destructor: apps keep theirs */
 }
 
+static void count_socket_cache(void *ctx, const struct kmem_cache *c)
+{
+	if (strcmp(c->name, "socket") == 0)
+		*(u64 *)ctx = c->active_objs;
+}
+
+static u64 sockets_in_cache(void)
+{
+	u64 n = 0;
+	kcache_for_each(count_socket_cache, &n);
+	return n;
+}
+
+/* Sockets come from the "socket" slab cache and go back to it on close
+ * (one is kept per idle connection; malloc cost 24 bytes more each). */
+static void test_sockets_from_their_cache(void **state)
+{
+	(void)state;
+	struct socket *s[100];
+	u64 before = sockets_in_cache();
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sock_create(SOCK_DGRAM, &s[i]), 0);
+	assert_int_equal(sockets_in_cache(), before + 100);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sock_close(s[i]), 0);
+	assert_int_equal(sockets_in_cache(), before);
+}
+
 int main(void)
 {
 	host_init();
+	net_init();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wake_during_poll_not_lost),
 	    cmocka_unit_test(test_plain_wake),
+	    cmocka_unit_test(test_sockets_from_their_cache),
 	};
 	return cmocka_run_group_tests_name("sock_loop", tests, NULL, NULL);
 }

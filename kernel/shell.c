@@ -440,7 +440,7 @@ static void wait_halt(struct cpu *c)
 {
 	u64 t = ktime_get_ns();
 	local_irq_disable();
-	if (!c->softirq_pending) {
+	if (!c->softirq_pending && !apps_pending()) {
 		c->halted = true;
 		safe_halt();
 		c->halted = false;

@@ -10,7 +10,8 @@
  * connection stuck in CLOSE-WAIT, or with data never read (found by the
  * soak test, tests/integration/test_soak.py).
  *
- * Also: sockets are allocated from their own slab cache and returned to it.
+ * Also: sockets are allocated from their own slab cache and returned to it,
+ * and a wake during an app's turn keeps its CPU from halting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,6 +128,56 @@ static void test_sockets_from_their_cache(void **state)
 	assert_int_equal(sockets_in_cache(), before);
 }
 
+static struct {
+	struct socket *s;
+	int turns, events;
+	bool wake_in_turn; /* a wake during the turn, as from an interrupt */
+} app;
+
+static void app_turn(struct sock_loop *l, struct sock_event *ev, int n,
+		     void *arg)
+{
+	(void)l, (void)ev, (void)arg;
+	app.turns++;
+	app.events += n;
+	if (app.wake_in_turn)
+		sock_wake(app.s);
+}
+
+/* The idle loop may halt only when no app loop was woken since its
+ * CPU's apps_poll began: a wake that arrives during the turn (an
+ * interrupt's softirq delivering data) keeps apps_pending() true, so the
+ * next turn sees it without waiting for another interrupt. */
+static void test_wake_after_turn_keeps_cpu_awake(void **state)
+{
+	(void)state;
+	struct socket s;
+	memset(&s, 0, sizeof(s));
+	memset(&fake, 0, sizeof(fake));
+	memset(&app, 0, sizeof(app));
+	fake.polls = 1;
+	fake.ready = true;
+	s.ops = &fake_ops;
+	INIT_LIST_HEAD(&s.ready);
+	app.s = &s;
+	struct sock_loop *l = sock_loop_create();
+	assert_int_equal(app_register("t", l, app_turn, NULL, 0, 0), 0);
+	apps_poll();
+	assert_false(apps_pending()); /* nothing woken: may halt */
+	assert_int_equal(sock_loop_add(l, &s, SOCK_EV_IN, &s), 0);
+	assert_true(apps_pending()); /* ready on add: a wake */
+	app.wake_in_turn = true;
+	apps_poll();
+	assert_int_equal(app.turns, 1);
+	assert_true(apps_pending()); /* woken during the turn: no halt */
+	app.wake_in_turn = false;
+	fake.ready = false;
+	apps_poll(); /* looked at again: no data now, so no turn; it leaves */
+	assert_int_equal(app.turns, 1);
+	assert_false(apps_pending());
+	assert_int_equal(sock_loop_del(l, &s), 0);
+}
+
 int main(void)
 {
 	host_init();
@@ -135,6 +186,7 @@ int main(void)
 	    cmocka_unit_test(test_wake_during_poll_not_lost),
 	    cmocka_unit_test(test_plain_wake),
 	    cmocka_unit_test(test_sockets_from_their_cache),
+	    cmocka_unit_test(test_wake_after_turn_keeps_cpu_awake),
 	};
 	return cmocka_run_group_tests_name("sock_loop", tests, NULL, NULL);
 }

@@ -2,8 +2,18 @@
  * fbcon.c - a text console on the UEFI GOP framebuffer.
  *
  * fbcon_write -> fb_putc (text[] and the cursor; ANSI sequences read and
- * mostly dropped) -> fb_flush (draw every cell whose text[] differs from
- * shown[], then the cursor).
+ *                mostly dropped); the pixels are left for later, except
+ *                during a panic (fb_flush at once)
+ * idle loop -> fbcon_flush_deferred -> fb_flush_rows: clear the screen
+ *              once, then draw every cell whose text[] differs from
+ *              shown[], then the cursor; at most FLUSH_ROWS text rows a
+ *              call, so interrupts are never off for long.
+ *
+ * Drawing is deferred to the idle loop (like the damage worker of Linux's
+ * deferred-I/O framebuffers): under QEMU each pixel store is emulated, so
+ * clearing the screen took 5 ms of boot and every console line a redraw
+ * of the rows it scrolled; now a burst of lines is drawn once, after it,
+ * and none of it delays the boot or the network.
  *
  * Two character grids stand between the text and the pixels: text[] is
  * what the screen should show, shown[] what the pixels show. Scrolling
@@ -41,6 +51,7 @@
 #define CSI_PARAM_CAP 9999
 #define LOCK_SPINS (1u << 26) /* then drop the text rather than hang */
 #define NO_CELL 0xffffffffu
+#define FLUSH_ROWS 4 /* text rows (or 64 scanlines of clearing) a call */
 
 /* Generated from a PSF font; fbcon_font_glyphs is 0 when none was found. */
 extern const u8 fbcon_font[FONT_LAST - FONT_FIRST + 1][FONT_H];
@@ -64,6 +75,8 @@ static struct {
 	u32 dirty_lo;	   /* rows [dirty_lo, dirty_hi) may differ */
 	u32 dirty_hi;
 	u32 cursor_drawn; /* cell drawn as the cursor, or NO_CELL */
+	u32 cleared_y;	  /* scanlines cleared to bg so far (height: all) */
+	bool pending;	  /* text[] or the cursor changed since the flush */
 	enum fb_esc esc;
 	u32 csi_param[CSI_PARAMS]; /* numeric CSI parameters seen so far */
 	u32 csi_count;		   /* parameters started (';' + 1) */
@@ -150,11 +163,22 @@ static void draw_cell(u32 cell, bool inverse)
 	}
 }
 
-static void clear_pixels(void)
+/* Clear scanlines [from, to) to the background. */
+static void clear_scanlines(u32 from, u32 to)
 {
-	for (u32 y = 0; y < fbc.height; y++)
+	for (u32 y = from; y < to && y < fbc.height; y++)
 		for (u32 x = 0; x < fbc.width; x++)
 			fbc.fb[(u64)y * fbc.pitch_px + x] = fbc.bg;
+}
+
+/* Clear the next `max_rows` text rows' worth of the screen (the
+ * firmware's leftovers); true once all of it is clear. */
+static bool clear_some(u32 max_rows)
+{
+	u32 to = MIN(fbc.height, fbc.cleared_y + max_rows * FONT_H);
+	clear_scanlines(fbc.cleared_y, to);
+	fbc.cleared_y = to;
+	return to == fbc.height;
 }
 
 static u32 cursor_cell(void)
@@ -178,23 +202,40 @@ static void invalidate_cell(u32 cell)
 	mark_dirty(cell / fbc.cols);
 }
 
-static void fb_flush(void)
+/* Draw the dirty rows, at most max_rows of them, from the top; true when
+ * none is left. The cursor's old and new cells count as dirty. */
+static bool fb_flush_rows(u32 max_rows)
 {
 	u32 cursor = cursor_cell();
 	if (fbc.cursor_drawn != cursor) {
 		invalidate_cell(fbc.cursor_drawn);
 		invalidate_cell(cursor);
+		fbc.cursor_drawn = cursor;
 	}
 	u32 hi = MIN(fbc.dirty_hi, fbc.rows);
-	for (u32 cell = fbc.dirty_lo * fbc.cols; cell < hi * fbc.cols; cell++) {
+	u32 stop = MIN(hi, fbc.dirty_lo + max_rows);
+	for (u32 cell = fbc.dirty_lo * fbc.cols; cell < stop * fbc.cols;
+	     cell++) {
 		if (fbc.text[cell] == fbc.shown[cell])
 			continue;
 		draw_cell(cell, cell == cursor);
 		fbc.shown[cell] = fbc.text[cell];
 	}
-	fbc.cursor_drawn = cursor;
+	if (stop < hi) {
+		fbc.dirty_lo = stop;
+		return false;
+	}
 	fbc.dirty_lo = fbc.rows;
 	fbc.dirty_hi = 0;
+	return true;
+}
+
+/* Everything at once: the panic path, which must not wait for idle. */
+static void fb_flush(void)
+{
+	clear_some(fbc.rows + 1);
+	fb_flush_rows(fbc.rows);
+	fbc.pending = false;
 }
 
 /* ---- the text grid ---- */
@@ -415,11 +456,37 @@ void fbcon_write(const char *s, size_t n)
 	if (lock != FB_BUSY) {
 		for (size_t i = 0; i < n; i++)
 			fb_putc(s[i]);
-		fb_flush();
+		if (lock == FB_UNLOCKED_PANIC || panic_in_progress())
+			fb_flush();
+		else
+			fbc.pending = true;
 	}
 	if (lock == FB_LOCKED)
 		spin_unlock(&fbc.lock);
 	local_irq_restore(flags);
+}
+
+/* One step of drawing: some clearing first, then dirty rows. Called from
+ * the boot CPU's idle loop; a writer holding the lock (another CPU) makes
+ * it try again next time. Returns true while more is left to draw. */
+bool fbcon_flush_deferred(void)
+{
+	if (!READ_ONCE(fbc.ready) || !READ_ONCE(fbc.pending))
+		return false;
+	unsigned long flags = local_irq_save();
+	if (!spin_trylock(&fbc.lock)) {
+		local_irq_restore(flags);
+		return true;
+	}
+	bool done =
+	    fbc.cleared_y == fbc.height ? fb_flush_rows(FLUSH_ROWS) : false;
+	if (fbc.cleared_y < fbc.height && clear_some(FLUSH_ROWS))
+		fbc.cursor_drawn = NO_CELL; /* its pixels were cleared */
+	if (done)
+		fbc.pending = false;
+	spin_unlock(&fbc.lock);
+	local_irq_restore(flags);
+	return !done;
 }
 
 bool fbcon_available(void)
@@ -456,9 +523,11 @@ bool fbcon_init(const struct boot_framebuffer *fb)
 	fbc.cols = MIN(fb->width / FONT_W, (u32)MAX_COLS);
 	fbc.rows = MIN(fb->height / FONT_H, (u32)MAX_ROWS);
 	memset(fbc.text, ' ', sizeof(fbc.text));
-	memset(fbc.shown, ' ', sizeof(fbc.shown)); /* after the clear below */
-	fbc.dirty_lo = fbc.rows;
-	clear_pixels();
+	memset(fbc.shown, ' ', sizeof(fbc.shown)); /* true once cleared */
+	fbc.dirty_lo = 0; /* the first flush clears, then draws it all */
+	fbc.dirty_hi = fbc.rows;
+	fbc.cleared_y = 0;
+	fbc.pending = true;
 	WRITE_ONCE(fbc.ready, true);
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <skiff/acpi.h>
 #include <skiff/apps.h>
 #include <skiff/boot_info.h>
+#include <skiff/boot_stages.h>
 #include <skiff/config.h>
 #include <skiff/console.h>
 #include <skiff/fbcon.h>
@@ -42,6 +43,7 @@
 struct skiff_config kcfg;
 const struct boot_info *boot_info;
 static u8 boot_ist[3][8192] __aligned(16);
+static struct boot_stages boot_stages;
 
 void smp_setup_boot_cpu(void);
 void smp_ipi_init(void);
@@ -119,11 +121,25 @@ static void interrupts_init(void)
 		lapic_timer_mode(), HZ);
 }
 
+static void stage_done(const char *name)
+{
+	boot_stages_mark(&boot_stages, name, rdtsc());
+}
+
+/* One line: how long each stage of kmain took. */
+static void boot_stages_report(void)
+{
+	char line[320];
+	if (boot_stages_format(&boot_stages, tsc_khz, line, sizeof(line)))
+		pr_info("boot: stages ms: %s\n", line);
+}
+
 /* The canary is set first: kmain's own frame predates it, so kmain is not
  * instrumented (it never returns anyway). */
 __no_stack_protector __noreturn void kmain(struct boot_info *bi)
 {
 	time_mark_entry();
+	boot_stages_start(&boot_stages, rdtsc());
 	boot_init_stack_canary();
 	early_cpu_init();
 	check_boot_info(bi);
@@ -136,19 +152,32 @@ __no_stack_protector __noreturn void kmain(struct boot_info *bi)
 		bi->firmware[0] ? bi->firmware : "unknown firmware");
 	ksyms_init(bi);
 	stack_canary_log();
+	stage_done("early");
 	mm_init(bi);
+	stage_done("mm");
 	paging_init(bi);
+	stage_done("paging");
 	acpi_init(bi->rsdp);
 	config_load(bi);
 	if (strcmp(kcfg.console, "both") == 0 && fbcon_init(&bi->fb))
 		console_set_fb(true);
+	stage_done("acpi+config");
 	interrupts_init();
+	stage_done("irq+clocks");
 	smp_init(bi, kcfg.smp);
+	stage_done("smp");
 	net_init();
-	pci_init();   /* drivers register their net devices */
+	stage_done("net");
+	pci_init(); /* drivers register their net devices */
+	stage_done("pci+drivers");
 	apps_start(); /* sockets on INADDR_ANY: open before the ready line */
+	stage_done("apps");
 	netfilter_init(&kcfg, (const char *)bi->rules, bi->rules_size);
+	stage_done("netfilter");
 	net_configure();
+	stage_done("netconfig");
+	time_refine(); /* the whole boot so far as the calibration window */
+	boot_stages_report();
 	pr_info("kernel: %u CPUs, %u symbols, %u files from www/, up in %llu "
 		"ms\n",
 		nr_cpus_online, ksym_count(), bi->file_count,

@@ -20,6 +20,7 @@
 #include <skiff/shell_complete.h>
 #include <skiff/netdevice.h>
 #include <skiff/console.h>
+#include <skiff/fbcon.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
 #include <skiff/softirq.h>
@@ -420,6 +421,7 @@ static void flush_announcements(void)
 void shell_poll(void)
 {
 	flush_announcements();
+	fbcon_flush_deferred(); /* the screen, a few rows at a time */
 	int c;
 
 	if (!shell_ready || shell_busy)
@@ -438,7 +440,7 @@ static void wait_halt(struct cpu *c)
 {
 	u64 t = ktime_get_ns();
 	local_irq_disable();
-	if (!c->softirq_pending) {
+	if (!c->softirq_pending && !apps_pending()) {
 		c->halted = true;
 		safe_halt();
 		c->halted = false;
@@ -457,6 +459,7 @@ void shell_wait_us(u64 us)
 		u64 ta = ktime_get_ns();
 		apps_poll();
 		c->app_ns += ktime_get_ns() - ta;
+		fbcon_flush_deferred();
 		wait_halt(c);
 	} while (ktime_get_ns() < end);
 }

@@ -15,8 +15,8 @@
 #include <asm/cpu.h>
 
 static softirq_action_t actions[NR_SOFTIRQS];
-static const char *const names[NR_SOFTIRQS] = {
-	"HI", "TIMER", "NET_TX", "NET_RX", "TASKLET", "TEST"};
+static const char *const names[NR_SOFTIRQS] = {"HI",	 "TIMER",   "NET_TX",
+					       "NET_RX", "TASKLET", "TEST"};
 
 const char *softirq_name(int nr)
 {
@@ -55,8 +55,10 @@ static void run_actions(struct cpu *c, u32 pending)
 			continue;
 		u64 t0 = ktime_get_ns();
 		actions[nr]();
+		u64 ran = ktime_get_ns() - t0;
 		c->softirq_runs[nr]++;
-		c->softirq_ns[nr] += ktime_get_ns() - t0;
+		c->softirq_ns[nr] += ran;
+		c->softirq_max_ns[nr] = MAX(c->softirq_max_ns[nr], ran);
 	}
 }
 

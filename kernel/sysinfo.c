@@ -300,6 +300,17 @@ static int cmd_softirqs(int argc, char **argv)
 						 ->softirq_runs[s]);
 		shell_printf("\n");
 	}
+	for (int s = 0; s < NR_SOFTIRQ_USED; s++) {
+		shell_printf("%-10s", "max_us");
+		for (u32 i = 0; i < NR_CPUS; i++)
+			if (cpus[i] && cpus[i]->online)
+				shell_printf(
+				    " %10s %5llu", softirq_name(s),
+				    (unsigned long long)(cpus[i]->softirq_max_ns
+							     [s] /
+							 1000));
+		shell_printf("\n");
+	}
 	shell_printf("%-10s", "deferred");
 	for (u32 i = 0; i < NR_CPUS; i++)
 		if (cpus[i] && cpus[i]->online)
@@ -310,7 +321,8 @@ static int cmd_softirqs(int argc, char **argv)
 	return 0;
 }
 SHELL_CMD("softirqs", cmd_softirqs, "softirqs",
-	  "softirq runs per CPU (like /proc/softirqs) and budget deferrals");
+	  "softirq runs per CPU (like /proc/softirqs), the longest run of "
+	  "each, budget deferrals");
 
 static int cmd_reboot(int argc, char **argv)
 {

@@ -7,12 +7,15 @@
  * is a multiple of 2^k. Its buddy is the block at pfn ^ 2^k; two free
  * buddies of the same order merge into one block of order k+1.
  *
- * The allocator is pure: it keeps the free-list links inside the free pages
- * themselves, at virt = (pfn << PAGE_SHIFT) + virt_offset, and touches no
- * other memory of the pages. Free blocks of the largest order are on no
- * list (see buddy.c), so their pages are not touched at all. Per-page state
- * lives in a caller-provided array of buddy_meta_size() bytes: one byte a page,
- * non-zero only at the head page of a free or allocated block (flag and order).
+ * The allocator is pure and never writes into the pages it manages (as
+ * Linux keeps its lists in struct page): per-page state lives in a
+ * caller-provided area of buddy_meta_size() bytes, a free-list link a page
+ * (used only at the head of a free block below the top order; free blocks
+ * of the top order are on no list, see buddy.c) and one byte a page,
+ * non-zero only at the head page of a free or allocated block (flag and
+ * order). In a virtual machine the host backs guest memory on first write
+ * (under QEMU with transparent huge pages, a fresh 2 MiB costs
+ * milliseconds), so a free page that is never written costs nothing.
  */
 #ifndef SKIFF_BUDDY_H
 #define SKIFF_BUDDY_H
@@ -23,10 +26,11 @@
 #define MAX_ORDER 11 /* orders 0..10: up to 1024 pages, 4 MiB */
 
 struct buddy {
-	u64 base_pfn;	      /* first page frame of the span */
-	u64 npages;	      /* span length; pages outside are never used */
+	u64 base_pfn;		 /* first page frame of the span */
+	u64 npages;		 /* span length; pages outside are never used */
+	struct list_head *links; /* npages, the start of the metadata area */
 	u8 *meta;	      /* npages bytes, see buddy.c for the encoding */
-	intptr_t virt_offset; /* virt = phys + virt_offset, for the links */
+	intptr_t virt_offset; /* virt = phys + virt_offset */
 	struct list_head free[MAX_ORDER]; /* free blocks; the top one unused */
 	u64 nr_free[MAX_ORDER];		  /* blocks on free[order] */
 	u64 free_pages;			  /* pages in free blocks */
@@ -36,18 +40,18 @@ struct buddy {
 	u64 top_hint;	 /* no free block of the top order lies below */
 };
 
-/* Bytes of metadata needed for a span of npages. */
+/* Bytes of metadata needed for a span of npages (17 a page). */
 size_t buddy_meta_size(u64 npages);
 
 /* Set up an empty allocator over [base_pfn, base_pfn + npages). Every page
- * starts reserved; meta must hold buddy_meta_size(npages) bytes. */
+ * starts reserved; meta must hold buddy_meta_size(npages) bytes, aligned
+ * for a pointer. Only its per-page bytes are written here. */
 void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
 		intptr_t virt_offset);
 
 /* Hand usable pages to the allocator (clipped to the span), merging with
  * free neighbours. Pages it already owns are left alone, and so are the
- * pages holding meta (when it lies inside the span): a free page carries
- * its list link in its first bytes. */
+ * pages holding meta (when it lies inside the span): they are in use. */
 void buddy_add_range(struct buddy *b, u64 pfn, u64 count);
 
 /* Take pages out of the free pool again, splitting free blocks that
@@ -86,7 +90,13 @@ enum {
 	BUDDY_BAD_COUNT = -5,	 /* free_pages or total_pages is wrong */
 };
 
-/* Where the allocator keeps the free-list link of page pfn. */
+/* The free-list link of page pfn (in the metadata area). */
+static inline struct list_head *buddy_link_of(const struct buddy *b, u64 pfn)
+{
+	return &b->links[pfn - b->base_pfn];
+}
+
+/* The virtual address of page pfn. */
 static inline void *buddy_pfn_to_virt(const struct buddy *b, u64 pfn)
 {
 	return (void *)(uintptr_t)((pfn << PAGE_SHIFT) + b->virt_offset);

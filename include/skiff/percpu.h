@@ -40,7 +40,8 @@ struct cpu {
 	u32 softirq_pending; /* bit per enum softirq */
 	u64 softirq_runs[NR_SOFTIRQS];
 	u64 softirq_ns[NR_SOFTIRQS];
-	u64 softirq_deferred; /* times the budget ran out */
+	u64 softirq_max_ns[NR_SOFTIRQS]; /* the longest single run */
+	u64 softirq_deferred;		 /* times the budget ran out */
 	u64 irq_count[NR_VECTORS];
 
 	struct timer_base *timers;

@@ -12,12 +12,13 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_JIFFY (NSEC_PER_SEC / HZ)
 
-extern u64 tsc_khz;	 /* TSC ticks per millisecond */
+extern u64 tsc_khz;	   /* TSC ticks per millisecond */
 extern u64 boot_epoch_sec; /* wall clock at boot, from UEFI, or 0 */
 
 void time_mark_entry(void); /* first thing in kmain: uptime's zero */
-void time_init(void);
-u64 ktime_get_ns(void); /* since boot; 0 before time_init */
+void time_init(void);	    /* a quick calibration: the clock runs */
+void time_refine(void);	    /* once, late in the boot: the precise rate */
+u64 ktime_get_ns(void);	    /* since boot; 0 before time_init */
 static inline u64 get_jiffies(void)
 {
 	extern u64 ktime_get_ns(void);

@@ -18,8 +18,10 @@ struct timer_base {
 	struct timer_wheel wheel;
 	struct timer_list *running; /* callback in progress, or NULL */
 	u64 fired;		    /* callbacks run */
-	u64 late_max_ns;	    /* worst lateness seen (expiry to callback) */
+	u64 late_max_ns; /* worst lateness seen (expiry to callback) */
 	u64 late_sum_ns;
+	u64 run_max_ns; /* the slowest callback's run time */
+	void (*run_max_fn)(struct timer_list *); /* and which it was */
 };
 
 void timer_init_cpu(void);

@@ -10,10 +10,13 @@
  *
  * Free blocks of the largest order (TOP_ORDER) are on no list: they are
  * found by stepping through the metadata a block at a time from top_hint.
- * Adding RAM therefore writes into no free page of a whole 4 MiB block,
- * which matters in a virtual machine: the host backs guest memory on first
- * write (here, under QEMU with transparent huge pages, a fresh 2 MiB costs
- * milliseconds), so the boot touches only the memory it uses.
+ * The lists of the smaller orders link entries of the metadata area's
+ * links[] (one per page), not the free pages: adding RAM and splitting
+ * blocks write into no free page, which matters in a virtual machine: the
+ * host backs guest memory on first write (here, under QEMU with
+ * transparent huge pages, a fresh 2 MiB costs milliseconds; links inside
+ * the pages made mm_init take 16-25 ms of every boot), so the boot
+ * touches only the memory it uses.
  *
  *   buddy_alloc -> take_free, push_free (split the rest back, upper halves)
  *   buddy_free  -> insert_free (merge with free buddies) -> push_free
@@ -34,12 +37,12 @@ static inline u8 *meta_of(const struct buddy *b, u64 pfn)
 
 static inline struct list_head *link_of(const struct buddy *b, u64 pfn)
 {
-	return buddy_pfn_to_virt(b, pfn);
+	return buddy_link_of(b, pfn);
 }
 
 static inline u64 pfn_of_link(const struct buddy *b, const struct list_head *l)
 {
-	return ((uintptr_t)l - (uintptr_t)b->virt_offset) >> PAGE_SHIFT;
+	return b->base_pfn + (u64)(l - b->links);
 }
 
 static inline u64 span_end(const struct buddy *b)
@@ -56,7 +59,7 @@ static bool block_in_span(const struct buddy *b, u64 pfn, unsigned order)
 
 size_t buddy_meta_size(u64 npages)
 {
-	return npages;
+	return npages * (sizeof(struct list_head) + 1);
 }
 
 void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
@@ -64,9 +67,10 @@ void buddy_init(struct buddy *b, u64 base_pfn, u64 npages, void *meta,
 {
 	b->base_pfn = base_pfn;
 	b->npages = npages;
-	b->meta = meta;
+	b->links = meta;
+	b->meta = (u8 *)meta + npages * sizeof(struct list_head);
 	b->virt_offset = virt_offset;
-	memset(meta, 0, buddy_meta_size(npages));
+	memset(b->meta, 0, npages); /* links[] is written before it is read */
 	for (unsigned k = 0; k < MAX_ORDER; k++) {
 		INIT_LIST_HEAD(&b->free[k]);
 		b->nr_free[k] = 0;
@@ -191,14 +195,13 @@ static void account(struct buddy *b, u64 pages, bool add)
 }
 
 /*
- * The page frames the metadata array itself sits in (when it lies in the
- * span's memory, as the kernel's does: carved out of usable RAM). They
- * must never be free: a free block's head page holds its list link in its
- * first 16 bytes, which would overwrite the metadata of 16 pages.
+ * The page frames the metadata area itself sits in (when it lies in the
+ * span's memory, as the kernel's does: carved out of usable RAM). They are
+ * in use and must never be free.
  */
 static void meta_pfns(const struct buddy *b, u64 *lo, u64 *hi)
 {
-	uintptr_t v = (uintptr_t)b->meta - (uintptr_t)b->virt_offset;
+	uintptr_t v = (uintptr_t)b->links - (uintptr_t)b->virt_offset;
 
 	*lo = v >> PAGE_SHIFT;
 	*hi = (v + buddy_meta_size(b->npages) + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -287,7 +290,7 @@ void buddy_reserve_range(struct buddy *b, u64 pfn, u64 count)
 }
 
 /* Do both neighbours of pfn's free-list link point back at it? A stray
- * write into a free page breaks this (list_del would then write through
+ * write into the metadata breaks this (list_del would then write through
  * the clobbered pointer). */
 static bool link_intact(const struct buddy *b, u64 pfn)
 {

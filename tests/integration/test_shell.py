@@ -55,3 +55,42 @@ def test_uptime_advances(t):
     delta = second - first
     assert 1.0 <= delta <= 10.0, \
         f"uptime went from {first} to {second} s ({delta:+.3f} s) in ~2 s"
+
+
+def _timer_softirq_runs(vm):
+    out = vm.cmd("softirqs")
+    runs = re.search(r"^TIMER\s+(\d+)", out, re.M)
+    longest = re.search(r"^max_us\s+TIMER\s+(\d+)", out, re.M)
+    assert runs and longest, f"`softirqs` has no TIMER rows:\n{out}"
+    return int(runs.group(1))
+
+
+def _ticks(vm, fired=False):
+    out = vm.cmd("timers")
+    m = re.search(r"^cpu0\s+\d+\s+\S+\s+(\d+)\s+\d+\s+\d+\s+(\d+)", out,
+                  re.M)
+    assert m, f"cannot parse `timers`:\n{out}"
+    if not fired or int(m.group(1)) == 0:
+        return int(m.group(2))
+    assert re.search(r"^cpu0 slowest callback: \S+, \d+ us$", out, re.M), \
+        f"`timers` names no slowest callback:\n{out}"
+    return int(m.group(2))
+
+
+def test_timer_softirq_only_when_due(t):
+    """TIMER_SOFTIRQ runs when a timer is due (and as the watchdog's
+    heartbeat), not on every tick: over ~2 s of an idle shell, far fewer
+    runs than ticks. `softirqs` shows each softirq's longest run and
+    `timers` the slowest callback."""
+    vm = t.shared_vm()
+    runs0, ticks0 = _timer_softirq_runs(vm), _ticks(vm)
+    deadline = time.monotonic() + 30
+    ticks1 = ticks0
+    while ticks1 - ticks0 < 1000 and time.monotonic() < deadline:
+        time.sleep(1)  # until 1,000 ticks (1 s of guest time) are counted
+        ticks1 = _ticks(vm, fired=True)
+    runs1 = _timer_softirq_runs(vm)
+    ticks, runs = ticks1 - ticks0, runs1 - runs0
+    assert ticks >= 1000, f"only {ticks} ticks on cpu0 in 30 s"
+    assert 0 < runs < ticks // 4, \
+        f"TIMER_SOFTIRQ ran {runs} times in {ticks} ticks"

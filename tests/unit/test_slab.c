@@ -21,7 +21,8 @@
 struct pages {
 	struct buddy b;
 	u8 *mem;
-	u8 meta[ARENA_PAGES];
+	u8 meta[ARENA_PAGES * (sizeof(struct list_head) + 1)] /* meta_size */
+	    __attribute__((aligned(16)));
 	bool fail; /* make alloc_pages fail */
 	u64 start_free;
 };

@@ -181,6 +181,11 @@ int app_register(const char *name, struct sock_loop *l, app_fn fn, void *arg,
 		 u32 cpu, u32 timeout_ms);
 /* Called by every CPU's idle loop: run that CPU's apps with events. */
 void apps_poll(void);
+/* Has one of this CPU's apps a socket on its ready list? The idle loop
+ * asks with interrupts off before it halts: a wake that came in an
+ * interrupt after the app's turn (its softirq bit already run) must not
+ * wait for the next interrupt. */
+bool apps_pending(void);
 
 /* Visit every socket (for ss). */
 void sock_for_each(void (*fn)(struct socket *s, void *ctx), void *ctx);

@@ -78,8 +78,10 @@ void smp_setup_boot_cpu(void)
 
 static struct tramp_data *trampoline_install(u64 phys)
 {
-	memcpy((void *)phys, trampoline_start, trampoline_end - trampoline_start);
-	/* A PML4 below 4 GiB for the 32-bit CR3 load: a copy of the kernel's. */
+	memcpy((void *)phys, trampoline_start,
+	       trampoline_end - trampoline_start);
+	/* A PML4 below 4 GiB for the 32-bit CR3 load: a copy of the kernel's.
+	 */
 	memcpy((void *)(phys + PAGE_SIZE), (void *)kernel_cr3(), PAGE_SIZE);
 	struct tramp_data *d = (void *)(phys + tramp_offsets[3]);
 	d->gdt_base = (u32)(phys + tramp_offsets[0]);
@@ -120,8 +122,8 @@ void smp_init(const struct boot_info *bi, u32 max_cpus)
 		pr_warn("smp: no trampoline page below 1 MiB; one CPU only\n");
 		return;
 	}
-	struct tramp_data *d = want > 1 ? trampoline_install(bi->trampoline)
-					: NULL;
+	struct tramp_data *d =
+	    want > 1 ? trampoline_install(bi->trampoline) : NULL;
 	u32 next_id = 1;
 	for (u32 i = 0; i < acpi.ncpus && next_id < want; i++) {
 		u32 apic = acpi.cpu_apic_ids[i];
@@ -260,7 +262,7 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 		c->busy_ns += t1 - t0;
 		might_sleep("cpu_idle_loop"); /* a lock held here is a leak */
 		local_irq_disable();
-		if (!c->softirq_pending) {
+		if (!c->softirq_pending && !apps_pending()) {
 			c->halted = true;
 			safe_halt(); /* sti; hlt: returns after an interrupt */
 			c->halted = false;

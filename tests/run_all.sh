@@ -25,6 +25,7 @@ run_tier() {
 	local rc pass fail note
 	rm -f "$results"
 	echo "==== $name: make $target ===="
+	tier_start=$SECONDS
 	make -j"$JOBS" BUILD="$BUILD" "$target"
 	rc=$?
 	if [[ -f $results ]] && read -r pass fail _ <"$results" &&
@@ -42,13 +43,17 @@ run_tier() {
 	add_row "$name" "$pass" "$fail" "$note"
 }
 
+# add_row NAME PASSED FAILED NOTE: one summary row, with the seconds
+# since tier_start.
 add_row() {
-	rows+=("$(printf '%-12s %7s %7s  %s' "$1" "$2" "$3" "$4")")
+	rows+=("$(printf '%-12s %7s %7s %7s  %s' "$1" "$2" "$3" \
+		"$((SECONDS - tier_start))" "$4")")
 	[[ $2 =~ ^[0-9]+$ ]] && total_pass=$((total_pass + $2))
 	[[ $3 =~ ^[0-9]+$ ]] && total_fail=$((total_fail + $3))
 }
 
 echo "==== build: make all ===="
+tier_start=$SECONDS
 if make -j"$JOBS" BUILD="$BUILD" all; then
 	build_ok=1
 	add_row build - - ok
@@ -63,12 +68,13 @@ if ((build_ok)); then
 	run_tier integration integration
 	run_tier ubsan integration-ubsan "$BUILD/ubsan/integration/results"
 else
+	tier_start=$SECONDS
 	add_row integration 0 1 "FAILED (not run: the build failed)"
 fi
 
 echo
 echo "==== test summary ($BUILD) ===="
-printf '%-12s %7s %7s  %s\n' tier passed failed status
+printf '%-12s %7s %7s %7s  %s\n' tier passed failed seconds status
 printf '%s\n' "${rows[@]}"
 echo "$total_pass passed, $total_fail failed"
 ((total_fail == 0 && build_ok))

@@ -6,6 +6,8 @@
 #   make fuzz-smoke   run each for $(FUZZ_SMOKE_SECONDS) s (default 10)
 #   make fuzz         run each for $(FUZZ_SECONDS) s (default 600)
 #
+# Both run FUZZ_JOBS fuzzers at a time (default: the number of CPUs).
+#
 # A run starts from tests/fuzz/corpus/<name>/, copied into
 # $(BUILD)/fuzz/corpus-<name>/ where libFuzzer adds what it finds (the
 # repo's corpus is never written). Crashes go to
@@ -25,6 +27,7 @@ FUZZ_CFLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_Q := $(if $(filter-out 0,$(V)),,@)
 
 # HOST_SRCS, NET_HOST_SRCS: the host shim and the host-built network stack
@@ -60,30 +63,22 @@ endef
 # (The rules are made at the end of this file, after every FUZZ_SRCS_*
 # line: a rule's prerequisites are expanded when it is made.)
 
-# $(call FUZZ_RUN,seconds): run every fuzzer for that long.
+# $(call FUZZ_RUN,seconds): run every fuzzer for that long, FUZZ_JOBS at
+# a time (tests/fuzz/run_one.sh prints each one's line as it ends), then
+# count their status files.
 define FUZZ_RUN
-	@mkdir -p $(FUZZ_DIR); pass=0; fail=0; \
+	@mkdir -p $(FUZZ_DIR); \
+	printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} \
+		bash tests/fuzz/run_one.sh $(FUZZ_DIR) {} $(1); \
+	pass=0; fail=0; \
 	for n in $(FUZZ_NAMES); do \
-		bin=$(FUZZ_DIR)/fuzz_$$n; log=$$bin.log; \
-		corpus=$(FUZZ_DIR)/corpus-$$n; art=$(FUZZ_DIR)/artifacts-$$n/; \
-		if [ ! -x $$bin ]; then \
-			echo "fuzz: fuzz_$$n: build failed"; \
-			fail=$$((fail + 1)); continue; \
-		fi; \
-		mkdir -p $$corpus $$art; \
-		if [ -d tests/fuzz/corpus/$$n ]; then \
-			cp -R tests/fuzz/corpus/$$n/. $$corpus/; \
-		fi; \
-		if UBSAN_OPTIONS=print_stacktrace=1 $$bin -max_total_time=$(1) \
-			-print_final_stats=1 -artifact_prefix=$$art \
-			$$corpus >$$log 2>&1; then \
-			pass=$$((pass + 1)); st=ok; \
+		st=$(FUZZ_DIR)/fuzz_$$n.status; \
+		if [ -f $$st ] && grep -q '  ok$$' $$st; then \
+			pass=$$((pass + 1)); \
 		else \
-			fail=$$((fail + 1)); st="FAILED, see $$log and $$art"; \
+			[ -f $$st ] || echo "fuzz: fuzz_$$n: no result"; \
+			fail=$$((fail + 1)); \
 		fi; \
-		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
-		printf 'fuzz: %-18s %ss, %s runs  %s\n' \
-			fuzz_$$n $(1) "$${runs:-?}" "$$st"; \
 	done; \
 	echo "$$pass $$fail" >$(FUZZ_DIR)/results; \
 	echo "fuzz: $$pass passed, $$fail failed"; \

@@ -101,8 +101,12 @@ def run_profile(args, ns, name, path, want):
     try:
         p = ns.run([PYTHON, "-c", code], timeout=args.limit)
         r = json.loads(p.stdout.strip().splitlines()[-1])
-    except (subprocess.TimeoutExpired, ValueError, IndexError) as e:
-        r = {"http": {"error": repr(e)}, "echo": {}}
+    except subprocess.TimeoutExpired:
+        r = {"http": {"error": f"not done within --limit {args.limit} s"},
+             "echo": {}}
+    except (ValueError, IndexError) as e:
+        r = {"http": {"error": f"the client printed no result ({e})"},
+             "echo": {}}
     secs = time.monotonic() - t0
     ns.stop_impair()
     ns.set_impair("")

@@ -893,6 +893,30 @@ static void test_paws_takes_reordered_data(void **state)
 	drain();
 }
 
+/* RACK's state lives while the connection may send: it is made with the
+ * first data of a SACK connection, keeps no log once all is acknowledged
+ * and goes at TIME_WAIT (nothing is sent again). */
+static void test_rack_state_freed_at_time_wait(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 s0 = tlp_open(&c, 295000);
+	assert_non_null(c.tp->rack);
+	assert_null(c.tp->rack->segs); /* all acknowledged: no log */
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, s0, c.pseq);
+	struct peer_seg fin = {.flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+			       .seq = c.pseq,
+			       .ack = s0 + 1,
+			       .wnd = 512};
+	peer_send_to(c.pport, LPORT, &fin);
+	expect_seg(&o, TCP_FLAG_ACK, s0 + 1, c.pseq + 1);
+	assert_int_equal(c.tp->state, TCP_TIME_WAIT);
+	assert_null(c.tp->rack);
+	drain();
+}
+
 static int rec_setup(void **state)
 {
 	for (u32 i = 0; i < sizeof(data); i++)
@@ -933,6 +957,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_frto_real_loss, rec_setup),
 	    cmocka_unit_test_setup(test_prr_proportional_then_ssrb, rec_setup),
 	    cmocka_unit_test_setup(test_paws_takes_reordered_data, rec_setup),
+	    cmocka_unit_test_setup(test_rack_state_freed_at_time_wait,
+				   rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

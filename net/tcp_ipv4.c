@@ -326,6 +326,7 @@ void tcp_enter_timewait(struct tcp_sock *tp)
 		tcp_timewait_evict_one();
 	TCP_INC(TcpExtTW);
 	tcp_set_state(tp, TCP_TIME_WAIT);
+	tcp_rack_free(tp); /* nothing will be sent again: no RACK state */
 	tp->rto_at_ms = tp->delack_at_ms = tp->fin2_at_ms = tp->keep_at_ms = 0;
 	tp->tw_at_ms = tcp_now_ms() + TCP_TIMEWAIT_MS;
 	tcp_timer_update(tp);

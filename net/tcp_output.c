@@ -349,11 +349,33 @@ static bool tcp_can_send_fin(const struct tcp_sock *tp)
 	       (!tp->fin_sent || tp->snd_nxt == tp->fin_seq);
 }
 
-/* Payload per segment: the MSS less the options every segment carries
- * (12 bytes of timestamps, as Linux's tcp_current_mss). */
+/* SACK blocks the next segment carries (tcp_fill_sack: a pending
+ * D-SACK and the out-of-order ranges, as many as fit beside timestamps;
+ * a repeated range counted twice only makes the estimate safe). */
+static u32 tcp_sack_blocks_out(const struct tcp_sock *tp)
+{
+	u32 n = tp->ofo_count + (tp->dsack_pending ? 1u : 0u);
+	u32 room = (TCP_MAX_OPT_LEN - (tp->ts_ok ? 12u : 0u) - 4u) /
+		   TCPOLEN_SACK_PERBLOCK;
+	if (!tp->sack_ok)
+		return 0;
+	return MIN(MIN(n, room), (u32)TCP_MAX_SACK_BLOCKS);
+}
+
+/* Payload per segment: the MSS less the options the segment carries (RFC
+ * 9293 3.7.1, RFC 6691: the effective send MSS subtracts the TCP header
+ * with its options): 12 bytes of timestamps and, while we hold
+ * out-of-order data, the SACK blocks (as Linux's tcp_current_mss).
+ * Without them a full segment with SACK blocks is larger than the path
+ * MTU, and with DF set it is dropped before it leaves (IpFragFails): a
+ * connection that receives reordered data while it sends lost most of
+ * what it sent. */
 u32 tcp_send_mss(const struct tcp_sock *tp)
 {
-	return tp->mss - (tp->ts_ok ? 12u : 0u);
+	u32 opts = tp->ts_ok ? 12u : 0u, n = tcp_sack_blocks_out(tp);
+	if (n)
+		opts += 4 + n * TCPOLEN_SACK_PERBLOCK;
+	return tp->mss - opts;
 }
 
 /* Segments in flight (RFC 5681's FlightSize in MSS units, rounded up). */

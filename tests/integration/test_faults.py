@@ -26,13 +26,17 @@ the first profile. The relay's counters must show the profile's
 impairment happened in both directions.
 
 `make test` runs every profile with N = 1 MiB and M = 256 KiB (one
-boot, about 80 s under TCG, most of it in "all" and "delay"); the slow
-tier (`make test SLOW=1`) runs issue 9's sizes, N = 64 MiB and M =
-16 MiB, one test (and one boot) per profile: from seconds (duplicate,
-corrupt) to about 7 minutes (loss), 13 (delay), before issue 4's
-loss-recovery work, and 32 minutes (all) after it. SKIFF_FAULT_HTTP_MIB /
-SKIFF_FAULT_ECHO_MIB override the sizes of the slow tests (for
-measuring). The VM runs with http.write_timeout=120 (see WRITE_TIMEOUT).
+boot, 30-45 s under TCG on the loaded shared machine, most of it in
+"all"; 80 to 150 s before issue 9's loss-recovery work); the slow tier
+(`make test SLOW=1`) runs issue 9's sizes, N = 64 MiB and M = 16 MiB,
+one test (and one boot) per profile. With RACK, PRR and undo (issue 9),
+on the shared machine with two to four other VMs running: duplicate
+10 s, corrupt 18 s, reorder 12 s, loss 105 s, delay 54 s, all 1,595 s
+(42 KB/s, near what 10 % loss each way allows);
+before that work 4 s, 42 s, 152 s, 393 s, 801 s and 32 minutes.
+SKIFF_FAULT_HTTP_MIB / SKIFF_FAULT_ECHO_MIB override the sizes of the
+slow tests (for measuring). The VM runs with http.write_timeout=120 (see
+WRITE_TIMEOUT).
 """
 
 import json

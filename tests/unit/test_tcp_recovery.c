@@ -893,6 +893,74 @@ static void test_paws_takes_reordered_data(void **state)
 	drain();
 }
 
+/* RACK's state lives while the connection may send: it is made with the
+ * first data of a SACK connection, keeps no log once all is acknowledged
+ * and goes at TIME_WAIT (nothing is sent again). */
+static void test_rack_state_freed_at_time_wait(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	(void)state;
+	u32 s0 = tlp_open(&c, 295000);
+	assert_non_null(c.tp->rack);
+	assert_null(c.tp->rack->segs); /* all acknowledged: no log */
+	tcp_close(c.tp, false);
+	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, s0, c.pseq);
+	struct peer_seg fin = {.flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
+			       .seq = c.pseq,
+			       .ack = s0 + 1,
+			       .wnd = 512};
+	peer_send_to(c.pport, LPORT, &fin);
+	expect_seg(&o, TCP_FLAG_ACK, s0 + 1, c.pseq + 1);
+	assert_int_equal(c.tp->state, TCP_TIME_WAIT);
+	assert_null(c.tp->rack);
+	drain();
+}
+
+/* RFC 9293 3.7.1 / RFC 6691: the options count against the MSS. While
+ * we hold out-of-order data our data segments carry a SACK block (12
+ * bytes with its NOPs) beside the timestamps, so each carries 1460 - 12
+ * - 12 = 1436 bytes and stays within the path MTU (before, 1448 bytes
+ * made 1,508-byte datagrams, dropped with DF set). With the hole filled,
+ * 1448 again. */
+static void test_send_mss_counts_sack_blocks(void **state)
+{
+	struct conn c;
+	struct out_seg o;
+	static u8 in[100];
+	(void)state;
+	u32 s0 = tlp_open(&c, 297000);
+	struct peer_seg ps = {.flags = TCP_FLAG_ACK,
+			      .seq = c.pseq + 100, /* a hole of 100 bytes */
+			      .ack = s0,
+			      .wnd = 512,
+			      .data = in,
+			      .len = 100,
+			      .opt = {.present = TCP_OPT_TS, .tsval = 9}};
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, s0, c.pseq);
+	assert_int_equal(o.h.opt.nr_sack, 1);
+	assert_int_equal(tcp_send(c.tp, data, 2 * 1436), 2 * 1436);
+	for (u32 i = 0; i < 2; i++) {
+		expect_seg(&o, TCP_FLAG_ACK | (i ? TCP_FLAG_PSH : 0),
+			   s0 + i * 1436, c.pseq);
+		assert_int_equal(o.h.opt.nr_sack, 1);
+		assert_int_equal(o.len, 1436);
+	}
+	expect_none();
+	ps.seq = c.pseq; /* the hole filled: no SACK block any more */
+	ps.ack = s0 + 2 * 1436;
+	peer_send_to(c.pport, LPORT, &ps);
+	expect_seg(&o, TCP_FLAG_ACK, ANY_SEQ, c.pseq + 200);
+	assert_int_equal(tcp_send(c.tp, data, 1448), 1448);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, s0 + 2 * 1436,
+		   c.pseq + 200);
+	assert_int_equal(o.h.opt.nr_sack, 0);
+	assert_int_equal(o.len, 1448);
+	tcp_close(c.tp, true);
+	drain();
+}
+
 static int rec_setup(void **state)
 {
 	for (u32 i = 0; i < sizeof(data); i++)
@@ -933,6 +1001,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_frto_real_loss, rec_setup),
 	    cmocka_unit_test_setup(test_prr_proportional_then_ssrb, rec_setup),
 	    cmocka_unit_test_setup(test_paws_takes_reordered_data, rec_setup),
+	    cmocka_unit_test_setup(test_rack_state_freed_at_time_wait,
+				   rec_setup),
+	    cmocka_unit_test_setup(test_send_mss_counts_sack_blocks, rec_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

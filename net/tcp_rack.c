@@ -168,16 +168,24 @@ static void rack_append(struct tcp_rack *r, u32 end, u64 now_us)
 	r->snd_nxt = end;
 }
 
+/* Entries start and end on entry boundaries at start and end (both
+ * within [snd_una, snd_nxt]): returns the first entry of [start, end),
+ * *last one past its last. */
+static u32 rack_isolate(struct tcp_rack *r, u32 start, u32 end, u32 *last)
+{
+	rack_room(r, 2); /* no merge between the two splits */
+	rack_split(r, start);
+	rack_split(r, end);
+	*last = end == r->snd_nxt ? r->nr : rack_find(r, end);
+	return rack_find(r, start);
+}
+
 /* [start, end) below snd_nxt went out again: the time moves, RETRANS is
  * set (a lost mark stays: Linux's LOST|SACKED_RETRANS, in the pipe). */
 static void rack_retransmitted(struct tcp_rack *r, u32 start, u32 end,
 			       u64 now_us)
 {
-	rack_room(r, 2); /* no merge between the two splits */
-	rack_split(r, start);
-	rack_split(r, end);
-	u32 i = rack_find(r, start);
-	u32 j = end == r->snd_nxt ? r->nr : rack_find(r, end);
+	u32 j, i = rack_isolate(r, start, end, &j);
 	for (; i < j; i++) {
 		struct tcp_rack_seg *s = &r->segs[i];
 		if (s->flags & TCP_RACK_SACKED)
@@ -300,12 +308,8 @@ static void rack_mark_sacked(struct tcp_rack *r, const struct tcp_sack_block *b,
 	if (before(start, r->snd_una))
 		start = r->snd_una;
 	if (after(end, r->snd_nxt) || !after(end, start))
-		return;	 /* past what was sent, or nothing left */
-	rack_room(r, 2); /* no merge between the two splits */
-	rack_split(r, start);
-	rack_split(r, end);
-	u32 i = rack_find(r, start);
-	u32 j = end == r->snd_nxt ? r->nr : rack_find(r, end);
+		return; /* past what was sent, or nothing left */
+	u32 j, i = rack_isolate(r, start, end, &j);
 	for (; i < j; i++) {
 		struct tcp_rack_seg *s = &r->segs[i];
 		if (s->flags & TCP_RACK_SACKED)

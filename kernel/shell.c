@@ -21,6 +21,7 @@
 #include <skiff/netdevice.h>
 #include <skiff/console.h>
 #include <skiff/fbcon.h>
+#include <skiff/mm.h>
 #include <skiff/uart.h>
 #include <skiff/spinlock.h>
 #include <skiff/softirq.h>
@@ -422,6 +423,7 @@ void shell_poll(void)
 {
 	flush_announcements();
 	fbcon_flush_deferred(); /* the screen, a few rows at a time */
+	mm_scrub_step();	/* firmware code pages, one at a time */
 	int c;
 
 	if (!shell_ready || shell_busy)

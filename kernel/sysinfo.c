@@ -139,10 +139,11 @@ static int cmd_mem(int argc, char **argv)
 	paging_get_stats(&p);
 	shell_printf(
 	    "pages:  %llu MiB total, %llu MiB free, %llu MiB reclaimed "
-	    "from boot services\n",
+	    "from boot services (%llu KiB still to zero)\n",
 	    (unsigned long long)(s.total_pages >> 8),
 	    (unsigned long long)(s.free_pages >> 8),
-	    (unsigned long long)(s.reclaimed_pages >> 8));
+	    (unsigned long long)(s.reclaimed_pages >> 8),
+	    (unsigned long long)(s.scrub_pending_pages << 2));
 	shell_printf("heap:   %llu KiB used of %llu MiB\n",
 		     (unsigned long long)(s.heap_bytes >> 10),
 		     (unsigned long long)(s.heap_limit >> 20));

@@ -9,7 +9,8 @@
  *
  * Layout of the boot page tables at entry:
  *   0 .. max(4 GiB, top of RAM)   identity, 2 MiB pages, RWX, write-back
- *   KERNEL_VBASE + off            kernel image, 4 KiB pages -> kernel_phys + off
+ *   KERNEL_VBASE + off            kernel image, 4 KiB pages -> kernel_phys +
+ * off
  */
 #ifndef SKIFF_BOOT_INFO_H
 #define SKIFF_BOOT_INFO_H
@@ -22,10 +23,11 @@
 
 /* Memory types, folded down from the UEFI ones. */
 enum boot_mem_type {
-	BOOT_MEM_USABLE = 1,	   /* conventional memory */
-	BOOT_MEM_RECLAIMABLE = 2, /* boot-services code/data: free after entry */
-	BOOT_MEM_LOADER = 3,	   /* kernel image, boot_info, files, tables */
-	BOOT_MEM_RESERVED = 4,	   /* runtime services, unusable, firmware */
+	BOOT_MEM_USABLE = 1, /* conventional memory */
+	BOOT_MEM_RECLAIMABLE =
+	    2,		       /* boot-services code/data: free after entry */
+	BOOT_MEM_LOADER = 3,   /* kernel image, boot_info, files, tables */
+	BOOT_MEM_RESERVED = 4, /* runtime services, unusable, firmware */
 	BOOT_MEM_ACPI_RECLAIM = 5, /* ACPI tables: keep until parsed */
 	BOOT_MEM_ACPI_NVS = 6,
 	BOOT_MEM_MMIO = 7,
@@ -38,6 +40,10 @@ struct boot_mem_range {
 	u32 type;   /* enum boot_mem_type */
 	u32 efi_type;
 };
+
+/* The UEFI type of firmware code that is free after ExitBootServices
+ * (UEFI 2.10, 7.2.1, EFI_MEMORY_TYPE); see mm_scrub_step. */
+#define EFI_BOOT_SERVICES_CODE 3
 
 /* One file read from the boot volume's \www tree. */
 struct boot_file {

@@ -18,6 +18,7 @@ void mm_init(const struct boot_info *bi);
 void *alloc_pages(unsigned order); /* 2^order pages, aligned; NULL if none */
 void free_pages(void *p, unsigned order);
 void *alloc_page_zeroed(void);
+bool mm_scrub_step(void); /* idle loop: zero one boot-services code page */
 
 struct kcache;
 struct kcache *kcache_create(const char *name, size_t size, size_t align);
@@ -26,6 +27,7 @@ void kcache_free(struct kcache *c, void *obj);
 
 struct mm_stats {
 	u64 total_pages, free_pages, reserved_pages, reclaimed_pages;
+	u64 scrub_pending_pages; /* boot-services code not yet zeroed */
 	u64 heap_bytes, heap_limit;
 	u64 free_by_order[11];
 };

@@ -3,19 +3,39 @@
  * behind one lock, fed from the UEFI memory map.
  *
  * mm_init -> find the span of RAM -> carve the buddy's per-page metadata
- *         -> add usable and boot-services ranges -> reserve low 1 MiB,
+ *         -> add usable and boot-services data ranges -> reserve low 1 MiB,
  *            the metadata itself
+ * idle loop -> mm_scrub_step -> zero a boot-services code page -> add it
  */
 #include <skiff/mm.h>
 #include <skiff/buddy.h>
 #include <skiff/boot_info.h>
 #include <skiff/printk.h>
 #include <skiff/spinlock.h>
+#include <skiff/time.h>
 #include <string.h>
 
 static struct buddy buddy;
 static DEFINE_SPINLOCK(page_lock, "page_alloc");
 static u64 reclaimed_pages;
+
+/*
+ * Boot-services code is zeroed before it is given out, a page per idle
+ * loop step. Under QEMU's TCG a page the firmware ran code from keeps the
+ * translations of that code until every byte they cover is written, and
+ * until then every store to the page takes the emulator's self-modifying
+ * code path. With slab pages there, that was about 11 such stores per
+ * HTTP request. Zeroing each page once ends it; on hardware the 4-5 MiB
+ * cost nothing much, and they are not worth a slower boot (zeroing them
+ * all at once took 234 ms under TCG).
+ */
+#define SCRUB_RANGES 64
+static struct scrub_range {
+	u64 pfn, npages;
+} scrub[SCRUB_RANGES];
+static unsigned scrub_count, scrub_at;
+static u64 scrub_pending, scrub_done;
+static DEFINE_SPINLOCK(scrub_lock, "page_scrub");
 
 static bool usable(u32 type)
 {
@@ -72,17 +92,85 @@ static u64 heap_size(u64 free_pages)
  * write a free-list link into physical page 0, i.e. through a NULL pointer
  * (found by UBSAN=1).
  */
-static void add_usable(u64 pfn, u64 npages)
+static bool above_low_1m(u64 *pfn, u64 *npages)
 {
 	const u64 low_end = (1 << 20) >> PAGE_SHIFT;
 
-	if (pfn + npages <= low_end)
-		return;
-	if (pfn < low_end) {
-		npages -= low_end - pfn;
-		pfn = low_end;
+	if (*pfn + *npages <= low_end)
+		return false;
+	if (*pfn < low_end) {
+		*npages -= low_end - *pfn;
+		*pfn = low_end;
 	}
+	return true;
+}
+
+static void zero_and_add(u64 pfn, u64 npages)
+{
+	memset((void *)(pfn << PAGE_SHIFT), 0, npages << PAGE_SHIFT);
+	unsigned long flags = spin_lock_irqsave(&page_lock);
 	buddy_add_range(&buddy, pfn, npages);
+	spin_unlock_irqrestore(&page_lock, flags);
+}
+
+/* Boot-services code waits for mm_scrub_step; past SCRUB_RANGES ranges
+ * (never seen: OVMF has about 50) the rest is zeroed now. */
+static void add_usable(const struct boot_mem_range *r)
+{
+	u64 pfn = r->phys >> PAGE_SHIFT, npages = r->npages;
+
+	if (!above_low_1m(&pfn, &npages))
+		return;
+	if (r->efi_type != EFI_BOOT_SERVICES_CODE) {
+		buddy_add_range(&buddy, pfn, npages);
+	} else if (scrub_count < SCRUB_RANGES) {
+		scrub[scrub_count++] = (struct scrub_range){pfn, npages};
+		scrub_pending += npages;
+	} else {
+		zero_and_add(pfn, npages);
+	}
+}
+
+/* Claim the next page to zero, under scrub_lock; 0 when none is left. */
+static u64 scrub_claim(void)
+{
+	while (scrub_at < scrub_count && !scrub[scrub_at].npages)
+		scrub_at++;
+	if (scrub_at == scrub_count)
+		return 0;
+	struct scrub_range *r = &scrub[scrub_at];
+	r->npages--;
+	scrub_pending--;
+	return r->pfn++;
+}
+
+bool mm_scrub_step(void)
+{
+	if (!READ_ONCE(scrub_pending))
+		return false;
+	unsigned long flags = spin_lock_irqsave(&scrub_lock);
+	u64 pfn = scrub_claim();
+	bool last = pfn && !scrub_pending;
+	spin_unlock_irqrestore(&scrub_lock, flags);
+	if (!pfn)
+		return false;
+	zero_and_add(pfn, 1);
+	scrub_done++;
+	if (last)
+		pr_info("mm: %llu KiB of boot-services code zeroed and free, "
+			"%llu ms after boot\n",
+			(unsigned long long)(scrub_done << 2),
+			(unsigned long long)(ktime_get_ns() / 1000000));
+	return true;
+}
+
+/* Out of pages with some still waiting: zero them all now. */
+static bool scrub_all(void)
+{
+	bool any = false;
+	while (mm_scrub_step())
+		any = true;
+	return any;
 }
 
 void mm_init(const struct boot_info *bi)
@@ -101,7 +189,7 @@ void mm_init(const struct boot_info *bi)
 	for (u32 i = 0; i < n; i++) {
 		if (!usable(m[i].type))
 			continue;
-		add_usable(m[i].phys >> PAGE_SHIFT, m[i].npages);
+		add_usable(&m[i]);
 		if (m[i].type == BOOT_MEM_RECLAIMABLE)
 			reclaimed_pages += m[i].npages;
 	}
@@ -129,11 +217,13 @@ void mm_init(const struct boot_info *bi)
 		panic("mm_init: page allocator inconsistent after setup (%d)",
 		      err);
 	pr_info("mm: %llu MiB free in pages, heap %llu MiB, span %llu MiB, "
-		"%llu MiB reclaimed from boot services, metadata %llu KiB\n",
+		"%llu MiB reclaimed from boot services (%llu KiB of its code "
+		"zeroed from the idle loop first), metadata %llu KiB\n",
 		(unsigned long long)(buddy.free_pages >> 8),
 		(unsigned long long)(hbytes >> 20),
 		(unsigned long long)((hi - lo) >> 8),
 		(unsigned long long)(reclaimed_pages >> 8),
+		(unsigned long long)(scrub_pending << 2),
 		(unsigned long long)(meta_bytes >> 10));
 }
 
@@ -142,6 +232,8 @@ void *alloc_pages(unsigned order)
 	unsigned long flags = spin_lock_irqsave(&page_lock);
 	s64 pfn = buddy_alloc(&buddy, order);
 	spin_unlock_irqrestore(&page_lock, flags);
+	if (pfn == -1 && scrub_all())
+		return alloc_pages(order);
 	if (pfn == BUDDY_CORRUPT)
 		panic(
 		    "alloc_pages: free block at %#llx has a broken list link: "
@@ -185,5 +277,6 @@ void mm_get_stats(struct mm_stats *s)
 		s->free_by_order[o] = buddy.nr_free[o];
 	spin_unlock_irqrestore(&page_lock, flags);
 	s->reclaimed_pages = reclaimed_pages;
+	s->scrub_pending_pages = READ_ONCE(scrub_pending);
 	heap_get_stats(&s->heap_bytes, &s->heap_limit);
 }

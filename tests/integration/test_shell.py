@@ -39,6 +39,29 @@ def test_mem(t):
     assert "MiB" in out, f"`mem` shows no MiB line:\n{out}"
 
 
+def test_boot_services_code_zeroed_then_free(t):
+    """Boot-services code is held back at boot, zeroed from the idle loop
+    and then given to the page allocator: the boot line names its size,
+    a later line says it is done, and `mem` then has none left to zero
+    and at least that much more in total than at boot."""
+    vm = t.shared_vm()
+    m = vm.find(r"mm: (\d+) MiB free in pages, .*\((\d+) KiB of its code "
+                r"zeroed from the idle loop first\)")
+    assert m, "no `mm:` boot line with the boot-services code to zero"
+    at_boot_mib, code_kib = int(m.group(1)), int(m.group(2))
+    assert code_kib > 0, f"OVMF left no boot-services code? {m.group(0)}"
+    done = vm.wait_for(r"mm: (\d+) KiB of boot-services code zeroed and "
+                       r"free, \d+ ms after boot", timeout=60, start=0)
+    assert int(done.group(1)) == code_kib, done.group(0)
+    out = vm.cmd("mem")
+    pages = re.search(r"pages:\s+(\d+) MiB total, .*\((\d+) KiB still to "
+                      r"zero\)", out)
+    assert pages, f"`mem` has no pages line with the bytes to zero:\n{out}"
+    assert int(pages.group(2)) == 0, out
+    assert int(pages.group(1)) * 1024 >= at_boot_mib * 1024 + code_kib - 1024, \
+        f"total pages did not grow by the zeroed code:\n{out}"
+
+
 def _uptime(vm):
     out = vm.cmd("uptime")
     m = re.search(r"\bup\s+(\d+(?:\.\d+)?)\s*s\b", out)

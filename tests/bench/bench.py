@@ -564,7 +564,7 @@ def idle_conns(s, ns, vm, guest, tools):
     held = h.peak if killed else h.held
     res["idle_conns"] = held
     if killed:
-        res["idle_stopped"] = f"held {held} until {killed}"
+        res["idle_stopped"] = f"held {held:,} until {killed}"
     log(f"  held {held} ({h.n} clients: {', '.join(sorted(set(h.reasons)))}"
         f"; lost {h.lost}), alive at the end {alive}"
         f"{'; ' + killed if killed else ''}")
@@ -1056,8 +1056,7 @@ def target_lines(results, s):
                            f"{s.conn_cap:,})")
                 continue
             at_a, at_b = sk.get("mem_conns"), lx.get("mem_conns")
-            if key == "bytes_per_conn" and at_a != at_b and \
-                    isinstance(a, (int, float)):
+            if key == "bytes_per_conn" and at_a and at_b and at_a != at_b:
                 out.append(f"{nic:7} {text}: not compared (Skiff read at "
                            f"{fmt(at_a)} held, Linux at {fmt(at_b)})")
                 continue

@@ -190,11 +190,11 @@ int tcp_shutdown_wr(struct tcp_sock *tp)
 static void tcp_listen_stop(struct tcp_sock *lp)
 {
 	struct tcp_sock *c, *n;
-	list_for_each_entry_safe (c, n, &lp->accept_q, child) {
+	list_for_each_entry_safe (c, n, &lp->lq->accept_q, child) {
 		tcp_send_rst(c);
 		tcp_done(c);
 	}
-	list_for_each_entry_safe (c, n, &lp->syn_q, child)
+	list_for_each_entry_safe (c, n, &lp->lq->syn_q, child)
 		tcp_done(c);
 	tcp_done(lp);
 }
@@ -262,12 +262,13 @@ struct tcp_sock *tcp_accept(struct tcp_sock *lp, int *err)
 	spin_lock_bh(&tcp_lock);
 	if (lp->state != TCP_LISTEN)
 		*err = -EINVAL;
-	else if (list_empty(&lp->accept_q))
+	else if (list_empty(&lp->lq->accept_q))
 		*err = -EAGAIN;
 	else {
-		tp = list_first_entry(&lp->accept_q, struct tcp_sock, child);
+		tp =
+		    list_first_entry(&lp->lq->accept_q, struct tcp_sock, child);
 		list_del_init(&tp->child);
-		lp->accept_q_len--;
+		lp->lq->accept_q_len--;
 		tp->parent = NULL;
 		tp->orphan = false;
 		tcp_sock_put(lp);
@@ -350,7 +351,7 @@ u32 tcp_poll(struct tcp_sock *tp)
 	u32 ev = 0;
 	spin_lock_bh(&tcp_lock);
 	if (tp->state == TCP_LISTEN) {
-		if (!list_empty(&tp->accept_q))
+		if (!list_empty(&tp->lq->accept_q))
 			ev |= SOCK_EV_IN;
 	} else {
 		if (tp->rcvq.len || tp->fin_rcvd || tp->err)
@@ -527,6 +528,11 @@ void tcp_get_info(struct tcp_sock *tp, struct tcp_info_snapshot *info)
 					  .srtt_us = tp->rtt.srtt_us};
 		info->reord_seen = tp->rack->reord_events;
 		info->reo_wnd_us = tcp_rack_reo_wnd_us(tp->rack, &rin);
+	} else if (tp->rack_fresh) { /* freed while idle: as a fresh one */
+		struct tcp_rack fresh = {.reo_wnd_mult = 1};
+		struct tcp_rack_in rin = {.min_rtt_us = tp->rtt.min_rtt_us,
+					  .srtt_us = tp->rtt.srtt_us};
+		info->reo_wnd_us = tcp_rack_reo_wnd_us(&fresh, &rin);
 	}
 	info->unacked_bytes = tp->snd_max - tp->snd_una;
 	info->unread_bytes = tp->rcvq.len;
@@ -706,8 +712,8 @@ static void tcp_diag(struct socket *s, struct sock_diag *d)
 	d->state = tcp_ss_state(tp->state);
 	d->listening = tp->state == TCP_LISTEN || tp->state == TCP_CLOSE;
 	if (tp->state == TCP_LISTEN) {
-		d->recv_q = tp->accept_q_len;
-		d->send_q = tp->backlog;
+		d->recv_q = tp->lq->accept_q_len;
+		d->send_q = tp->lq->backlog;
 	} else {
 		d->recv_q = tp->rcvq.len;
 		d->send_q = tp->sndq.len;

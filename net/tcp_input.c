@@ -89,7 +89,7 @@ static void tcp_syn_cookie_answer(struct tcp_sock *lp, const struct tcp_seg *s)
 	mss = MIN(mss, tcp_route_mss(s->daddr, s->saddr));
 	u32 cookie = tcp_syncookie_make(s->saddr, s->sport, s->daddr, s->dport,
 					s->seq, &mss, ktime_get_ns());
-	lp->last_cookie_ms = tcp_now_ms();
+	lp->lq->last_cookie_ms = tcp_now_ms();
 	tcp_send_synack_cookie(lp, s, cookie);
 }
 
@@ -111,8 +111,8 @@ static void tcp_syn_cookie_opts(struct tcp_sock *tp, const struct tcp_seg *s,
  * queue, if the cookie is valid (made in the last two minutes). */
 static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 {
-	if (!lp->last_cookie_ms ||
-	    tcp_now_ms() - lp->last_cookie_ms > 2 * 60 * 1000 ||
+	if (!lp->lq->last_cookie_ms ||
+	    tcp_now_ms() - lp->lq->last_cookie_ms > 2 * 60 * 1000 ||
 	    (s->flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)))
 		return false;
 	u16 mss = tcp_syncookie_check(s->saddr, s->sport, s->daddr, s->dport,
@@ -124,7 +124,8 @@ static bool tcp_syn_cookie_ack(struct tcp_sock *lp, const struct tcp_seg *s)
 		return false;
 	}
 	TCP_INC(TcpExtSyncookiesRecv);
-	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
+	if (lp->lq->accept_q_len >= lp->lq->backlog ||
+	    tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return true; /* dropped: the peer retransmits */
@@ -154,12 +155,13 @@ static void tcp_listen_syn(struct tcp_sock *lp, const struct tcp_seg *s)
 {
 	/* Under TCP memory pressure new connections are refused by dropping
 	 * their SYN (counted; the peer retries after its RTO). */
-	if (lp->accept_q_len >= lp->backlog || tcp_mem_under_pressure()) {
+	if (lp->lq->accept_q_len >= lp->lq->backlog ||
+	    tcp_mem_under_pressure()) {
 		TCP_INC(TcpExtListenOverflows);
 		TCP_INC(TcpExtListenDrops);
 		return;
 	}
-	if (lp->syn_q_len >= lp->backlog) {
+	if (lp->lq->syn_q_len >= lp->lq->backlog) {
 		TCP_INC(TcpExtTCPReqQFullDoCookies);
 		tcp_syn_cookie_answer(lp, s);
 		return;
@@ -560,8 +562,13 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 		free(tp->sack); /* nothing outstanding: no scoreboard */
 		tp->sack = NULL;
 	}
-	if (tp->snd_una == tp->snd_max && !tp->in_recovery && tp->rack)
+	if (tp->snd_una == tp->snd_max && !tp->in_recovery && tp->rack) {
 		tcp_rack_idle(tp->rack, tp->snd_una); /* nor RACK's log */
+		if (tcp_rack_pristine(tp->rack)) {
+			tcp_rack_free(tp); /* nor its state: nothing learned */
+			tp->rack_fresh = true;
+		}
+	}
 	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
 	tcp_wake(tp);	      /* send space */
 }
@@ -955,9 +962,9 @@ static bool tcp_synrecv_ack(struct tcp_sock *tp, const struct tcp_seg *s)
 	struct tcp_sock *lp = tp->parent;
 	if (lp) { /* from the SYN queue to the accept queue */
 		list_del(&tp->child);
-		lp->syn_q_len--;
-		list_add_tail(&tp->child, &lp->accept_q);
-		lp->accept_q_len++;
+		lp->lq->syn_q_len--;
+		list_add_tail(&tp->child, &lp->lq->accept_q);
+		lp->lq->accept_q_len++;
 	}
 	tcp_wake(tp);
 	return true;
@@ -990,12 +997,29 @@ static bool tcp_fin_ack_transitions(struct tcp_sock *tp)
 
 /* ---- data ---------------------------------------------------------------- */
 
+/* The out-of-order queue, made for the first segment beyond RCV.NXT. */
+static bool tcp_ofo_get(struct tcp_sock *tp)
+{
+	if (!tp->ofo)
+		tp->ofo = calloc(1, sizeof(*tp->ofo));
+	return tp->ofo != NULL;
+}
+
+/* Nothing out of order any more: the queue goes. */
+void tcp_ofo_put(struct tcp_sock *tp)
+{
+	if (tp->ofo_count == 0) {
+		free(tp->ofo);
+		tp->ofo = NULL;
+	}
+}
+
 /* Record [start, end) as received beyond RCV.NXT, merging ranges. False
  * if it would need more ranges than we keep. */
 static bool tcp_ofo_insert(struct tcp_sock *tp, u32 start, u32 end)
 {
 	u32 i = 0, n = tp->ofo_count;
-	struct tcp_ofo_range *r = tp->ofo;
+	struct tcp_ofo_range *r = tp->ofo->range;
 	while (i < n && before(r[i].end_seq, start))
 		i++; /* ranges ending before us (not touching) */
 	u32 j = i;
@@ -1016,18 +1040,18 @@ static bool tcp_ofo_insert(struct tcp_sock *tp, u32 start, u32 end)
 /* Move RCV.NXT over ranges that now start at or before it. */
 static void tcp_ofo_advance(struct tcp_sock *tp)
 {
-	while (tp->ofo_count && !after(tp->ofo[0].start_seq, tp->rcv_nxt)) {
-		u32 end = tp->ofo[0].end_seq;
+	while (tp->ofo_count &&
+	       !after(tp->ofo->range[0].start_seq, tp->rcv_nxt)) {
+		struct tcp_ofo_range *r = tp->ofo->range;
+		u32 end = r[0].end_seq;
 		if (after(end, tp->rcv_nxt)) {
 			tp->rcvq.len += end - tp->rcv_nxt;
 			tp->rcv_nxt = end;
 		}
-		memmove(&tp->ofo[0], &tp->ofo[1],
-			(tp->ofo_count - 1) * sizeof(tp->ofo[0]));
+		memmove(&r[0], &r[1], (tp->ofo_count - 1) * sizeof(r[0]));
 		tp->ofo_count--;
 	}
-	if (tp->ofo_count == 0)
-		tp->ofo_recent_n = 0;
+	tcp_ofo_put(tp);
 }
 
 /* Trim the payload to [RCV.NXT, RCV.NXT + free space): the part before
@@ -1078,7 +1102,7 @@ static void tcp_prune_ofo(struct tcp_sock *tp)
 {
 	TCP_INC(TcpExtOfoPruned);
 	tp->ofo_count = 0;
-	tp->ofo_recent_n = 0;
+	tcp_ofo_put(tp);
 	tp->ofo_fin = false;
 	tcp_ring_trim_span(&tp->rcvq);
 }
@@ -1089,11 +1113,12 @@ static void tcp_prune_ofo(struct tcp_sock *tp)
 static void tcp_data_queue_ofo(struct tcp_sock *tp, u32 seq, const u8 *data,
 			       u32 len)
 {
-	if (tcp_mem_under_pressure() ||
+	if (tcp_mem_under_pressure() || !tcp_ofo_get(tp) ||
 	    tcp_ring_write_at(&tp->rcvq, seq - tp->rcv_nxt, data, len) < 0 ||
-	    !tcp_ofo_insert(tp, seq, seq + len))
+	    !tcp_ofo_insert(tp, seq, seq + len)) {
 		TCP_INC(TcpExtTCPOFODrop);
-	else {
+		tcp_ofo_put(tp);
+	} else {
 		TCP_INC(TcpExtTCPOFOQueue);
 		tcp_sack_note_recent(tp, seq);
 	}
@@ -1104,11 +1129,11 @@ static void tcp_data_queue_ofo(struct tcp_sock *tp, u32 seq, const u8 *data,
  * goes first in the SACK option). */
 static void tcp_sack_note_recent(struct tcp_sock *tp, u32 seq)
 {
-	u8 n = MIN(tp->ofo_recent_n, (u8)(TCP_SACK_RECENT - 1));
-	memmove(&tp->ofo_recent[1], &tp->ofo_recent[0],
-		n * sizeof(tp->ofo_recent[0]));
-	tp->ofo_recent[0] = seq;
-	tp->ofo_recent_n = n + 1;
+	struct tcp_ofo_queue *q = tp->ofo;
+	u8 n = MIN(q->recent_n, (u8)(TCP_SACK_RECENT - 1));
+	memmove(&q->recent[1], &q->recent[0], n * sizeof(q->recent[0]));
+	q->recent[0] = seq;
+	q->recent_n = n + 1;
 }
 
 /* RFC 2883 4: a segment all of whose bytes we hold already (below
@@ -1127,8 +1152,8 @@ static void tcp_note_dsack(struct tcp_sock *tp, const struct tcp_seg *s)
 		return;
 	}
 	for (u32 i = 0; i < tp->ofo_count; i++) {
-		if (!before(seq, tp->ofo[i].start_seq) &&
-		    !after(seq + s->len, tp->ofo[i].end_seq)) {
+		if (!before(seq, tp->ofo->range[i].start_seq) &&
+		    !after(seq + s->len, tp->ofo->range[i].end_seq)) {
 			tp->dsack.start = seq;
 			tp->dsack.end = seq + s->len;
 			tp->dsack_pending = true;

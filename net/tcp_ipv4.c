@@ -187,8 +187,6 @@ static struct tcp_sock *tcp_sock_alloc(void)
 	tp->keep_idle_ms = TCP_KEEPIDLE_DEFAULT_MS;
 	tp->keep_intvl_ms = TCP_KEEPINTVL_DEFAULT_MS;
 	tp->keep_cnt = TCP_KEEPCNT_DEFAULT;
-	INIT_LIST_HEAD(&tp->syn_q);
-	INIT_LIST_HEAD(&tp->accept_q);
 	INIT_LIST_HEAD(&tp->child);
 	INIT_LIST_HEAD(&tp->hash);
 	tcp_timer_init(tp);
@@ -214,8 +212,8 @@ static void tcp_reap(unsigned long unused __unused)
 	spin_unlock_bh(&tcp_lock);
 	while (!list_empty(&dead)) {
 		struct tcp_sock *tp =
-		    list_first_entry(&dead, struct tcp_sock, reap);
-		list_del(&tp->reap);
+		    list_first_entry(&dead, struct tcp_sock, all);
+		list_del(&tp->all);
 		del_timer_sync(&tp->timer);
 		kcache_free(tcp_sock_cache, tp);
 	}
@@ -228,11 +226,15 @@ static void tcp_sock_free(struct tcp_sock *tp)
 	free(tp->sack);
 	tp->sack = NULL;
 	tcp_rack_free(tp);
+	free(tp->lq);
+	tp->lq = NULL;
+	tp->ofo_count = 0;
+	tcp_ofo_put(tp);
 	del_timer(&tp->timer);
 	tcp_unhash(tp);
 	list_del(&tp->all);
 	tp->dead = true;
-	list_add_tail(&tp->reap, &tcp_reap_list);
+	list_add_tail(&tp->all, &tcp_reap_list); /* off tcp_all, above */
 	tasklet_schedule(&tcp_reaper);
 }
 
@@ -279,9 +281,9 @@ static void tcp_child_unlink(struct tcp_sock *tp)
 		return;
 	list_del_init(&tp->child);
 	if (tp->state == TCP_SYN_RECV)
-		lp->syn_q_len--;
+		lp->lq->syn_q_len--;
 	else
-		lp->accept_q_len--;
+		lp->lq->accept_q_len--;
 	tp->parent = NULL;
 	tcp_sock_put(lp);
 	tp->orphan = true; /* nobody will accept it now */
@@ -356,8 +358,8 @@ struct tcp_sock *tcp_child_create(struct tcp_sock *lp, const struct tcp_seg *s)
 	tp->sndbuf_locked = lp->sndbuf_locked;
 	tp->rcvbuf_locked = lp->rcvbuf_locked;
 	tp->orphan = false;
-	list_add_tail(&tp->child, &lp->syn_q);
-	lp->syn_q_len++;
+	list_add_tail(&tp->child, &lp->lq->syn_q);
+	lp->lq->syn_q_len++;
 	tcp_hash_established(tp);
 	return tp;
 }
@@ -608,14 +610,27 @@ int tcp_bind(struct tcp_sock *tp, u32 addr, u16 port)
 	return err;
 }
 
+/* The queues come with listen(): a connection has none. */
+static int tcp_listen_q_alloc(struct tcp_sock *tp)
+{
+	if (tp->lq)
+		return 0;
+	tp->lq = calloc(1, sizeof(*tp->lq));
+	if (!tp->lq)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&tp->lq->syn_q);
+	INIT_LIST_HEAD(&tp->lq->accept_q);
+	return 0;
+}
+
 int tcp_listen(struct tcp_sock *tp, int backlog)
 {
 	int err = 0;
 	spin_lock_bh(&tcp_lock);
 	if (!tp->sport || (tp->state != TCP_CLOSE && tp->state != TCP_LISTEN))
 		err = -EINVAL;
-	else {
-		tp->backlog = backlog < 1 ? 1 : MIN((u32)backlog, 4096u);
+	else if (!(err = tcp_listen_q_alloc(tp))) {
+		tp->lq->backlog = backlog < 1 ? 1 : MIN((u32)backlog, 4096u);
 		if (tp->state != TCP_LISTEN) {
 			tcp_set_state(tp, TCP_LISTEN);
 			tcp_hash_listener(tp);

@@ -61,9 +61,9 @@ static const struct tcp_ofo_range *tcp_ofo_find(const struct tcp_sock *tp,
 						u32 seq)
 {
 	for (u32 i = 0; i < tp->ofo_count; i++)
-		if (!before(seq, tp->ofo[i].start_seq) &&
-		    before(seq, tp->ofo[i].end_seq))
-			return &tp->ofo[i];
+		if (!before(seq, tp->ofo->range[i].start_seq) &&
+		    before(seq, tp->ofo->range[i].end_seq))
+			return &tp->ofo->range[i];
 	return NULL;
 }
 
@@ -94,15 +94,16 @@ static void tcp_fill_sack(const struct tcp_sock *tp, struct tcp_opts *o)
 	if (tp->dsack_pending)
 		o->sack[o->nr_sack++] = tp->dsack;
 	u8 from = o->nr_sack;
-	for (u8 i = 0; i < tp->ofo_recent_n; i++) {
+	u8 recent_n = tp->ofo ? tp->ofo->recent_n : 0;
+	for (u8 i = 0; i < recent_n; i++) {
 		const struct tcp_ofo_range *r =
-		    tcp_ofo_find(tp, tp->ofo_recent[i]);
+		    tcp_ofo_find(tp, tp->ofo->recent[i]);
 		if (r && o->nr_sack < TCP_MAX_SACK_BLOCKS)
 			tcp_sack_add(o, from, r);
 	}
 	for (u32 i = tp->ofo_count;
 	     i-- > 0 && o->nr_sack < TCP_MAX_SACK_BLOCKS;)
-		tcp_sack_add(o, from, &tp->ofo[i]);
+		tcp_sack_add(o, from, &tp->ofo->range[i]);
 	if (o->nr_sack)
 		o->present |= TCP_OPT_SACK;
 }
@@ -173,6 +174,7 @@ static void tcp_xmit_log(struct tcp_sock *tp, u32 seq, u32 space)
 			tp->retrans_stamp = tcp_ts_now() ? tcp_ts_now() : 1;
 	}
 	if (!tp->rack && tp->sack_ok && tcp_recovery_rack) {
+		tp->rack_fresh = false;
 		tp->rack = malloc(sizeof(*tp->rack));
 		if (tp->rack && tcp_rack_init(tp->rack, tp->snd_una) < 0) {
 			free(tp->rack);
@@ -188,6 +190,7 @@ static void tcp_xmit_log(struct tcp_sock *tp, u32 seq, u32 space)
 
 void tcp_rack_free(struct tcp_sock *tp)
 {
+	tp->rack_fresh = false;
 	if (tp->rack) {
 		tcp_rack_release(tp->rack);
 		free(tp->rack);

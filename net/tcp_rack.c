@@ -47,6 +47,23 @@ void tcp_rack_idle(struct tcp_rack *r, u32 snd_una)
 	r->reo_at_ms = 0;
 }
 
+/*
+ * Nothing learned about the path: no reordering seen (RACK.reord), the
+ * window neither widened nor remembered (reo_wnd_mult, reo_wnd_persist,
+ * RACK.dsack_round, the overtaken extent) and no counts. RACK.xmit_ts,
+ * end_seq and rtt (RFC 8985 6.1) need not be kept: nothing sent before
+ * them is outstanding when idle, so a fresh log's first delivery sets
+ * them (6.2 step 2) as the old ones would be replaced, and loss
+ * detection (step 5) marks nothing before it in either case.
+ */
+bool tcp_rack_pristine(const struct tcp_rack *r)
+{
+	return !r->segs && !r->reord && r->reo_wnd_mult == 1 &&
+	       !r->reo_wnd_persist && !r->dsack_round_valid &&
+	       !r->reord_events && !r->reo_extent_us && !r->lost_retrans &&
+	       !r->merged && !r->reo_at_ms;
+}
+
 void tcp_rack_release(struct tcp_rack *r)
 {
 	free(r->segs);

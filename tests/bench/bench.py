@@ -222,6 +222,11 @@ class Guest:
             free_pages = sum(int(n) << o for o, n in
                              enumerate(orders.group(1).split()))
             return int(heap.group(1)) - free_pages * 4
+        # Every reading alike: reclaimable caches (page cache, unused
+        # dentries and inodes) are dropped first, so what a reading sees
+        # is memory in use, not cache that may or may not have been
+        # reclaimed since the last one. Socket inodes in use stay.
+        vm.cmd("sync; echo 3 > /proc/sys/vm/drop_caches", timeout=60)
         out = vm.cmd("cat /proc/meminfo", timeout=30)
         info = dict(re.findall(r"^(\w+):\s+(\d+) kB", out, re.M))
         return int(info["MemTotal"]) - int(info["MemFree"])
@@ -419,61 +424,151 @@ def echo_latency(s, ns, tools):
 
 
 PER_CLIENT = 18000  # sockets per hold_conns process (RLIMIT_NOFILE here)
+MEM_STEP = 20000  # connections held when memory is read (or the cap)
+# The kernel killed a process (Linux's OOM killer, or a fatal signal it
+# reports on the console).
+KILLED_RE = re.compile(r"Out of memory: Killed process \d+ \((?P<oom>[^)]+)\)"
+                       r"|(?P<segv>\S+)\[\d+\]: segfault at")
 
 
-def idle_conns(s, ns, vm, guest, tools):
-    """Workload 5: hold idle keep-alive connections, read guest memory.
-    Several hold_conns processes share the cap (a process may not have
-    more descriptors than RLIMIT_NOFILE allows), each from its own source
-    address."""
-    if guest.key == "linux":  # the bulk file's RAM goes back to the pool
-        vm.cmd("rm -f /bulk/bulk.bin", timeout=30)
-    before = guest.memory_used_kib(vm)
-    n = max(1, -(-s.conn_cap // PER_CLIENT))
-    srcs = [ns.host_addr] + EXTRA_SOURCES
-    procs = []
-    for i in range(n):
-        cap = s.conn_cap // n + (1 if i < s.conn_cap % n else 0)
-        argv = ["ip", "netns", "exec", ns.name, sys.executable,
-                tools["hold"], GUEST_ADDR, "80", str(cap), "--http",
-                "--seconds", str(s.hold_seconds), "--src",
-                srcs[i % len(srcs)]]
-        procs.append(subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True))
-    try:
-        held, reasons = 0, []
-        for p in procs:
+class Holders:
+    """Several hold_conns processes sharing the connections (a process may
+    not have more descriptors than RLIMIT_NOFILE allows), each from its
+    own source address; `ramp(total)` raises them all to `total`."""
+
+    def __init__(self, s, ns, tools, final):
+        self.n = max(1, -(-final // PER_CLIENT))
+        self.s, self.ns, self.tools = s, ns, tools
+        self.procs = []
+        self.held = self.peak = self.lost = 0
+        self.reasons = []
+
+    def share(self, total, i):
+        return total // self.n + (1 if i < total % self.n else 0)
+
+    def start(self, total):
+        srcs = [self.ns.host_addr] + EXTRA_SOURCES
+        for i in range(self.n):
+            argv = ["ip", "netns", "exec", self.ns.name, sys.executable,
+                    self.tools["hold"], GUEST_ADDR, "80",
+                    str(self.share(total, i)), "--http", "--seconds",
+                    str(self.s.hold_seconds), "--src", srcs[i % len(srcs)]]
+            self.procs.append(subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True))
+        self.read_held()
+
+    def tell(self, line):
+        for p in self.procs:
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+
+    def read_held(self):
+        self.held = self.peak = self.lost = 0
+        self.reasons = []
+        for p in self.procs:
             line = p.stdout.readline()
-            m = re.search(r"held=(\d+) failures=(\d+) reason=(\w+)", line)
+            m = re.search(r"held=(\d+) failures=(\d+) reason=(\w+) "
+                          r"lost=(\d+) peak=(\d+)", line)
             if not m:
                 p.wait(timeout=30)
                 err = [ln for ln in p.stderr.read().splitlines()
                        if ln.strip()]
                 raise HarnessError(f"hold_conns: {line.strip()} "
                                    f"{' / '.join(err[-2:])}")
-            held += int(m.group(1))
-            reasons.append(m.group(3))
-        time.sleep(1)
-        during = guest.memory_used_kib(vm)
-        alive = 0
-        for p in procs:
-            p.stdin.write("done\n")
+            self.held += int(m.group(1))
+            self.reasons.append(m.group(3))
+            self.lost += int(m.group(4))
+            self.peak += int(m.group(5))
+
+    def raise_to(self, total):
+        for i, p in enumerate(self.procs):
+            p.stdin.write(f"raise {self.share(total, i)}\n")
             p.stdin.flush()
+        self.read_held()
+
+    def alive(self, last=False):
+        """Connections still open by the clients' account."""
+        self.tell("done" if last else "alive")
+        alive = 0
+        for p in self.procs:
             a = re.search(r"alive=(\d+)", p.stdout.readline())
             alive += int(a.group(1)) if a else 0
-    finally:
-        for p in procs:
+        return alive
+
+    def close(self):
+        for p in self.procs:
             if p.poll() is None:
                 try:
+                    p.stdin.close()
                     p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
+                except (subprocess.TimeoutExpired, OSError):
                     p.kill()
                     p.wait()
-    per_conn = (during - before) * 1024 / held if held else None
-    log(f"  held {held} ({n} clients: {', '.join(sorted(set(reasons)))}), "
-        f"alive after the reading {alive}, memory +{during - before} KiB")
-    return {"idle_conns": held, "bytes_per_conn": per_conn}
+
+
+def server_killed(vm, guest, since):
+    """Why the guest's server is gone, or None: a kill the console shows
+    after mark `since` (Linux's OOM killer, a segfault), nginx no longer
+    running, or a Skiff panic."""
+    m = vm.find(KILLED_RE, start=since)
+    if m and m.group("oom"):
+        return f"the OOM killer killed {m.group('oom')} ({m.group(0)})"
+    if m:
+        return f"{m.group('segv')} was killed by a segfault ({m.group(0)})"
+    if guest.key == "linux" and vm.alive():
+        if not re.search(r"^\d+", vm.cmd("pidof nginx", timeout=30), re.M):
+            return "nginx is no longer running"
+    panic = vm.panic_text()
+    if panic or not vm.alive():
+        return f"the guest crashed: {panic or 'QEMU exited'}"
+    return None
+
+
+def idle_conns(s, ns, vm, guest, tools):
+    """Workload 5: hold idle keep-alive connections, read guest memory.
+    Memory is read at a fixed step (MEM_STEP, or the cap if smaller) that
+    both guests hold, while every connection of the reading is alive
+    (checked with the clients, and the server not killed); then the
+    connections are raised to the cap, or until failure, for the held
+    figure. A server killed on the way (Linux's OOM killer) is detected
+    from the console and reported as the reason the count stopped."""
+    if guest.key == "linux":  # the bulk file's RAM goes back to the pool
+        vm.cmd("rm -f /bulk/bulk.bin", timeout=30)
+    since = vm.mark()
+    step = min(MEM_STEP, s.conn_cap)
+    before = guest.memory_used_kib(vm)
+    h = Holders(s, ns, tools, s.conn_cap)
+    res = {}
+    try:
+        h.start(step)
+        time.sleep(1)
+        during = guest.memory_used_kib(vm)
+        alive = h.alive()
+        killed = server_killed(vm, guest, since)
+        log(f"  memory at {h.held} held: +{during - before} KiB, alive "
+            f"{alive}{', ' + killed if killed else ''}")
+        res["mem_conns"] = h.held
+        if h.held and alive == h.held and not h.lost and not killed:
+            res["bytes_per_conn"] = (during - before) * 1024 / h.held
+        else:
+            res["mem_note"] = (f"no memory figure: of {h.held} held at the "
+                               f"reading, {alive} alive"
+                               f"{', ' + killed if killed else ''}")
+        if step < s.conn_cap and not killed:
+            h.raise_to(s.conn_cap)
+            killed = server_killed(vm, guest, since)
+        alive = h.alive(last=True)
+    finally:
+        h.close()
+    held = h.peak if killed else h.held
+    res["idle_conns"] = held
+    if killed:
+        res["idle_stopped"] = f"held {held:,} until {killed}"
+    log(f"  held {held} ({h.n} clients: {', '.join(sorted(set(h.reasons)))}"
+        f"; lost {h.lost}), alive at the end {alive}"
+        f"{'; ' + killed if killed else ''}")
+    return res
 
 
 def measure_guest(s, ns, guest, nic, tools):
@@ -713,7 +808,21 @@ def cell(res, key, guest, needs_http):
         return v, "stalled"  # a round trip never came back
     if key == "bulk_mibs" and r.get("bulk_partial"):
         return v, "partial"  # cut at the time limit
+    if key == "idle_conns" and r.get("idle_stopped"):
+        # held until the server was killed (the note says how)
+        return v, "OOM kill" if "OOM" in r["idle_stopped"] else "killed"
+    if key == "bytes_per_conn" and v is None and r.get("mem_note"):
+        return "n/a (see note)", None
     return v, None
+
+
+def mem_conns_label(res):
+    """At how many held connections memory was read: in the figure's
+    label when both guests read at the same count, else per cell."""
+    ns = {g: res.get(g, {}).get("mem_conns") for g in ("skiff", "linux")}
+    got = {n for n in ns.values() if n}
+    return f" (at {got.pop():,} held)" if len(got) == 1 else "", \
+        ns if len(got) > 1 else {}
 
 
 def fmt(v):
@@ -744,10 +853,18 @@ def rows(results, s):
     out = []
     for nic in s.nics:
         res = results.get(nic, {})
+        at, at_each = mem_conns_label(res)
         for key, label, unit, better, needs_http in FIGURES:
             sk, sk_mark = cell(res, key, "skiff", needs_http)
             lx, lx_mark = cell(res, key, "linux", needs_http)
-            ratio = None if "stalled" in (sk_mark, lx_mark) else \
+            if key == "bytes_per_conn":
+                label += at
+                if at_each.get("skiff") and sk_mark is None:
+                    sk_mark = f"at {at_each['skiff']:,}"
+                if at_each.get("linux") and lx_mark is None:
+                    lx_mark = f"at {at_each['linux']:,}"
+            ratio = None if "stalled" in (sk_mark, lx_mark) or \
+                (key == "bytes_per_conn" and at_each) else \
                 advantage(sk, lx, better)
             out.append({"nic": nic, "figure": label, "unit": unit,
                         "better": better, "skiff": sk, "linux": lx,
@@ -794,6 +911,8 @@ def notes(results, s):
                     what = k.replace("error_", "").replace(
                         "panic_", "crash during ").replace("_", " ")
                     out.append(f"note: {g} on {nic}: {what}: {v}")
+                elif k in ("idle_stopped", "mem_note"):
+                    out.append(f"note: {g} on {nic}: idle connections: {v}")
     return out
 
 
@@ -915,6 +1034,15 @@ TARGETS = [
 ]
 
 
+def target_detail(key, sk, lx):
+    """What a target's figures stand for, when it needs saying."""
+    if key == "bytes_per_conn":
+        return f", both with {sk['mem_conns']:,} connections held and alive"
+    if key == "idle_conns" and lx.get("idle_stopped"):
+        return f"; Linux {lx['idle_stopped']}"
+    return ""
+
+
 def target_lines(results, s):
     out = []
     for nic in s.nics:
@@ -927,11 +1055,16 @@ def target_lines(results, s):
                 out.append(f"{nic:7} {text}: not measured (the cap is "
                            f"{s.conn_cap:,})")
                 continue
+            at_a, at_b = sk.get("mem_conns"), lx.get("mem_conns")
+            if key == "bytes_per_conn" and at_a and at_b and at_a != at_b:
+                out.append(f"{nic:7} {text}: not compared (Skiff read at "
+                           f"{fmt(at_a)} held, Linux at {fmt(at_b)})")
+                continue
             if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
                     and b and not stalled:
                 verdict = "met" if test(a, b) else "NOT met"
                 out.append(f"{nic:7} {text}: {verdict} (Skiff {fmt(a)}, "
-                           f"Linux {fmt(b)})")
+                           f"Linux {fmt(b)}{target_detail(key, sk, lx)})")
             else:
                 why, _ = cell(res, key, "skiff", True)
                 out.append(f"{nic:7} {text}: not measured (Skiff: "

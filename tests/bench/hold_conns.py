@@ -11,11 +11,17 @@ Content-Length body) is in; without, once connected. It stops opening
 when CAP are held, after 20 failures (refused, reset, closed, no answer in
 10 s) or after S seconds (default 300), then prints
 
-    held=N failures=F reason=cap|failures|time seconds=T
+    held=N failures=F reason=cap|failures|time lost=L peak=P seconds=T
 
-and keeps every connection open (idle) until a line or EOF arrives on
-stdin. Then it counts the connections still open (none closed or reset by
-the peer meanwhile), prints `alive=M`, and closes them all.
+(L: held connections the peer closed or reset while opening went on, no
+longer counted in N; P: the most held at once) and
+keeps every connection open (idle), reading commands on stdin:
+
+    alive        print `alive=M`: the held connections still open (none
+                 closed or reset by the peer meanwhile); keep holding
+    raise CAP    open more, up to CAP held in all (failures counted
+                 afresh, S seconds again), then print the held line again
+    done / EOF   print `alive=M` and close them all
 """
 
 import argparse
@@ -77,6 +83,8 @@ class Holder:
         self.ep = select.epoll()
         self.pending = {}  # fd -> Conn being set up
         self.held = {}  # fd -> socket
+        self.lost = 0  # held ones the peer closed while ramping
+        self.peak = 0  # the most held at once
         self.failures = 0
         self.next_src = 0
         self.said = set()
@@ -122,10 +130,20 @@ class Holder:
         c = self.pending.pop(fd)
         self.ep.modify(fd, select.EPOLLRDHUP)
         self.held[fd] = c.sock
+        self.peak = max(self.peak, len(self.held))
+
+    def drop_held(self, fd):
+        """The peer closed or reset a held connection (e.g. the server was
+        killed): no longer held, counted as lost."""
+        self.ep.unregister(fd)
+        self.held.pop(fd).close()
+        self.lost += 1
 
     def event(self, fd, ev):
         c = self.pending.get(fd)
         if c is None:
+            if fd in self.held:
+                self.drop_held(fd)
             return
         if ev & (select.EPOLLERR | select.EPOLLHUP):
             return self.fail(fd)
@@ -173,16 +191,20 @@ class Holder:
             room = self.args.cap - len(self.held) - len(self.pending)
             for _ in range(min(INFLIGHT - len(self.pending), room)):
                 self.open_one()
-            for fd, ev in self.ep.poll(0.05):
+            for fd, ev in self.ep.poll(0.05, self.nfds()):
                 self.event(fd, ev)
             self.expire()
         for fd in list(self.pending):  # still being set up: not held
             self.pending.pop(fd).sock.close()
         return reason
 
+    def nfds(self):
+        # epoll's default maxevents is 1023: ask for all of them at once.
+        return len(self.held) + len(self.pending) + 1
+
     def alive(self):
         dead = 0
-        for fd, ev in self.ep.poll(0):
+        for fd, ev in self.ep.poll(0, self.nfds()):
             if fd in self.held and ev & (select.EPOLLRDHUP | select.EPOLLERR
                                          | select.EPOLLHUP):
                 dead += 1
@@ -201,11 +223,20 @@ def main():
     args.src = [a for a in args.src.split(",") if a]
     raise_nofile(args.cap + 1024)
     h = Holder(args)
-    t0 = time.monotonic()
-    reason = h.ramp()
-    print(f"held={len(h.held)} failures={h.failures} reason={reason} "
-          f"seconds={time.monotonic() - t0:.1f}", flush=True)
-    sys.stdin.readline()
+    while True:
+        t0 = time.monotonic()
+        reason = h.ramp()
+        print(f"held={len(h.held)} failures={h.failures} reason={reason} "
+              f"lost={h.lost} peak={h.peak} "
+              f"seconds={time.monotonic() - t0:.1f}", flush=True)
+        cmd = sys.stdin.readline().split()
+        while cmd[:1] == ["alive"]:
+            print(f"alive={h.alive()}", flush=True)
+            cmd = sys.stdin.readline().split()
+        if cmd[:1] != ["raise"] or len(cmd) != 2:
+            break
+        args.cap, h.failures = int(cmd[1]), 0
+        raise_nofile(args.cap + 1024)
     print(f"alive={h.alive()}", flush=True)
     for s in h.held.values():
         s.close()

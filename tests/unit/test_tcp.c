@@ -732,6 +732,7 @@ static void reassemble_order(const int *order, u32 peer_isn)
 	assert_memory_equal(got, data, 500);
 	assert_int_equal(tcp_recv(c.tp, got, sizeof(got), false), 0);
 	assert_int_equal(c.tp->ofo_count, 0);
+	assert_null(c.tp->ofo); /* the holes are filled: the queue went */
 	tcp_close(c.tp, false);
 	drain();
 	c.pseq = base + 501;
@@ -1643,6 +1644,7 @@ static void test_memory_pressure(void **state)
 	peer_send_to(c.pport, LPORT, &ofo);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
 	assert_int_equal(c.tp->ofo_count, 1);
+	assert_non_null(c.tp->ofo); /* made for the first range */
 	hog_memory(&hog, 24);
 	assert_true(tcp_mem_under_pressure());
 	assert_int_equal(snmp_get(MIB_TcpExtTCPMemoryPressures), 1);
@@ -1654,6 +1656,7 @@ static void test_memory_pressure(void **state)
 	peer(&c, TCP_FLAG_ACK | TCP_FLAG_PSH, "now", 3);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
 	assert_int_equal(c.tp->ofo_count, 0);
+	assert_null(c.tp->ofo); /* pruned: the queue goes too */
 	assert_int_equal(snmp_get(MIB_TcpExtOfoPruned), 1);
 	peer_send_to(c.pport, LPORT, &ofo);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);

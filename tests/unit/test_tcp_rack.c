@@ -61,6 +61,24 @@ static struct tcp_rack_out ack_sack(struct tcp_rack *r, u64 now_us, u32 ack,
 	return out;
 }
 
+/* An idle log that learned nothing may be freed (a fresh one acts the
+ * same); one that widened its window (or saw reordering) may not. */
+static void test_pristine_when_idle(void **state)
+{
+	struct tcp_rack r;
+	(void)state;
+	flight(&r, 5000, 2, 10);
+	assert_false(tcp_rack_pristine(&r)); /* data in flight */
+	struct tcp_rack_in in = in_at(T + 50000, 7000);
+	struct tcp_rack_out out;
+	tcp_rack_on_ack(&r, &in, &out);
+	tcp_rack_idle(&r, 7000);
+	assert_true(tcp_rack_pristine(&r));
+	tcp_rack_spurious(&r); /* a D-SACK round: reo_wnd_mult 2 */
+	assert_false(tcp_rack_pristine(&r));
+	tcp_rack_release(&r);
+}
+
 /* A burst sent in one microsecond is one entry; a later one another. */
 static void test_log_entries(void **state)
 {
@@ -306,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(test_dsack_widens_window),
 	    cmocka_unit_test(test_wraparound),
 	    cmocka_unit_test(test_log_bound),
+	    cmocka_unit_test(test_pristine_when_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -893,19 +893,22 @@ static void test_paws_takes_reordered_data(void **state)
 	drain();
 }
 
-/* RACK's state lives while the connection may send: it is made with the
- * first data of a SACK connection, keeps no log once all is acknowledged
- * and goes at TIME_WAIT (nothing is sent again). */
+/* RACK's state lives while the connection has data in flight: it is
+ * made with the first data of a SACK connection, goes once all is
+ * acknowledged when it learned nothing (a fresh one comes with the next
+ * send: here the FIN), and goes at TIME_WAIT (nothing is sent again). */
 static void test_rack_state_freed_at_time_wait(void **state)
 {
 	struct conn c;
 	struct out_seg o;
 	(void)state;
 	u32 s0 = tlp_open(&c, 295000);
-	assert_non_null(c.tp->rack);
-	assert_null(c.tp->rack->segs); /* all acknowledged: no log */
+	assert_null(c.tp->rack); /* all acknowledged, nothing learned */
+	assert_true(c.tp->rack_fresh);
 	tcp_close(c.tp, false);
 	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, s0, c.pseq);
+	assert_non_null(c.tp->rack); /* the FIN is in flight */
+	assert_false(c.tp->rack_fresh);
 	struct peer_seg fin = {.flags = TCP_FLAG_FIN | TCP_FLAG_ACK,
 			       .seq = c.pseq,
 			       .ack = s0 + 1,

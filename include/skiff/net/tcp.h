@@ -95,6 +95,17 @@ struct tcp_ofo_range {
 	u32 start_seq, end_seq;
 };
 
+/* What a receiver keeps while data beyond RCV.NXT waits (ofo_count
+ * ranges): allocated with the first such segment, freed when the hole
+ * is filled or the data pruned. */
+struct tcp_ofo_queue {
+	struct tcp_ofo_range range[TCP_OFO_RANGES];
+	/* SACK blocks we send (RFC 2018 4): starts of the last out-of-order
+	 * segments, most recent first. */
+	u32 recent[TCP_SACK_RECENT];
+	u8 recent_n;
+};
+
 /* A parsed segment (host order), what the input path works on. */
 struct tcp_seg {
 	u32 saddr, daddr;
@@ -110,9 +121,26 @@ struct tcp_seg {
 	u8 hdr_len;	     /* header bytes, options included */
 };
 
+/* A listener's queues (RFC 9293 3.10.7.2; Linux's request_sock_queue),
+ * allocated by listen(): a connection needs none. */
+struct tcp_listen_q {
+	/* children in SYN_RECV, and established ones not accepted */
+	struct list_head syn_q, accept_q;
+	u32 syn_q_len, accept_q_len, backlog;
+	u64 last_cookie_ms; /* SYN cookies were sent then (0: never) */
+};
+
+/*
+ * The control block, one per connection (the tcp_sock slab cache, so its
+ * size is most of an idle connection's memory): fields of a size kept
+ * together so there are no holes, and what only a listener (lq), a SACK
+ * loss episode (sack) or a connection with data in flight (rack) needs is
+ * allocated when needed and freed after.
+ */
 struct tcp_sock {
 	struct list_head hash; /* established/listen table chain */
-	struct list_head all;  /* every control block (ss) */
+	/* every control block (ss); once dead, the reaper's list */
+	struct list_head all;
 	enum tcp_state state;
 	u32 saddr, daddr; /* host order; daddr 0 for a listener */
 	u16 sport, dport;
@@ -120,38 +148,38 @@ struct tcp_sock {
 	/* RFC 9293 3.3.1 send sequence variables */
 	u32 iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	u32 snd_max;	 /* highest sequence number sent + 1 */
-	u8 snd_wscale;	 /* the peer's shift, applied to its window */
-	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
 	u16 mss;	 /* payload per segment we send: min(peer, path) */
 	u16 adv_mss;	 /* the MSS we offer: route MTU - 40 */
 	u32 gso_max;	 /* payload per GSO frame toward daddr; 0: one MSS */
+	u8 snd_wscale;	 /* the peer's shift, applied to its window */
+	u8 rcv_wscale;	 /* our shift, applied to what we advertise */
 	bool fin_queued; /* the app closed the send side */
 	bool fin_sent;	 /* our FIN went out at fin_seq */
 	u32 fin_seq;
 	bool ws_ok;	   /* both sides sent window scale (RFC 7323 2.2) */
 	bool ts_ok;	   /* both sides sent timestamps (RFC 7323 3.2) */
 	bool sack_ok;	   /* both sides sent SACK-permitted (RFC 2018 2) */
+	bool in_recovery;  /* fast recovery: RFC 6675 with SACK, else 6582 */
 	u32 ts_recent;	   /* TS.Recent: the peer's TSval to echo */
 	u32 last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
 	u32 max_window;	   /* largest window the peer offered (RFC 5961 5.2) */
 	u32 dupacks;
 	struct tcp_cc cc; /* congestion control (tcp_cong.h) */
-	bool in_recovery; /* fast recovery: RFC 6675 with SACK, else 6582 */
 	/* The SACK scoreboard (tcp_sack.h), allocated when the first SACK
 	 * block arrives and freed when nothing is outstanding. */
 	struct tcp_sack_board *sack;
-	bool cwnd_limited; /* the last push stopped at cwnd */
-	u32 recover;	   /* SND.MAX when recovery or loss began */
+	/* RACK (RFC 8985 6, tcp_rack.h): the transmission log of a SACK
+	 * connection, allocated when data goes out; the log is freed when
+	 * nothing is outstanding (it holds the reordering timer's deadline),
+	 * and the rest too if it learned nothing (rack_fresh then). */
+	struct tcp_rack *rack;
+	u32 recover; /* SND.MAX when recovery or loss began */
 	/* The tail loss probe (RFC 8985 7): PTO deadline, and the probe out. */
 	bool tlp_in_flight; /* a probe was sent, its ACK not yet seen */
 	bool tlp_retrans;   /* it was a retransmission (not new data) */
 	bool undo_valid;    /* an undo episode is open (below) */
 	bool frto;	    /* F-RTO (RFC 5682 3.1) after this RTO */
 	u32 tlp_end_seq;    /* TLP.end_seq: SND.NXT after the probe */
-	/* RACK (RFC 8985 6, tcp_rack.h): the transmission log of a SACK
-	 * connection, allocated when data goes out and freed when nothing
-	 * is outstanding (it holds the reordering timer's deadline). */
-	struct tcp_rack *rack;
 	/* Undo of a spurious reduction (Linux's undo_marker, undo_retrans,
 	 * retrans_stamp; RFC 3708, RFC 3522): valid from the start of a
 	 * recovery or RTO episode at SND.UNA undo_marker until undone or
@@ -163,71 +191,67 @@ struct tcp_sock {
 	u32 rcv_tsecr; /* the TSecr of the ACK being processed (0: none) */
 	/* The head resent in SACK recovery: at head_rtx_seq, when SND.MAX
 	 * was head_rtx_mark (a SACK above it: the resend was lost). */
-	bool head_rtx_valid;
 	u32 head_rtx_seq, head_rtx_mark;
+	bool head_rtx_valid;
+	bool cwnd_limited; /* the last push stopped at cwnd */
+	bool rack_fresh;   /* rack was freed idle: a fresh one comes next */
+	bool fin_rcvd;	   /* the peer's FIN was consumed */
 	/* receive sequence variables */
 	u32 irs, rcv_nxt;
 	u32 rcv_wup;	  /* RCV.NXT when the window was last sent */
 	u32 rcv_wnd_sent; /* right edge advertised: rcv_wup + window */
-	bool fin_rcvd;	  /* the peer's FIN was consumed */
-	bool ofo_fin;	  /* a FIN beyond RCV.NXT is waiting at ofo_fin_seq */
 	u32 ofo_fin_seq;
+	u32 rcv_up;   /* RCV.UP (RFC 9293 3.3.1): urgent data stays inline */
+	bool ofo_fin; /* a FIN beyond RCV.NXT is waiting at ofo_fin_seq */
 	bool rd_shutdown;
-	bool urg_seen; /* rcv_up is set */
-	u32 rcv_up;    /* RCV.UP (RFC 9293 3.3.1): urgent data stays inline */
+	bool urg_seen;	    /* rcv_up is set */
+	bool sndbuf_locked; /* SO_SNDBUF set: no auto-tuning */
+	u32 refs;
 
 	struct tcp_ring sndq; /* from SND.UNA: sent, then unsent bytes */
 	struct tcp_ring rcvq; /* in-order unread bytes, then ofo space */
-	bool sndbuf_locked;   /* SO_SNDBUF set: no auto-tuning */
-	bool rcvbuf_locked;   /* SO_RCVBUF set: no auto-tuning */
-	u32 rcvq_copied;      /* bytes read since rcvq_time_ms (auto-tuning) */
 	u64 rcvq_time_ms;
-	struct tcp_ofo_range ofo[TCP_OFO_RANGES];
-	u32 ofo_count;
-	/* SACK blocks we send (RFC 2018 4): starts of the last out-of-order
-	 * segments, most recent first; and a D-SACK (RFC 2883) to report
-	 * once, first, on the next ACK. */
-	u32 ofo_recent[TCP_SACK_RECENT];
-	u8 ofo_recent_n;
-	bool dsack_pending;
+	u32 rcvq_copied; /* bytes read since rcvq_time_ms (auto-tuning) */
+	u32 ofo_count;	 /* out-of-order ranges held (ofo->range) */
+	struct tcp_ofo_queue *ofo; /* NULL while ofo_count is 0 */
+	/* A D-SACK (RFC 2883) to report once, first, on the next ACK. */
 	struct tcp_sack_block dsack;
 
 	struct tcp_rtt rtt; /* RFC 6298 estimator (tcp_rtt.h) */
-	u32 retransmits;    /* consecutive RTO expiries */
 	u32 total_retrans;
 	u32 delack_segs; /* full segments not yet acknowledged */
-	u32 quickack;	 /* segments to ACK at once */
+	u8 retransmits;	 /* consecutive RTO expiries (TCP_RETRIES2 at most) */
+	u8 quickack;	 /* segments to ACK at once */
+	bool rcvbuf_locked; /* SO_RCVBUF set: no auto-tuning */
+	bool dsack_pending; /* dsack (above) is to be sent */
+	/* Keepalive (RFC 1122 4.2.3.6), Linux's defaults and knobs (with
+	 * keep_idle_ms, keep_intvl_ms, keep_at_ms, last_rcv_ms below). */
+	bool keepalive;
+	u8 keep_cnt, keep_probes; /* TCP_KEEPCNT is at most 127 */
+	bool dead; /* freed: waiting for the reaper (tcp_ipv4.c) */
 
 	struct timer_list timer;
 	u64 rto_at_ms, delack_at_ms, tw_at_ms, fin2_at_ms; /* 0 = unset */
 	u64 keep_at_ms; /* next keepalive check, 0 = off */
 	u64 tlp_at_ms;	/* the probe timeout (PTO), 0 = unset */
-
-	/* Keepalive (RFC 1122 4.2.3.6), Linux's defaults and knobs. */
-	bool keepalive;
-	u32 keep_idle_ms, keep_intvl_ms, keep_cnt, keep_probes;
+	u32 keep_idle_ms, keep_intvl_ms;
 	u64 last_rcv_ms; /* when the last segment arrived */
 
-	/* A listener: children in SYN_RECV and established ones not accepted.
-	 */
+	/* A child: its listener, and its place on the listener's syn_q or
+	 * accept_q until accepted. A listener: its queues (lq). */
 	struct tcp_sock *parent;
-	struct list_head child; /* on the parent's syn_q or accept_q */
-	struct list_head syn_q, accept_q;
-	u32 syn_q_len, accept_q_len, backlog;
-	u64 last_cookie_ms; /* a listener sent SYN cookies then (0: never) */
+	struct list_head child;
+	struct tcp_listen_q *lq;
 
 	struct socket *sock; /* the socket layer's, or NULL (orphan) */
+	u32 linger_ms;	     /* SO_LINGER {1, n}: n s to deliver after close */
 	bool orphan;	     /* the app closed it */
 	bool in_hash;
 	bool nodelay;	   /* TCP_NODELAY: no Nagle */
 	bool linger_abort; /* SO_LINGER {1, 0}: close sends RST */
-	u32 linger_ms;	   /* SO_LINGER {1, n}: n s to deliver after close */
 	u64 linger_at_ms;  /* then RST if not all acknowledged (0 = unset) */
 	int err;	   /* pending error for the app (negative errno) */
 	int soft_err;	   /* last soft ICMP error, reported on timeout */
-	u32 refs;
-	bool dead; /* freed: waiting for the reaper (tcp_ipv4.c) */
-	struct list_head reap;
 };
 
 /* TCP's counters live in the stack's MIB (snmp.h), so nstat and
@@ -371,6 +395,7 @@ u32 tcp_flight_pkts(const struct tcp_sock *tp);
 void tcp_rack_xmit(struct tcp_sock *tp);
 /* Free the RACK log (nothing outstanding, or the connection ends). */
 void tcp_rack_free(struct tcp_sock *tp);
+void tcp_ofo_put(struct tcp_sock *tp); /* free ofo once ofo_count is 0 */
 /* Linux's tcp_may_send_now: tcp_push would send a new segment now
  * (peer's window, cwnd with limited transmit, Nagle). */
 bool tcp_may_send_now(const struct tcp_sock *tp);

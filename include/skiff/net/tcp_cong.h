@@ -35,7 +35,7 @@
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define TCP_DUPTHRESH_PKTS 3 /* RFC 5681 3.2 */
 #define TCP_CA_NAME_MAX 16
-#define TCP_CA_PRIV_U64 12 /* private state of an algorithm (CUBIC: 80 B) */
+#define TCP_CA_PRIV_U64 10 /* private state of an algorithm (CUBIC: 80 B) */
 
 /* Congestion states, Linux's names and meanings. */
 enum tcp_ca_state {

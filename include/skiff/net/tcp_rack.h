@@ -104,6 +104,9 @@ void tcp_rack_release(struct tcp_rack *r); /* the log's memory */
 /* Nothing outstanding: the log goes (its memory too), what RACK learned
  * about the path (reordering, the window's multiplier) stays. */
 void tcp_rack_idle(struct tcp_rack *r, u32 snd_una);
+/* An idle log that learned nothing a fresh one (tcp_rack_init) would not
+ * start with: the connection may free it and make a new one later. */
+bool tcp_rack_pristine(const struct tcp_rack *r);
 /* [start, end) went out at now_us: new data beyond snd_nxt is appended,
  * bytes below it are a retransmission (RETRANS set, LOST kept). */
 void tcp_rack_on_xmit(struct tcp_rack *r, u32 start, u32 end, u64 now_us);

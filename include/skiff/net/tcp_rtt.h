@@ -35,11 +35,11 @@ struct tcp_rtt {
 	u32 max_rto_us;	  /* ceiling, default TCP_RTO_MAX_US */
 	u32 last_rtt_us;  /* the latest sample */
 	u32 min_rtt_us;	  /* the smallest sample seen (0: none) */
-	u8 backoff;	  /* RTO expiries since the last sample */
-	bool timing;	  /* a segment is being timed (Karn) */
 	u32 rtt_seq;	  /* timed segment's end sequence */
 	u64 rtt_start_us; /* when it was sent */
 	u32 samples;	  /* number of samples taken */
+	u8 backoff;	  /* RTO expiries since the last sample */
+	bool timing;	  /* a segment is being timed (Karn) */
 };
 
 void tcp_rtt_init(struct tcp_rtt *r);

@@ -84,3 +84,27 @@ def test_bench_faults_smoke(t):
         rows = list(csv.DictReader(f))
     assert [(r["guest"], r["profile"], r["ok"]) for r in rows] == \
         [("skiff", "duplicate", "True")], rows
+
+
+GUESTPROF = os.path.join(HERE, "..", "bench", "guestprof.py")
+
+
+@time_limit(150)
+def test_guestprof_smoke(t):
+    """tests/bench/guestprof.py (the guest's RIP sampled through QMP)
+    still works: 2 s under the echo client, at least one function with
+    samples, the idle loop among them; a bad argument exits 2."""
+    p = subprocess.run([sys.executable, GUESTPROF, "--seconds", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--seconds" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, GUESTPROF, "--build", t.build,
+                        "--load", "echo", "--seconds", "2", "--top", "50"],
+                       capture_output=True, text=True, timeout=140)
+    text = p.stdout + p.stderr
+    assert p.returncode == 0, text
+    m = re.search(r"(\d+) samples of the guest's RIP in 2 s", text)
+    assert m and int(m.group(1)) > 0, text
+    rows = re.findall(r"^\s*([\d.]+)% +(\d+)  (\S+)$", text, re.M)
+    assert rows, text
+    assert sum(int(r[1]) for r in rows) <= int(m.group(1)), text
+    assert any(r[2] == "cpu_idle_loop" for r in rows), text

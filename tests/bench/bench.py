@@ -67,9 +67,12 @@ SKIFF_READY = re.compile(r"skiff: ready ip=\S+ mac=\S+ http=\d+ echo=\d+\n")
 LINUX_READY = re.compile(r"linux-bench: ready .* uptime_s=(?P<up>[\d.]+)\n")
 SKIFF_UP = re.compile(r"up in (\d+) ms")
 # OVMF could not start the image from the CD (e.g. too little memory) and
-# went on to network boot, or faulted while starting it: the boot failed.
+# went on to network boot, or faulted while starting it, or Skiff's boot
+# stub gave up (`skiff boot: ... cannot continue; halting.`, e.g. out of
+# memory under 64 MiB): the boot failed.
 FIRMWARE_GAVE_UP = re.compile(r"failed to load Boot\S* \"UEFI QEMU DVD-ROM"
-                              r"|!!!! X64 Exception Type")
+                              r"|!!!! X64 Exception Type"
+                              r"|skiff boot: cannot continue; halting")
 
 
 def log(msg):

@@ -393,7 +393,10 @@ bool napi_complete_done(struct napi_struct *napi, int work_done)
 
 bool napi_busy_parked(void)
 {
-	return !list_empty(&this_softnet()->busy_list);
+	struct list_head *head = &this_softnet()->busy_list;
+	struct list_head *first = READ_ONCE(head->next);
+	/* NULL: a CPU idling before net_dev_init made the lists. */
+	return first && first != head;
 }
 
 bool napi_busy_loop_once(u64 now_ns)

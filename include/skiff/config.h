@@ -71,7 +71,7 @@ enum cfg_key_id {
 #define CFG_WORD_MAX 512 /* longest key=value word, with the NUL */
 #define CFG_MSG_MAX 256	 /* longest report message, with the NUL */
 /* net.busy_poll_us's default (README, Benchmarks: the echo tail). */
-#define NET_BUSY_POLL_US_DEFAULT 100
+#define NET_BUSY_POLL_US_DEFAULT 0
 
 enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 

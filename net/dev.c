@@ -8,6 +8,9 @@
  *        most NETDEV_BUDGET frames or NETDEV_BUDGET_NS per run
  *     -> driver poll -> netif_receive_skb -> eth_type_trans -> drop other
  *        hosts' frames -> packet_type handler (arp_rcv, ip_rcv)
+ * Busy polling (net.busy_poll_us, netdevice.h): napi_complete_done parks
+ *     a napi that took frames on softnet's busy_list; the idle loop's
+ *     napi_busy_loop_once puts it back on the poll list when ready.
  * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> dev_tap -> ndo_start_xmit
  * Capture (net/capture.c) taps RX at netif_receive_skb's entry and TX at
  * the driver hand-off in sched.c.

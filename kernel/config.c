@@ -701,6 +701,8 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
     [CFG_CONNTRACK_MAX] = {"conntrack.max", parse_auto_num, format_auto_num,
 			   FIELD(conntrack_max), .min = 64, .max = 4194304,
 			   .want = "auto or 64..4194304 (flows)"},
+    [CFG_NET_BUSY_POLL_US] = {"net.busy_poll_us",
+			      NUM(net_busy_poll_us, 0, 10000)},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */
@@ -726,6 +728,7 @@ void config_defaults(struct skiff_config *c)
 	strcpy(c->tcp_cc, "cubic");
 	c->smp = 0;
 	c->nic_offload = true;
+	c->net_busy_poll_us = NET_BUSY_POLL_US_DEFAULT;
 	memset(c->src, CFG_SRC_DEFAULT, sizeof(c->src));
 }
 

@@ -29,6 +29,7 @@
 #include <skiff/net/socket.h>
 #include <asm/cpu.h>
 #include <skiff/percpu.h>
+#include <skiff/smp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -440,6 +441,8 @@ void shell_poll(void)
  * pending; the time counts as idle, as in cpu_idle_loop. */
 static void wait_halt(struct cpu *c)
 {
+	if (idle_busy_poll(c))
+		return;
 	u64 t = ktime_get_ns();
 	local_irq_disable();
 	if (!c->softirq_pending && !apps_pending()) {

@@ -8,6 +8,9 @@
  *        most NETDEV_BUDGET frames or NETDEV_BUDGET_NS per run
  *     -> driver poll -> netif_receive_skb -> eth_type_trans -> drop other
  *        hosts' frames -> packet_type handler (arp_rcv, ip_rcv)
+ * Busy polling (net.busy_poll_us, netdevice.h): napi_complete_done parks
+ *     a napi that took frames on softnet's busy_list; the idle loop's
+ *     napi_busy_loop_once puts it back on the poll list when ready.
  * TX: dev_queue_xmit -> qdisc_xmit (sched.c) -> dev_tap -> ndo_start_xmit
  * Capture (net/capture.c) taps RX at netif_receive_skb's entry and TX at
  * the driver hand-off in sched.c.
@@ -27,6 +30,7 @@
 
 #include <skiff/net/ether.h>
 #include <skiff/net/gso.h>
+#include <skiff/kernel.h>
 #include <skiff/net/neighbour.h>
 #include <skiff/netdevice.h>
 #include <skiff/platform.h>
@@ -52,6 +56,12 @@ struct softnet_data {
 	u64 processed;		    /* frames polled */
 	u64 time_squeeze;	    /* runs that ended with work left */
 	u64 runs;
+	/* Busy polling (net.busy_poll_us). busy_list: parked napis, under
+	 * lock too (napi_schedule from an interrupt takes one off it). */
+	struct list_head busy_list;
+	u64 busy_looks; /* napi_busy_loop_once calls (spin iterations) */
+	u64 busy_hits;	/* parked napis found ready: polled, no interrupt */
+	u64 busy_ends;	/* windows that ended: interrupt back on */
 };
 
 static struct softnet_data softnet[NET_MAX_CPUS];
@@ -315,12 +325,39 @@ static struct softnet_data *this_softnet(void)
 	return &softnet[cpu];
 }
 
+/* A parked napi back to its CPU's poll list (sd->lock held). */
+static void napi_unpark_locked(struct softnet_data *sd,
+			       struct napi_struct *napi)
+{
+	__atomic_fetch_and(&napi->state, ~NAPI_STATE_BUSY, __ATOMIC_ACQ_REL);
+	list_del(&napi->poll_list);
+	list_add_tail(&napi->poll_list, &sd->poll_list);
+}
+
+/* Scheduled while parked (a link change, a refill timer, a TX ring that
+ * filled): poll it now rather than at the end of its window. */
+static void napi_schedule_parked(struct napi_struct *napi)
+{
+	struct softnet_data *sd = &softnet[napi->cpu];
+	unsigned long flags = spin_lock_irqsave(&sd->lock);
+	bool parked = napi->state & NAPI_STATE_BUSY;
+	if (parked)
+		napi_unpark_locked(sd, napi);
+	spin_unlock_irqrestore(&sd->lock, flags);
+	if (parked)
+		raise_softirq_on(napi->cpu, NET_RX_SOFTIRQ);
+}
+
 void napi_schedule(struct napi_struct *napi)
 {
 	if (__atomic_fetch_or(&napi->state, NAPI_STATE_SCHED,
 			      __ATOMIC_ACQ_REL) &
-	    NAPI_STATE_SCHED)
+	    NAPI_STATE_SCHED) {
+		if (__atomic_load_n(&napi->state, __ATOMIC_ACQUIRE) &
+		    NAPI_STATE_BUSY)
+			napi_schedule_parked(napi);
 		return; /* already on a poll list */
+	}
 	struct softnet_data *sd = this_softnet();
 	napi->cpu = this_cpu_id();
 	unsigned long flags = spin_lock_irqsave(&sd->lock);
@@ -329,11 +366,62 @@ void napi_schedule(struct napi_struct *napi)
 	raise_softirq(NET_RX_SOFTIRQ);
 }
 
+/* Called from the napi's own poll (NET_RX on napi->cpu): the napi is on
+ * no list. Parks it (returns false: the driver keeps its interrupt
+ * masked) while the busy-poll window is open, else completes it. */
 bool napi_complete_done(struct napi_struct *napi, int work_done)
 {
-	(void)work_done;
+	u64 deadline = 0;
+	if (napi->napi_ready)
+		deadline = napi_busy_deadline(ktime_get_ns(),
+					      napi->busy_deadline_ns, work_done,
+					      READ_ONCE(kcfg.net_busy_poll_us));
+	struct softnet_data *sd = &softnet[napi->cpu];
+	if (deadline) {
+		napi->busy_deadline_ns = deadline;
+		unsigned long flags = spin_lock_irqsave(&sd->lock);
+		__atomic_fetch_or(&napi->state, NAPI_STATE_BUSY,
+				  __ATOMIC_ACQ_REL);
+		list_add_tail(&napi->poll_list, &sd->busy_list);
+		spin_unlock_irqrestore(&sd->lock, flags);
+		return false;
+	}
+	if (napi->busy_deadline_ns) {
+		napi->busy_deadline_ns = 0;
+		sd->busy_ends++;
+	}
 	__atomic_fetch_and(&napi->state, ~NAPI_STATE_SCHED, __ATOMIC_ACQ_REL);
 	return true;
+}
+
+bool napi_busy_parked(void)
+{
+	struct list_head *head = &this_softnet()->busy_list;
+	struct list_head *first = READ_ONCE(head->next);
+	/* NULL: a CPU idling before net_dev_init made the lists. */
+	return first && first != head;
+}
+
+bool napi_busy_loop_once(u64 now_ns)
+{
+	struct softnet_data *sd = this_softnet();
+	struct napi_struct *napi, *next;
+	bool scheduled = false;
+
+	sd->busy_looks++;
+	unsigned long flags = spin_lock_irqsave(&sd->lock);
+	list_for_each_entry_safe (napi, next, &sd->busy_list, poll_list) {
+		bool ready = napi->napi_ready(napi);
+		if (!ready && now_ns < napi->busy_deadline_ns)
+			continue;
+		sd->busy_hits += ready;
+		napi_unpark_locked(sd, napi);
+		scheduled = true;
+	}
+	spin_unlock_irqrestore(&sd->lock, flags);
+	if (scheduled)
+		raise_softirq(NET_RX_SOFTIRQ);
+	return scheduled;
 }
 
 /* Poll one napi with its weight; put it on repoll if it used all of it. */
@@ -511,6 +599,7 @@ void net_dev_init(void)
 	for (int i = 0; i < NET_MAX_CPUS; i++) {
 		spin_lock_init(&softnet[i].lock, &softnet_class);
 		INIT_LIST_HEAD(&softnet[i].poll_list);
+		INIT_LIST_HEAD(&softnet[i].busy_list);
 	}
 	open_softirq(NET_RX_SOFTIRQ, net_rx_action);
 	net_sched_init();
@@ -824,12 +913,19 @@ static int cmd_softnet(int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return -EINVAL;
-	shell_printf("CPU   PROCESSED  SQUEEZED        RUNS\n");
-	for (u32 i = 0; i < online_cpus() && i < NET_MAX_CPUS; i++)
-		shell_printf("cpu%-2u %10llu %9llu %11llu\n", i,
-			     softnet[i].processed, softnet[i].time_squeeze,
-			     softnet[i].runs);
+	shell_printf("CPU   PROCESSED  SQUEEZED        RUNS   BUSY_HITS   "
+		     "BUSY_ENDS  BUSY_LOOKS\n");
+	for (u32 i = 0; i < online_cpus() && i < NET_MAX_CPUS; i++) {
+		struct softnet_data *sd = &softnet[i];
+		shell_printf(
+		    "cpu%-2u %10llu %9llu %11llu %11llu %11llu %11llu\n", i,
+		    sd->processed, sd->time_squeeze, sd->runs, sd->busy_hits,
+		    sd->busy_ends, sd->busy_looks);
+	}
+	shell_printf("busy polling: net.busy_poll_us=%u\n",
+		     READ_ONCE(kcfg.net_busy_poll_us));
 	return 0;
 }
 SHELL_CMD("softnet", cmd_softnet, "softnet",
-	  "NET_RX per CPU: frames polled, runs cut short by the budget");
+	  "NET_RX per CPU: frames polled, runs cut short by the budget, "
+	  "busy polling (parked rings found ready, windows ended, looks)");

@@ -11,7 +11,9 @@
  *     vnet_receive up to the budget (vnet_rx_frame: header pulled off the
  *     skb, mergeable buffers joined, checksum state) -> netif_receive_skb
  *     (or netdev_rx_reflect) -> vnet_refill (one kick) -> vnet_napi_done:
- *     callbacks back on, re-check, reschedule if work slipped in.
+ *     callbacks back on, re-check, reschedule if work slipped in. With
+ *     net.busy_poll_us the napi stays parked with callbacks off after a
+ *     poll that took frames; the idle loop polls vnet_napi_ready.
  * TX: dev_queue_xmit -> qdisc -> vnet_start_xmit: virtio header pushed
  *     into the headroom, one descriptor per frame -> vnet_flush_xmit: one
  *     kick per batch -> completions freed in vnet_poll (TX interrupt armed
@@ -648,6 +650,18 @@ static int vnet_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
+/* Busy polling (napi_struct.napi_ready): a used RX buffer, or a used TX
+ * one that a stopped queue waits for; ring memory only, no notify. */
+static bool vnet_napi_ready(struct napi_struct *napi)
+{
+	struct vnet *vi = container_of(napi, struct vnet, napi);
+
+	if (!READ_ONCE(vi->running))
+		return false;
+	return virtqueue_more_used(vi->rx) ||
+	       (READ_ONCE(vi->tx_stopped) && virtqueue_more_used(vi->tx));
+}
+
 /* MSI-X handlers: interrupts off, only mask (callbacks off) and schedule. */
 static void vnet_rx_irq(void *arg)
 {
@@ -965,6 +979,7 @@ static void vnet_setup_netdev(struct vnet *vi, struct pci_dev *pdev)
 		dev->features |= NETIF_F_RXCSUM;
 	vnet_read_mac(vi);
 	netif_napi_add(dev, &vi->napi, vnet_poll, NAPI_POLL_WEIGHT);
+	vi->napi.napi_ready = vnet_napi_ready;
 	tasklet_init(&vi->config_tasklet, vnet_config_work, (unsigned long)vi);
 	kernel_timer_setup(&vi->refill_timer, vnet_refill_timer);
 }

@@ -59,6 +59,7 @@ enum cfg_key_id {
 	CFG_TCP_MEM,
 	CFG_NIC_OFFLOAD,
 	CFG_CONNTRACK_MAX,
+	CFG_NET_BUSY_POLL_US,
 	CFG_NKEYS
 };
 
@@ -69,6 +70,8 @@ enum cfg_key_id {
 #define CFG_ROUTE_LEN 64
 #define CFG_WORD_MAX 512 /* longest key=value word, with the NUL */
 #define CFG_MSG_MAX 256	 /* longest report message, with the NUL */
+/* net.busy_poll_us's default (README, Benchmarks: the echo tail). */
+#define NET_BUSY_POLL_US_DEFAULT 0
 
 enum { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 
@@ -105,6 +108,7 @@ struct skiff_config {
 	u32 tcp_mem_mb;	   /* tcp.mem=4..65536 MiB; 0 (tcp.mem=auto): RAM/8 */
 	u32 conntrack_max; /* conntrack.max=64..4194304; 0 (auto): RAM/4 KiB */
 	bool nic_offload;  /* nic.offload=off|on: checksum/TSO offloads, on */
+	u32 net_busy_poll_us; /* net.busy_poll_us=0..10000, 0 = off */
 	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
 };
 

@@ -8,6 +8,15 @@
  *     is below budget it calls napi_complete_done() and, when that returns
  *     true, unmasks its interrupt. A poll that used its whole budget stays
  *     scheduled and runs again in the next round.
+ * Busy polling (net.busy_poll_us > 0; Linux's busy_poll with
+ *     napi_defer_hard_irqs): a poll that took frames does not complete:
+ *     napi_complete_done returns false, so the interrupt stays masked, and
+ *     the napi is parked on its CPU's busy list until busy_poll_us after
+ *     its last frame. The idle loop, instead of halting, spins on
+ *     napi_busy_loop_once: a parked napi whose napi_ready() sees a
+ *     completed descriptor (descriptor memory, no register) or whose
+ *     window ended goes back on the poll list; the poll that finds nothing
+ *     after the window completes and unmasks. An idle NIC still halts.
  * TX: dev_queue_xmit -> the device's qdisc (pfifo_fast) -> qdisc_run ->
  *     ops->start_xmit for each skb -> ops->flush_xmit once per batch (one
  *     doorbell) -> completions reclaimed in the poll or NET_TX_SOFTIRQ.
@@ -94,8 +103,14 @@ struct napi_struct {
 	int weight; /* budget per poll */
 	u32 cpu;
 	u64 polls, polled_frames, budget_exhausted;
+	/* Busy polling: a cheap "is a frame or a needed completion ready"
+	 * that reads descriptor memory only (an MMIO read is an exit to the
+	 * emulator); NULL: this napi is never parked. */
+	bool (*napi_ready)(struct napi_struct *napi);
+	u64 busy_deadline_ns; /* parked until then unless a frame comes */
 };
 #define NAPI_STATE_SCHED 0x1
+#define NAPI_STATE_BUSY 0x2 /* parked on the busy list (SCHED stays set) */
 #define NAPI_POLL_WEIGHT 64
 
 struct qdisc; /* net/sched.c */
@@ -144,6 +159,29 @@ void netif_napi_add(struct net_device *dev, struct napi_struct *napi,
 		    int (*poll)(struct napi_struct *, int), int weight);
 void napi_schedule(struct napi_struct *napi); /* from the IRQ handler */
 bool napi_complete_done(struct napi_struct *napi, int work_done);
+
+/*
+ * The busy-poll window: a poll that handled work_done frames ends at
+ * now_ns with the napi parked until deadline_ns (0: not parked). Returns
+ * the new deadline, or 0 when the napi completes (interrupt back on):
+ * window_us after the last frame, and never with window_us = 0.
+ */
+static inline u64 napi_busy_deadline(u64 now_ns, u64 deadline_ns,
+				     int work_done, u32 window_us)
+{
+	if (window_us == 0)
+		return 0;
+	if (work_done > 0)
+		return now_ns + (u64)window_us * 1000;
+	return now_ns < deadline_ns ? deadline_ns : 0;
+}
+
+/* This CPU has parked napis: the idle loop should spin, not halt. */
+bool napi_busy_parked(void);
+/* One look at this CPU's parked napis at now_ns: each that is ready or
+ * whose window ended goes on the poll list (NET_RX raised). Returns true
+ * if it scheduled any. Called with softirqs off (local_bh_disable). */
+bool napi_busy_loop_once(u64 now_ns);
 
 /* RX: skb->data at the Ethernet header, skb->len the frame without FCS,
  * skb->dev set. Consumes the skb. */

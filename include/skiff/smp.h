@@ -20,5 +20,9 @@ void on_each_cpu(void (*fn)(void *), void *arg);
 void smp_stop_others(void);
 /* Per-CPU idle loop: softirqs, queued calls, hlt. Never returns. */
 __noreturn void cpu_idle_loop(void (*poll)(void));
+/* Before halting (the idle loop, the shell's waits): spin on parked NIC
+ * rings (net.busy_poll_us). True if it spun; false: halt as before. */
+struct cpu;
+bool idle_busy_poll(struct cpu *c);
 
 #endif

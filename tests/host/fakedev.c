@@ -222,3 +222,22 @@ u32 host_fakedev_rx_ring_len(struct net_device *dev)
 {
 	return skb_queue_len(&fd_of(dev)->rx_ring);
 }
+
+static bool fake_napi_ready(struct napi_struct *napi)
+{
+	return skb_queue_len(&fd_of(napi->dev)->rx_ring) > 0;
+}
+
+void host_fakedev_set_busy_poll(struct net_device *dev, bool on)
+{
+	fd_of(dev)->napi.napi_ready = on ? fake_napi_ready : NULL;
+}
+
+void host_fakedev_rx_ring_add(struct net_device *dev, const u8 *frame,
+			      size_t len)
+{
+	struct fakedev *fd = fd_of(dev);
+	struct sk_buff *skb = frame_skb(dev, frame, len);
+	if (skb)
+		skb_queue_tail(&fd->rx_ring, skb);
+}

@@ -237,5 +237,12 @@ void host_fakedev_rx_napi(struct net_device *dev, const u8 *frame, size_t len);
 /* NAPI polls of the fake device, and frames left on its RX ring. */
 u64 host_fakedev_polls(struct net_device *dev);
 u32 host_fakedev_rx_ring_len(struct net_device *dev);
+/* Busy polling (net.busy_poll_us): on, the device's napi has a napi_ready
+ * (its RX ring is not empty) and may be parked; off (the default), never.
+ * host_fakedev_rx_ring_add puts a frame on the ring without scheduling
+ * the napi, as a NIC whose interrupt is masked writes a descriptor. */
+void host_fakedev_set_busy_poll(struct net_device *dev, bool on);
+void host_fakedev_rx_ring_add(struct net_device *dev, const u8 *frame,
+			      size_t len);
 
 #endif

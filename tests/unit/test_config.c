@@ -87,6 +87,7 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_TCP_MEM), "tcp.mem=auto");
 	assert_string_equal(shown(&c, CFG_CONNTRACK_MAX), "conntrack.max=auto");
 	assert_true(c.nic_offload);
+	assert_int_equal(c.net_busy_poll_us, NET_BUSY_POLL_US_DEFAULT);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -99,7 +100,8 @@ static const char good_line[] =
     "route=10.0.0.0/8,192.0.2.254 app=reflect tcp.cc=newreno smp=4 "
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
-    "tcp.mem=256 nic.offload=off conntrack.max=200000 echo.idle_timeout=0";
+    "tcp.mem=256 nic.offload=off conntrack.max=200000 echo.idle_timeout=0 "
+    "net.busy_poll_us=250";
 
 static void test_good_line(void **state)
 {
@@ -147,6 +149,9 @@ static void test_good_line(void **state)
 	assert_int_equal(c.conntrack_max, 200000);
 	assert_string_equal(shown(&c, CFG_CONNTRACK_MAX),
 			    "conntrack.max=200000");
+	assert_int_equal(c.net_busy_poll_us, 250);
+	assert_string_equal(shown(&c, CFG_NET_BUSY_POLL_US),
+			    "net.busy_poll_us=250");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -259,6 +264,10 @@ static const struct bad_case bad_cases[] = {
     {CFG_CONNTRACK_MAX, "conntrack.max=63"},
     {CFG_CONNTRACK_MAX, "conntrack.max=4194305"},
     {CFG_CONNTRACK_MAX, "conntrack.max=-1"},
+    {CFG_NET_BUSY_POLL_US, "net.busy_poll_us=10001"},
+    {CFG_NET_BUSY_POLL_US, "net.busy_poll_us=-5"},
+    {CFG_NET_BUSY_POLL_US, "net.busy_poll_us=50us"},
+    {CFG_NET_BUSY_POLL_US, "net.busy_poll_us="},
     {CFG_FILTER, "filter=\"   \""},
     {CFG_FILTER, "filter=\"a\tb\""},
     {CFG_ROUTE, "route=10.0.0.1/8,1.2.3.4"},

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -18,7 +19,10 @@
 #include <skiff/net/ether_wire.h>
 #include <skiff/net/inet.h>
 #include <skiff/net/netcore.h>
+#include <skiff/kernel.h>
+#include <skiff/config.h>
 #include <skiff/netdevice.h>
+#include <skiff/time.h>
 #include <skiff/shell.h>
 #include <skiff/softirq.h>
 #include <skiff/skbuff.h>
@@ -278,6 +282,108 @@ static void test_napi_polls_by_weight(void **state)
 	assert_int_equal(handled, 201);
 }
 
+/* ---- busy polling (net.busy_poll_us) ------------------------------------- */
+
+static void test_busy_poll_window(void **state)
+{
+	(void)state;
+	/* Off: never parked, whatever the poll did. */
+	assert_int_equal(napi_busy_deadline(1000, 0, 5, 0), 0);
+	assert_int_equal(napi_busy_deadline(1000, 9000, 0, 0), 0);
+	/* Frames: the window starts again from now. */
+	assert_int_equal(napi_busy_deadline(1000, 0, 1, 50), 51000);
+	assert_int_equal(napi_busy_deadline(40000, 51000, 3, 50), 90000);
+	/* Nothing: parked until the old deadline, then complete. */
+	assert_int_equal(napi_busy_deadline(50999, 51000, 0, 50), 51000);
+	assert_int_equal(napi_busy_deadline(51000, 51000, 0, 50), 0);
+	assert_int_equal(napi_busy_deadline(60000, 51000, 0, 50), 0);
+	/* Never parked before and nothing found: complete at once. */
+	assert_int_equal(napi_busy_deadline(1000, 0, 0, 50), 0);
+	/* The largest window does not overflow. */
+	assert_int_equal(napi_busy_deadline(~0ull / 2, 0, 1, 10000),
+			 ~0ull / 2 + 10000000ull);
+}
+
+/* The softnet line of cpu0: busy_hits, busy_ends. */
+static void softnet_busy(u64 *hits, u64 *ends)
+{
+	unsigned long long p, sq, r, h, e, l;
+	assert_int_equal(host_shell_run("softnet"), 0);
+	const char *line = strstr(host_shell_output(), "cpu0 ");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "cpu0 %llu %llu %llu %llu %llu %llu", &p,
+				&sq, &r, &h, &e, &l),
+			 6);
+	*hits = h;
+	*ends = e;
+}
+
+static void test_busy_poll_parks_and_ends(void **state)
+{
+	(void)state;
+	u8 buf[64];
+	u64 hits0, ends0, hits, ends;
+	frame(buf, mac0, ETH_P_TEST, 60, 7, 0);
+	softnet_busy(&hits0, &ends0);
+	kcfg.net_busy_poll_us = 100;
+	host_fakedev_set_busy_poll(eth0, true);
+
+	/* The interrupt's poll takes a frame: parked, not completed. */
+	host_fakedev_rx_napi(eth0, buf, 60);
+	host_run_softirqs();
+	assert_int_equal(handled, 1);
+	assert_true(napi_busy_parked());
+	assert_false(host_softirq_is_pending(NET_RX_SOFTIRQ));
+	/* Nothing on the ring, window open: a look schedules nothing. */
+	assert_false(napi_busy_loop_once(ktime_get_ns()));
+	/* A frame lands with the interrupt masked: the look finds it. */
+	host_clock_advance_ns(40 * 1000);
+	host_fakedev_rx_ring_add(eth0, buf, 60);
+	assert_true(napi_busy_loop_once(ktime_get_ns()));
+	assert_false(napi_busy_parked());
+	host_run_softirqs();
+	assert_int_equal(handled, 2);
+	assert_true(napi_busy_parked()); /* the window starts again */
+	/* 99 us later still parked; past the window the look schedules the
+	 * last poll, which finds nothing and completes. */
+	host_clock_advance_ns(99 * 1000);
+	assert_false(napi_busy_loop_once(ktime_get_ns()));
+	host_clock_advance_ns(2 * 1000);
+	u64 polls = host_fakedev_polls(eth0);
+	assert_true(napi_busy_loop_once(ktime_get_ns()));
+	host_run_softirqs();
+	assert_int_equal(host_fakedev_polls(eth0) - polls, 1);
+	assert_false(napi_busy_parked());
+	softnet_busy(&hits, &ends);
+	assert_int_equal(hits - hits0, 1);
+	assert_int_equal(ends - ends0, 1);
+	/* Completed: the next frame goes through napi_schedule again. */
+	host_fakedev_rx_napi(eth0, buf, 60);
+	host_run_softirqs();
+	assert_int_equal(handled, 3);
+	assert_true(napi_busy_parked());
+
+	/* napi_schedule while parked (a link change, a full TX ring): polled
+	 * now, not at the end of the window. */
+	host_fakedev_rx_napi(eth0, buf, 60);
+	assert_false(napi_busy_parked());
+	assert_true(host_softirq_is_pending(NET_RX_SOFTIRQ));
+	host_run_softirqs();
+	assert_int_equal(handled, 4);
+
+	/* Switched off while parked: the next poll completes. */
+	kcfg.net_busy_poll_us = 0;
+	host_clock_advance_ns(200 * 1000);
+	assert_true(napi_busy_loop_once(ktime_get_ns()));
+	host_run_softirqs();
+	assert_false(napi_busy_parked());
+	host_fakedev_rx_napi(eth0, buf, 60);
+	host_run_softirqs();
+	assert_int_equal(handled, 5);
+	assert_false(napi_busy_parked()); /* off: never parked */
+	host_fakedev_set_busy_poll(eth0, false);
+}
+
 /* ---- transmit ------------------------------------------------------------ */
 
 static void test_tx_counts_and_doorbell(void **state)
@@ -529,6 +635,8 @@ int main(void)
 	    T(test_rx_dispatch_and_counters),
 	    T(test_rx_while_down_dropped),
 	    T(test_napi_polls_by_weight),
+	    T(test_busy_poll_window),
+	    T(test_busy_poll_parks_and_ends),
 	    T(test_tx_counts_and_doorbell),
 	    T(test_tx_busy_requeue_and_wake),
 	    T(test_tx_limit_drops),

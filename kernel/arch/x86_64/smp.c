@@ -14,6 +14,7 @@
 #include <skiff/printk.h>
 #include <skiff/softirq.h>
 #include <skiff/net/socket.h>
+#include <skiff/netdevice.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
 #include <asm/apic.h>
@@ -246,6 +247,30 @@ void smp_ipi_init(void)
 
 /* ---- idle -------------------------------------------------------------- */
 
+/*
+ * Instead of halting while a NIC's napi is parked (net.busy_poll_us after
+ * its last frame; net/dev.c): spin on its descriptor memory until a frame
+ * is there (NET_RX raised), its window ends, or other work turns up (an
+ * interrupt's softirq, a woken app). Softirqs stay off meanwhile so the
+ * busy list holds still; the time counts as busy. Returns true if it
+ * spun, false if nothing was parked (halt).
+ */
+bool idle_busy_poll(struct cpu *c)
+{
+	if (!napi_busy_parked())
+		return false;
+	u64 t0 = ktime_get_ns(), now = t0;
+	local_bh_disable();
+	while (!READ_ONCE(c->softirq_pending) && !apps_pending() &&
+	       napi_busy_parked() && !napi_busy_loop_once(now)) {
+		cpu_relax();
+		now = ktime_get_ns();
+	}
+	c->busy_ns += ktime_get_ns() - t0;
+	local_bh_enable(); /* runs what was raised */
+	return true;
+}
+
 __noreturn void cpu_idle_loop(void (*poll)(void))
 {
 	struct cpu *c = this_cpu();
@@ -261,6 +286,8 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 		u64 t1 = ktime_get_ns();
 		c->busy_ns += t1 - t0;
 		might_sleep("cpu_idle_loop"); /* a lock held here is a leak */
+		if (idle_busy_poll(c))
+			continue;
 		local_irq_disable();
 		if (!c->softirq_pending && !apps_pending()) {
 			c->halted = true;

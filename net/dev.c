@@ -372,10 +372,11 @@ void napi_schedule(struct napi_struct *napi)
 bool napi_complete_done(struct napi_struct *napi, int work_done)
 {
 	u64 deadline = 0;
-	if (napi->napi_ready)
-		deadline = napi_busy_deadline(ktime_get_ns(),
-					      napi->busy_deadline_ns, work_done,
-					      READ_ONCE(kcfg.net_busy_poll_us));
+	u32 window_us = READ_ONCE(kcfg.net_busy_poll_us);
+	if (napi->napi_ready && window_us) /* off: no clock read per poll */
+		deadline =
+		    napi_busy_deadline(ktime_get_ns(), napi->busy_deadline_ns,
+				       work_done, window_us);
 	struct softnet_data *sd = &softnet[napi->cpu];
 	if (deadline) {
 		napi->busy_deadline_ns = deadline;

@@ -34,7 +34,7 @@ static struct scrub_range {
 	u64 pfn, npages;
 } scrub[SCRUB_RANGES];
 static unsigned scrub_count, scrub_at;
-static u64 scrub_pending, scrub_done;
+static u64 scrub_pending, scrub_total; /* pages */
 static DEFINE_SPINLOCK(scrub_lock, "page_scrub");
 
 static bool usable(u32 type)
@@ -126,6 +126,7 @@ static void add_usable(const struct boot_mem_range *r)
 	} else if (scrub_count < SCRUB_RANGES) {
 		scrub[scrub_count++] = (struct scrub_range){pfn, npages};
 		scrub_pending += npages;
+		scrub_total += npages;
 	} else {
 		zero_and_add(pfn, npages);
 	}
@@ -155,11 +156,10 @@ bool mm_scrub_step(void)
 	if (!pfn)
 		return false;
 	zero_and_add(pfn, 1);
-	scrub_done++;
 	if (last)
 		pr_info("mm: %llu KiB of boot-services code zeroed and free, "
 			"%llu ms after boot\n",
-			(unsigned long long)(scrub_done << 2),
+			(unsigned long long)(scrub_total << 2),
 			(unsigned long long)(ktime_get_ns() / 1000000));
 	return true;
 }

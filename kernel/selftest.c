@@ -186,9 +186,14 @@ static bool test_softirq_budget(char *msg, size_t n)
 	storm_on = true;
 	storm_runs = 0;
 	probe_fired = false;
+	/* Interrupts off around the first run and its count: an interrupt
+	 * just before or after it would run the storm again from irq_exit
+	 * and add its rounds to this run's. */
+	unsigned long flags = local_irq_save();
 	raise_softirq(TEST_SOFTIRQ);
 	do_softirq(); /* must come back despite the endless re-raising */
 	u64 first = storm_runs;
+	local_irq_restore(flags);
 	kernel_timer_setup(&probe, probe_timer_fn);
 	mod_timer(&probe, get_jiffies() + msecs_to_jiffies(20));
 	wait_ms(200); /* the storm keeps running from every irq_exit */

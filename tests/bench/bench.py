@@ -24,8 +24,12 @@ measurement follows a warm-up and the median of the repetitions is kept:
   7 host CPU-seconds of the QEMU process per 1,000 keep-alive requests
     (utime + stime from /proc/PID/stat)
   8 EFI image size, and the smallest -m with which the guest still serves
-plus the ceiling: Skiff booted with app=reflect under pktgen.c (packets/s),
-and each guest's packet rate during workload 1 as a fraction of it.
+plus the NIC path with no stack: Skiff booted with app=reflect under
+pktgen.c. Its packet rate (frames through the tap in both directions, 128
+in flight) is the ceiling, and each guest's packet rate during workload 1
+(counted the same way) is given as a fraction of it; its round trip of one
+130-byte frame at a time (the size of the echo workload's frames) is the
+latency floor under workload 4.
 
 Until Skiff has an HTTP server, its HTTP figures read "n/a (no HTTP
 server)". Output: the table on stdout, results.csv, results.json and PNG
@@ -630,25 +634,45 @@ def run_step(s, ns, guest, nic, state, res, label, fresh, fn):
         res[f"panic_{label}"] = panic
 
 
+# The echo workload's frames: Ethernet 14 + IPv4 20 + TCP with timestamps 32
+# + 64 bytes of data. The reflector's round trips use frames of this size.
+ECHO_FRAME_LEN = 130
+
+
+def pktgen(s, ns, tools, seconds, window, frame_len=60):
+    """One pktgen run; returns its figures and the tap's frames per second
+    in both directions while it ran."""
+    k0, t0 = tap_packets(ns), time.monotonic()
+    p = ns.run([tools["pktgen"], ns.tap, MAC, str(seconds), str(window),
+                str(frame_len)], timeout=seconds + 30)
+    k1, t1 = tap_packets(ns), time.monotonic()
+    m = re.search(r"pps=(\d+) p50_us=([\d.]+) p99_us=([\d.]+)", p.stdout)
+    if not m:
+        raise HarnessError(f"pktgen: {p.stdout}{p.stderr}")
+    log(f"  {p.stdout.strip()}")
+    return {"replies_ps": float(m.group(1)), "tap_pps": (k1 - k0) / (t1 - t0),
+            "p50_us": float(m.group(2)), "p99_us": float(m.group(3))}
+
+
 def reflect_ceiling(s, ns, nic, tools):
+    """The NIC path with no stack: its packet rate (128 frames in flight;
+    frames through the tap in both directions, as the HTTP packet rate is
+    counted) and its round-trip latency (one echo-sized frame at a time;
+    the floor under the echo workload)."""
     guest = Guest("skiff", s)
     log(f"Skiff app=reflect on {nic}: pktgen")
     vm, _ = boot(s, ns, guest, nic, app="reflect",
                  log_name=f"skiff-reflect-{nic}.log")
     try:
         vm.wait_for(r"reflect: on\b", timeout=20, start=0)
-        ns.run([tools["pktgen"], ns.tap, MAC, str(s.warmup), "128"],
-               timeout=s.warmup + 30)
-        rates = []
-        for _ in range(s.reps):
-            p = ns.run([tools["pktgen"], ns.tap, MAC, str(s.duration), "128"],
-                       timeout=s.duration + 30)
-            m = re.search(r"pps=(\d+)", p.stdout)
-            if not m:
-                raise HarnessError(f"pktgen: {p.stdout}{p.stderr}")
-            log(f"  {p.stdout.strip()}")
-            rates.append(float(m.group(1)))
-        return median(rates)
+        pktgen(s, ns, tools, s.warmup, 128)
+        rates = [pktgen(s, ns, tools, s.duration, 128)["tap_pps"]
+                 for _ in range(s.reps)]
+        lat = [pktgen(s, ns, tools, s.duration, 1, ECHO_FRAME_LEN)
+               for _ in range(s.reps)]
+        return {"reflect_pps": median(rates),
+                "reflect_p50_us": median([r["p50_us"] for r in lat]),
+                "reflect_p99_us": median([r["p99_us"] for r in lat])}
     finally:
         vm.kill()
 
@@ -721,7 +745,7 @@ def run_nic(s, nic, guests, tools, results):
                 "reflect" not in s.workloads:
             return
         try:
-            results[nic]["reflect_pps"] = reflect_ceiling(s, ns, nic, tools)
+            results[nic].update(reflect_ceiling(s, ns, nic, tools))
         except (HarnessError, subprocess.TimeoutExpired, OSError) as e:
             log(f"reflector on {nic} failed: {str(e).splitlines()[0]}")
 
@@ -877,6 +901,11 @@ def rows(results, s):
         out.append({"nic": nic, "figure": "ceiling: reflector packets/s",
                     "unit": "pkt/s", "better": "high", "skiff": ceiling,
                     "linux": None, "ratio": None})
+        for q in ("50", "99"):
+            out.append({"nic": nic, "unit": "us", "better": "low",
+                        "figure": f"floor: reflector {ECHO_FRAME_LEN} B "
+                        f"round trip p{q}", "linux": None, "ratio": None,
+                        "skiff": res.get(f"reflect_p{q}_us")})
         for g in ("skiff", "linux"):
             rate = res.get(g, {}).get("http_pps")
             frac = rate / ceiling if rate and ceiling else None
@@ -1043,6 +1072,9 @@ def target_detail(key, sk, lx):
         return f", both with {sk['mem_conns']:,} connections held and alive"
     if key == "idle_conns" and lx.get("idle_stopped"):
         return f"; Linux {lx['idle_stopped']}"
+    if key == "echo_p99_us" and sk.get("floor_p99_us"):
+        return (f"; the NIC path alone, the reflector with no stack: "
+                f"{fmt(sk['floor_p99_us'])}")
     return ""
 
 
@@ -1052,6 +1084,8 @@ def target_lines(results, s):
         res = results.get(nic, {})
         for text, key, test in TARGETS:
             sk, lx = res.get("skiff", {}), res.get("linux", {})
+            if res.get("reflect_p99_us"):
+                sk = dict(sk, floor_p99_us=res["reflect_p99_us"])
             a, b = sk.get(key), lx.get(key)
             stalled = key.startswith("echo_") and sk.get("echo_failed")
             if key == "idle_conns" and s.conn_cap < 100000:

@@ -14,8 +14,11 @@
  * payload of a frame that was sent; a late reply to an earlier run (another
  * id) is counted as stale; anything else of that EtherType is bad. Frames
  * that never come back (dropped on the way) are found by a 20 ms silence
- * and written off, so the window does not shrink. Prints
- *   sent=N replies=M bad=B stale=T lost=L seconds=S pps=X
+ * and written off, so the window does not shrink. Every reply's round
+ * trip is timed from the sendmmsg of its frame to the recvmmsg that
+ * brought it back; with WINDOW 1 that is the latency of the path with no
+ * queueing in it. Prints
+ *   sent=N replies=M bad=B stale=T lost=L seconds=S pps=X p50_us=A p99_us=B
  * where pps is replies per second.
  */
 #define _GNU_SOURCE
@@ -38,6 +41,8 @@
 #define BATCH 32
 #define MAX_LEN 1514
 #define SILENCE_NS 20000000LL
+#define STAMPS 8192 /* a power of two above the largest WINDOW */
+#define MAX_SAMPLES (8u << 20)
 
 struct gen {
 	int fd;
@@ -46,6 +51,9 @@ struct gen {
 	uint32_t run_id;
 	uint64_t sent, replies, bad, stale, lost;
 	uint64_t outstanding; /* sent, neither answered nor written off */
+	int64_t stamp[STAMPS];	/* when frame seq % STAMPS was sent */
+	uint32_t *rtt_ns;	/* one per reply, up to MAX_SAMPLES */
+	uint64_t nrtt;
 };
 
 static int64_t now_ns(void)
@@ -83,9 +91,9 @@ static void fill(const struct gen *g, uint8_t *f, uint64_t seq)
 		f[i] = (uint8_t)(seq * 7 + (uint64_t)i);
 }
 
-/* A reply is the frame we sent with the addresses swapped: 1; a reply to
- * an earlier run: -1; anything else: 0. */
-static int check(const struct gen *g, const uint8_t *f, int n)
+/* A reply is the frame we sent with the addresses swapped: 1 (and *seqp
+ * its sequence number); a reply to an earlier run: -1; anything else: 0. */
+static int check(const struct gen *g, const uint8_t *f, int n, uint64_t *seqp)
 {
 	uint8_t want[MAX_LEN];
 	uint32_t run_id;
@@ -102,6 +110,7 @@ static int check(const struct gen *g, const uint8_t *f, int n)
 	if (seq >= g->sent)
 		return 0;
 	fill(g, want, seq);
+	*seqp = seq;
 	return memcmp(f, g->me, 6) == 0 && memcmp(f + 6, g->peer, 6) == 0 &&
 	       memcmp(f + 12, want + 12, g->len - 12) == 0;
 }
@@ -145,6 +154,9 @@ static void send_batch(struct gen *g, int count)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	int n = sendmmsg(g->fd, msgs, count, 0);
+	int64_t t = now_ns();
+	for (int i = 0; i < n; i++)
+		g->stamp[(g->sent + (uint64_t)i) % STAMPS] = t;
 	if (n > 0) {
 		g->sent += (uint64_t)n;
 		g->outstanding += (uint64_t)n;
@@ -168,10 +180,16 @@ static int receive(struct gen *g, int timeout_ms)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	int n = recvmmsg(g->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+	int64_t t = now_ns();
 	for (int i = 0; i < n; i++) {
-		int ok = check(g, frames[i], (int)msgs[i].msg_len);
+		uint64_t seq = 0;
+		int ok = check(g, frames[i], (int)msgs[i].msg_len, &seq);
 		if (ok > 0) {
 			g->replies++;
+			/* Frames older than the stamps' ring are not timed. */
+			if (g->nrtt < MAX_SAMPLES && g->sent - seq <= STAMPS)
+				g->rtt_ns[g->nrtt++] =
+				    (uint32_t)(t - g->stamp[seq % STAMPS]);
 			if (g->outstanding)
 				g->outstanding--;
 		} else if (ok < 0) {
@@ -208,9 +226,26 @@ static void run(struct gen *g, double seconds, uint64_t window)
 	g->lost += g->outstanding;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0..100) of the round trips, in microseconds. */
+static double percentile_us(const struct gen *g, double p)
+{
+	if (!g->nrtt)
+		return 0;
+	uint64_t i = (uint64_t)(p / 100.0 * (double)g->nrtt);
+
+	return g->rtt_ns[i < g->nrtt ? i : g->nrtt - 1] / 1e3;
+}
+
 int main(int argc, char **argv)
 {
-	struct gen g = {.len = 60};
+	static struct gen g = {.len = 60};
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: pktgen IFACE DST_MAC SECONDS [WINDOW] "
@@ -233,14 +268,21 @@ int main(int argc, char **argv)
 		perror("pktgen: AF_PACKET on IFACE");
 		return 1;
 	}
+	g.rtt_ns = malloc(MAX_SAMPLES * sizeof(*g.rtt_ns));
+	if (!g.rtt_ns) {
+		fprintf(stderr, "pktgen: out of memory\n");
+		return 1;
+	}
 	g.run_id = (uint32_t)getpid() ^ (uint32_t)now_ns();
 	int64_t t0 = now_ns();
 	run(&g, seconds, (uint64_t)window);
 	double secs = (double)(now_ns() - t0) / 1e9;
+	qsort(g.rtt_ns, g.nrtt, sizeof(*g.rtt_ns), cmp_u32);
 	printf("sent=%llu replies=%llu bad=%llu stale=%llu lost=%llu "
-	       "seconds=%.3f pps=%.0f\n",
+	       "seconds=%.3f pps=%.0f p50_us=%.1f p99_us=%.1f\n",
 	       (unsigned long long)g.sent, (unsigned long long)g.replies,
 	       (unsigned long long)g.bad, (unsigned long long)g.stale,
-	       (unsigned long long)g.lost, secs, (double)g.replies / secs);
+	       (unsigned long long)g.lost, secs, (double)g.replies / secs,
+	       percentile_us(&g, 50), percentile_us(&g, 99));
 	return 0;
 }

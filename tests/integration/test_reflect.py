@@ -116,9 +116,17 @@ def check_reflect(t, nic):
         stats = dict(re.findall(r"(\w+)=([\d.]+)", g.stdout))
         assert int(stats["replies"]) > 0, g.stdout
         assert int(stats["bad"]) == 0, g.stdout
+        assert 0 < float(stats["p50_us"]) <= float(stats["p99_us"]), g.stdout
+        # One echo-sized frame at a time: the latency floor's run.
+        w = ns.run([pktgen, ns.tap, mac, "1", "1", "130"], timeout=30)
+        assert w.returncode == 0, w.stdout + w.stderr
+        one = dict(re.findall(r"(\w+)=([\d.]+)", w.stdout))
+        assert int(one["replies"]) > 0 and int(one["bad"]) == 0, w.stdout
+        assert 0 < float(one["p50_us"]) <= float(one["p99_us"]), w.stdout
         final = counters(vm)
         assert final["reflected"] - after["reflected"] >= \
-            int(stats["replies"]), (after, final, g.stdout)
+            int(stats["replies"]) + int(one["replies"]), \
+            (after, final, g.stdout, w.stdout)
         assert "reflect" in vm.cmd("help reflect")
 
 

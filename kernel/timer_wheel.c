@@ -42,6 +42,8 @@ void wheel_init(struct timer_wheel *w, u64 now_jiffies)
 {
 	w->clk = now_jiffies;
 	w->count = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(w->map); i++)
+		w->map[i] = 0;
 	for (unsigned i = 0; i < TVR_SIZE; i++)
 		INIT_LIST_HEAD(&w->tv1[i]);
 	for (unsigned lvl = 0; lvl < TVN_LEVELS; lvl++)
@@ -49,16 +51,26 @@ void wheel_init(struct timer_wheel *w, u64 now_jiffies)
 			INIT_LIST_HEAD(&w->tvn[lvl][i]);
 }
 
-/* The slot a timer due at expires belongs in, seen from w->clk. */
-static struct list_head *wheel_slot(struct timer_wheel *w, u64 expires)
+/* Slot number n (0..WHEEL_SLOTS-1, see the map in timer_wheel.h). */
+static struct list_head *slot_head(struct timer_wheel *w, unsigned n)
+{
+	if (n < TVR_SIZE)
+		return &w->tv1[n];
+	n -= TVR_SIZE;
+	return &w->tvn[n / TVN_SIZE][n % TVN_SIZE];
+}
+
+/* The number of the slot a timer due at expires belongs in, seen from
+ * w->clk. */
+static unsigned wheel_slot(const struct timer_wheel *w, u64 expires)
 {
 	u64 delta = expires - w->clk;
 	unsigned lvl;
 
 	if (expires < w->clk)
-		return &w->tv1[w->clk & TVR_MASK]; /* overdue: next jiffy */
+		return w->clk & TVR_MASK; /* overdue: next jiffy */
 	if (delta < TVR_SIZE)
-		return &w->tv1[expires & TVR_MASK];
+		return expires & TVR_MASK;
 	if (delta > TIMER_MAX_DELTA) {
 		expires = w->clk + TIMER_MAX_DELTA;
 		delta = TIMER_MAX_DELTA;
@@ -66,14 +78,33 @@ static struct list_head *wheel_slot(struct timer_wheel *w, u64 expires)
 	for (lvl = 0; lvl < TVN_LEVELS - 1; lvl++)
 		if (delta < 1ULL << level_shift(lvl + 1))
 			break;
-	return &w->tvn[lvl][(expires >> level_shift(lvl)) & TVN_MASK];
+	return TVR_SIZE + lvl * TVN_SIZE +
+	       ((expires >> level_shift(lvl)) & TVN_MASK);
+}
+
+/* Link t into slot n, at its tail (or head), and mark the slot busy. */
+static void slot_link(struct timer_wheel *w, struct timer_list *t, unsigned n,
+		      bool tail)
+{
+	if (tail)
+		list_add_tail(&t->entry, slot_head(w, n));
+	else
+		list_add(&t->entry, slot_head(w, n));
+	t->flags = (t->flags & TIMER_ON_WHEEL) | n << TIMER_SLOT_SHIFT;
+	w->map[n / 64] |= 1ULL << (n % 64);
+}
+
+/* Slot n was emptied as a whole. */
+static void slot_emptied(struct timer_wheel *w, unsigned n)
+{
+	w->map[n / 64] &= ~(1ULL << (n % 64));
 }
 
 void wheel_add(struct timer_wheel *w, struct timer_list *t)
 {
 	if (timer_pending(t))
 		wheel_del(w, t);
-	list_add_tail(&t->entry, wheel_slot(w, t->expires));
+	slot_link(w, t, wheel_slot(w, t->expires), true);
 	t->flags |= TIMER_ON_WHEEL;
 	w->count++;
 }
@@ -84,8 +115,11 @@ bool wheel_del(struct timer_wheel *w, struct timer_list *t)
 		return false;
 	list_del(&t->entry);
 	if (t->flags & TIMER_ON_WHEEL) {
+		unsigned n = t->flags >> TIMER_SLOT_SHIFT;
 		t->flags &= ~TIMER_ON_WHEEL;
 		w->count--;
+		if (list_empty(slot_head(w, n)))
+			slot_emptied(w, n);
 	}
 	return true;
 }
@@ -100,11 +134,12 @@ static void cascade(struct timer_wheel *w, unsigned lvl, unsigned idx)
 	LIST_HEAD(work);
 
 	list_splice_tail_init(&w->tvn[lvl][idx], &work);
+	slot_emptied(w, TVR_SIZE + lvl * TVN_SIZE + idx);
 	while (!list_empty(&work)) {
 		struct timer_list *t = timer_of(work.prev);
 
 		list_del(&t->entry);
-		list_add(&t->entry, wheel_slot(w, t->expires));
+		slot_link(w, t, wheel_slot(w, t->expires), false);
 	}
 }
 
@@ -190,6 +225,7 @@ static u32 run_jiffy(struct timer_wheel *w, struct list_head *expired)
 	if (idx == 0)
 		cascade_all(w);
 	list_splice_tail_init(&w->tv1[idx], &batch);
+	slot_emptied(w, idx);
 	w->clk++;
 	for (struct list_head *p = batch.next; p != &batch; p = p->next) {
 		timer_of(p)->flags &= ~TIMER_ON_WHEEL;
@@ -201,13 +237,38 @@ static u32 run_jiffy(struct timer_wheel *w, struct list_head *expired)
 	return n;
 }
 
+/*
+ * Distance from bit start to the first set bit at or after it in the map
+ * words[0..nwords) taken as a ring (nwords a power of two), or -1 if none
+ * is set: the first word from start, the others, then the first word's
+ * bits below start.
+ */
+static int ring_first(const u64 *words, unsigned nwords, unsigned start)
+{
+	unsigned nbits = nwords * 64, lo = start % 64;
+
+	for (unsigned k = 0; k <= nwords; k++) {
+		unsigned i = (start / 64 + k) & (nwords - 1);
+		u64 bits = words[i];
+
+		if (k == 0)
+			bits &= ~0ULL << lo;
+		else if (k == nwords)
+			bits &= (1ULL << lo) - 1; /* lo 0: covered at k == 0 */
+		if (bits) {
+			unsigned at = i * 64 + (unsigned)__builtin_ctzll(bits);
+			return (int)((at - start) & (nbits - 1));
+		}
+	}
+	return -1;
+}
+
 /* First jiffy from clk whose level-0 slot holds a timer. */
 static u64 level0_next(const struct timer_wheel *w)
 {
-	for (u64 d = 0; d < TVR_SIZE; d++)
-		if (!list_empty(&w->tv1[(w->clk + d) & TVR_MASK]))
-			return w->clk + d;
-	return UINT64_MAX;
+	int d = ring_first(w->map, TVR_SIZE / 64, w->clk & TVR_MASK);
+
+	return d < 0 ? UINT64_MAX : w->clk + (u64)d;
 }
 
 /*
@@ -218,13 +279,12 @@ static u64 level0_next(const struct timer_wheel *w)
 static u64 leveln_next(const struct timer_wheel *w, unsigned lvl)
 {
 	unsigned shift = level_shift(lvl);
-	u64 block = w->clk >> shift;
-	unsigned first = (w->clk & ((1ULL << shift) - 1)) ? 1 : 0;
+	u64 block =
+	    (w->clk >> shift) + ((w->clk & ((1ULL << shift) - 1)) ? 1 : 0);
+	int d = ring_first(&w->map[(TVR_SIZE + lvl * TVN_SIZE) / 64], 1,
+			   block & TVN_MASK);
 
-	for (unsigned m = first; m < first + TVN_SIZE; m++)
-		if (!list_empty(&w->tvn[lvl][(block + m) & TVN_MASK]))
-			return (block + m) << shift;
-	return UINT64_MAX;
+	return d < 0 ? UINT64_MAX : (block + (u64)d) << shift;
 }
 
 u64 wheel_next_expiry(const struct timer_wheel *w)

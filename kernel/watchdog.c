@@ -62,12 +62,18 @@ static void check_soft(struct cpu *c, u64 now)
 		     now - c->softirq_beat_ns);
 }
 
+/* The CPU this one watches: the next online one in id order, wrapping;
+ * none when this is the only one (the usual case of a one-vCPU guest,
+ * where the walk would be every tick's largest cost). */
 static struct cpu *next_online(u32 id)
 {
-	for (u32 i = 1; i < NR_CPUS; i++) {
-		struct cpu *n = cpus[(id + i) % NR_CPUS];
+	if (READ_ONCE(nr_cpus_online) < 2)
+		return NULL;
+	for (u32 i = id + 1 == NR_CPUS ? 0 : id + 1; i != id;
+	     i = i + 1 == NR_CPUS ? 0 : i + 1) {
+		struct cpu *n = cpus[i];
 		if (n && READ_ONCE(n->online))
-			return n->id == id ? NULL : n;
+			return n;
 	}
 	return NULL;
 }

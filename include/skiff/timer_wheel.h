@@ -37,6 +37,7 @@ struct timer_list {
 };
 
 #define TIMER_ON_WHEEL 0x1 /* linked on a wheel slot, counted in count */
+#define TIMER_SLOT_SHIFT 8 /* flags >> 8: the slot's number in the map */
 
 #define TVR_BITS 8 /* level 0: 256 slots */
 #define TVN_BITS 6 /* levels 1..4: 64 slots each */
@@ -47,12 +48,18 @@ struct timer_list {
 #define TVN_LEVELS 4
 #define TIMER_MAX_DELTA 0xffffffffULL /* farther ahead is clamped */
 
+/* Slots numbered for the map: tv1 0..255, then tvn[lvl] 64 each. */
+#define WHEEL_SLOTS (TVR_SIZE + TVN_LEVELS * TVN_SIZE)
+
 struct timer_wheel {
 	u64 clk; /* next jiffy to process: every timer with expires < clk */
 		 /* has been collected */
 	struct list_head tv1[TVR_SIZE];
 	struct list_head tvn[TVN_LEVELS][TVN_SIZE];
 	u32 count; /* timers pending on this wheel */
+	/* A bit per non-empty slot (Linux's pending_map), so the next
+	 * expiry is a few word scans instead of a walk of 512 lists. */
+	u64 map[WHEEL_SLOTS / 64];
 };
 
 /* Prepare t to be added; fn runs when it fires. flags is unused. */

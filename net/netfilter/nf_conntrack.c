@@ -426,7 +426,7 @@ u32 nf_ct_gc(u64 now, u32 budget)
 {
 	u32 before = ct.count;
 
-	for (u32 n = 0; n < budget && ct.conns; n++) {
+	for (u32 n = 0; n < budget && ct.count; n++) { /* empty: no walk */
 		u32 b = ct.gc_cursor++ & (ct.nbuckets - 1);
 		s32 prev = -1;
 		for (s32 i = ct.buckets[b]; i >= 0;) {

@@ -703,6 +703,8 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
 			   .want = "auto or 64..4194304 (flows)"},
     [CFG_NET_BUSY_POLL_US] = {"net.busy_poll_us",
 			      NUM(net_busy_poll_us, 0, 10000)},
+    [CFG_NOHZ] = {"nohz", parse_index, format_index, FIELD(nohz),
+		  .choices = onoff_words, .want = "off|on"},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */
@@ -729,6 +731,7 @@ void config_defaults(struct skiff_config *c)
 	c->smp = 0;
 	c->nic_offload = true;
 	c->net_busy_poll_us = NET_BUSY_POLL_US_DEFAULT;
+	c->nohz = true;
 	memset(c->src, CFG_SRC_DEFAULT, sizeof(c->src));
 }
 

@@ -26,6 +26,7 @@
 #include <skiff/spinlock.h>
 #include <skiff/softirq.h>
 #include <skiff/time.h>
+#include <skiff/timer.h>
 #include <skiff/net/socket.h>
 #include <asm/cpu.h>
 #include <skiff/percpu.h>
@@ -446,9 +447,11 @@ static void wait_halt(struct cpu *c)
 	u64 t = ktime_get_ns();
 	local_irq_disable();
 	if (!c->softirq_pending && !apps_pending()) {
+		tick_nohz_idle_enter(c);
 		c->halted = true;
 		safe_halt();
 		c->halted = false;
+		tick_nohz_idle_exit(c);
 		c->idle_ns += ktime_get_ns() - t;
 	} else {
 		local_irq_enable();

@@ -90,7 +90,8 @@ static int cmd_set(int argc, char **argv)
 	return 0;
 }
 SHELL_CMD("set", cmd_set, "set key=value",
-	  "change a setting at run time (log=, panic=; others at next boot)");
+	  "change a setting (now: log=, panic=, tcp.mem=, tcp.cc=, "
+	  "net.busy_poll_us=, nohz=; others at next boot)");
 
 static int cmd_cpus(int argc, char **argv)
 {

@@ -18,6 +18,10 @@
 #include <skiff/irq.h>
 #include <skiff/ksyms.h>
 #include <skiff/trace.h>
+#include <skiff/config.h>
+#include <skiff/kernel.h>
+#include <skiff/mm.h>
+#include <skiff/smp.h>
 
 static struct timer_base bases[NR_CPUS];
 static struct lock_class timer_base_class = {.name = "timer_base"};
@@ -101,11 +105,66 @@ static bool timers_due(struct cpu *c)
 void timer_interrupt(void *arg)
 {
 	extern void watchdog_tick(void);
-	lapic_timer_tick();
-	this_cpu()->ticks++;
+	struct cpu *c = this_cpu();
+	if (READ_ONCE(c->tick_stopped)) { /* the end of a tickless sleep */
+		WRITE_ONCE(c->tick_stopped, false);
+		lapic_timer_restart_tick();
+	} else {
+		lapic_timer_tick();
+	}
+	c->ticks++;
 	watchdog_tick();
 	if (timers_due(this_cpu()))
 		raise_softirq(TIMER_SOFTIRQ);
+}
+
+/* ---- tickless idle ----
+ * The ordering against mod_timer on another CPU: this CPU says it stopped
+ * its tick before it looks at its wheel; mod_timer adds to the wheel
+ * before it looks at that flag. Either the timer is seen here, or the
+ * adder sees the flag and wakes this CPU with an IPI (tick_nohz_kick).
+ */
+void tick_nohz_idle_enter(struct cpu *c)
+{
+	/* The idle loop zeroes a firmware page per pass until none is left
+	 * (a second or so after boot): the tick keeps those passes coming. */
+	if (!READ_ONCE(kcfg.nohz) || !lapic_timer_can_stop() ||
+	    mm_scrub_pending())
+		return;
+	WRITE_ONCE(c->tick_stopped, true);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	spin_lock(&c->timers->lock); /* interrupts are off */
+	u64 next = wheel_next_expiry(&c->timers->wheel);
+	spin_unlock(&c->timers->lock);
+	u64 sleep = nohz_sleep_ns(next, ktime_get_ns());
+	if (!sleep) { /* due within a tick: the tick stays */
+		WRITE_ONCE(c->tick_stopped, false);
+		return;
+	}
+	lapic_timer_stop_tick(sleep + NOHZ_SLACK_NS);
+	c->tick_stops++;
+}
+
+void tick_nohz_idle_exit(struct cpu *c)
+{
+	if (!READ_ONCE(c->tick_stopped))
+		return; /* never stopped, or the timer interrupt restarted it */
+	unsigned long flags = local_irq_save();
+	if (c->tick_stopped) { /* woken by another interrupt */
+		WRITE_ONCE(c->tick_stopped, false);
+		lapic_timer_restart_tick();
+	}
+	local_irq_restore(flags);
+}
+
+/* A timer went onto another CPU's wheel: wake that CPU if it sleeps
+ * without a tick, so that it looks at its wheel again. */
+static void tick_nohz_kick(u32 cpu)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (cpu != smp_processor_id() && cpus[cpu] &&
+	    READ_ONCE(cpus[cpu]->tick_stopped))
+		smp_send_ipi(cpu, VECTOR_RESCHED);
 }
 
 void timer_init_cpu(void)
@@ -141,6 +200,7 @@ int mod_timer(struct timer_list *t, u64 expires)
 	t->expires = expires;
 	wheel_add(&b->wheel, t);
 	spin_unlock_irqrestore(&b->lock, flags);
+	tick_nohz_kick(t->cpu);
 	return was;
 }
 
@@ -212,6 +272,13 @@ static void timers_slowest(u32 i)
 			     (unsigned long long)(ns / 1000));
 }
 
+static const char *tickless_state(void)
+{
+	if (!lapic_timer_can_stop())
+		return "off (no calibrated one-shot timer)";
+	return READ_ONCE(kcfg.nohz) ? "on" : "off (nohz=off)";
+}
+
 static int cmd_timers(int argc, char **argv)
 {
 	if (argc != 1)
@@ -226,6 +293,13 @@ static int cmd_timers(int argc, char **argv)
 			timers_slowest(i);
 	shell_printf("HZ=%d (1 jiffy = 1 ms), tick source %s\n", HZ,
 		     lapic_timer_mode());
+	shell_printf("tickless idle: %s; times an idle CPU stopped its tick:",
+		     tickless_state());
+	for (u32 i = 0; i < NR_CPUS; i++)
+		if (cpus[i] && cpus[i]->online)
+			shell_printf(" cpu%u %llu", i,
+				     (unsigned long long)cpus[i]->tick_stops);
+	shell_printf("\n");
 	return 0;
 }
 SHELL_CMD("timers", cmd_timers, "timers",

@@ -60,6 +60,7 @@ enum cfg_key_id {
 	CFG_NIC_OFFLOAD,
 	CFG_CONNTRACK_MAX,
 	CFG_NET_BUSY_POLL_US,
+	CFG_NOHZ,
 	CFG_NKEYS
 };
 
@@ -109,6 +110,7 @@ struct skiff_config {
 	u32 conntrack_max; /* conntrack.max=64..4194304; 0 (auto): RAM/4 KiB */
 	bool nic_offload;  /* nic.offload=off|on: checksum/TSO offloads, on */
 	u32 net_busy_poll_us; /* net.busy_poll_us=0..10000, 0 = off */
+	bool nohz; /* nohz=off|on: an idle CPU stops its tick, on */
 	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
 };
 

@@ -12,6 +12,9 @@
 
 #include <skiff/timer_wheel.h>
 #include <skiff/spinlock.h>
+#include <skiff/time.h>
+
+struct cpu;
 
 struct timer_base {
 	spinlock_t lock;
@@ -26,6 +29,32 @@ struct timer_base {
 
 void timer_init_cpu(void);
 void timer_interrupt(void *arg);
+
+/*
+ * Tickless idle (config nohz=on, TSC-deadline only). With interrupts off,
+ * just before it halts, the idle loop calls tick_nohz_idle_enter: the next
+ * timer interrupt is then due at the CPU's next timer (at most
+ * NOHZ_MAX_NS away) instead of in one tick. tick_nohz_idle_exit, after
+ * the halt, starts the tick again if another interrupt woke the CPU.
+ */
+#define NOHZ_MAX_NS NSEC_PER_SEC
+#define NOHZ_SLACK_NS 20000 /* wake just after the jiffy, never before */
+void tick_nohz_idle_enter(struct cpu *c);
+void tick_nohz_idle_exit(struct cpu *c);
+
+/* How long an idle CPU may sleep with its next timer due at jiffy
+ * next_jiffy (UINT64_MAX: none): 0 when that is within a tick (keep it). */
+static inline u64 nohz_sleep_ns(u64 next_jiffy, u64 now_ns)
+{
+	u64 due = next_jiffy >= UINT64_MAX / NSEC_PER_JIFFY
+		      ? UINT64_MAX
+		      : next_jiffy * NSEC_PER_JIFFY;
+	u64 sleep = due > now_ns ? due - now_ns : 0;
+
+	if (sleep > NOHZ_MAX_NS)
+		sleep = NOHZ_MAX_NS;
+	return sleep > NSEC_PER_JIFFY ? sleep : 0;
+}
 
 void kernel_timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
 void timer_set_cpu(struct timer_list *t, u32 cpu);

@@ -102,10 +102,11 @@ def _ticks(vm, fired=False):
 
 def test_timer_softirq_only_when_due(t):
     """TIMER_SOFTIRQ runs when a timer is due (and as the watchdog's
-    heartbeat), not on every tick: over ~2 s of an idle shell, far fewer
-    runs than ticks. `softirqs` shows each softirq's longest run and
-    `timers` the slowest callback."""
-    vm = t.shared_vm()
+    heartbeat), not on every tick: with the tick left running (nohz=off),
+    over ~1 s of an idle shell, far fewer runs than ticks. `softirqs` shows
+    each softirq's longest run and `timers` the slowest callback."""
+    vm = t.shared_vm(config="nohz=off")
+    assert "tickless idle: off (nohz=off)" in vm.cmd("timers")
     runs0, ticks0 = _timer_softirq_runs(vm), _ticks(vm)
     deadline = time.monotonic() + 30
     ticks1 = ticks0
@@ -117,3 +118,38 @@ def test_timer_softirq_only_when_due(t):
     assert ticks >= 1000, f"only {ticks} ticks on cpu0 in 30 s"
     assert 0 < runs < ticks // 4, \
         f"TIMER_SOFTIRQ ran {runs} times in {ticks} ticks"
+
+
+def _tick_stops(vm):
+    out = vm.cmd("timers")
+    m = re.search(r"^tickless idle: (\S+); .*cpu0 (\d+)", out, re.M)
+    assert m, f"`timers` has no tickless idle line:\n{out}"
+    return m.group(1), int(m.group(2))
+
+
+def _fired(vm):
+    out = vm.cmd("timers")
+    m = re.search(r"^cpu0\s+\d+\s+\S+\s+(\d+)", out, re.M)
+    assert m, f"cannot parse `timers`:\n{out}"
+    return int(m.group(1))
+
+
+def test_tickless_idle(t):
+    """nohz=on (the default): an idle CPU stops its tick and sleeps until
+    its next timer, so over 2 s of an idle shell cpu0 counts far fewer than
+    the 2,000 ticks of HZ=1000, stops its tick, and its timers (conntrack's
+    collector runs every 100 ms) still fire. (Until the firmware's pages
+    are zeroed, a second or so after boot, the tick stays on.)"""
+    vm = t.shared_vm()
+    vm.wait_for(r"boot-services code zeroed and free", timeout=60, start=0)
+    state, stops0 = _tick_stops(vm)
+    assert state == "on", vm.cmd("timers")
+    ticks0, fired0 = _ticks(vm), _fired(vm)
+    time.sleep(2)
+    ticks1, fired1 = _ticks(vm), _fired(vm)
+    _, stops1 = _tick_stops(vm)
+    assert ticks1 - ticks0 < 1000, \
+        f"{ticks1 - ticks0} ticks in 2 s of idle: the tick did not stop"
+    assert stops1 > stops0, f"the tick was never stopped ({stops0})"
+    assert fired1 - fired0 >= 5, \
+        f"only {fired1 - fired0} timers fired in 2 s with the tick stopped"

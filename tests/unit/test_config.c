@@ -88,6 +88,7 @@ static void test_defaults(void **state)
 	assert_string_equal(shown(&c, CFG_CONNTRACK_MAX), "conntrack.max=auto");
 	assert_true(c.nic_offload);
 	assert_int_equal(c.net_busy_poll_us, NET_BUSY_POLL_US_DEFAULT);
+	assert_true(c.nohz);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -101,7 +102,7 @@ static const char good_line[] =
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
     "tcp.mem=256 nic.offload=off conntrack.max=200000 echo.idle_timeout=0 "
-    "net.busy_poll_us=250";
+    "net.busy_poll_us=250 nohz=off";
 
 static void test_good_line(void **state)
 {
@@ -152,6 +153,8 @@ static void test_good_line(void **state)
 	assert_int_equal(c.net_busy_poll_us, 250);
 	assert_string_equal(shown(&c, CFG_NET_BUSY_POLL_US),
 			    "net.busy_poll_us=250");
+	assert_false(c.nohz);
+	assert_string_equal(shown(&c, CFG_NOHZ), "nohz=off");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -268,6 +271,8 @@ static const struct bad_case bad_cases[] = {
     {CFG_NET_BUSY_POLL_US, "net.busy_poll_us=-5"},
     {CFG_NET_BUSY_POLL_US, "net.busy_poll_us=50us"},
     {CFG_NET_BUSY_POLL_US, "net.busy_poll_us="},
+    {CFG_NOHZ, "nohz=1"},
+    {CFG_NOHZ, "nohz=idle"},
     {CFG_FILTER, "filter=\"   \""},
     {CFG_FILTER, "filter=\"a\tb\""},
     {CFG_ROUTE, "route=10.0.0.1/8,1.2.3.4"},

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <skiff/timer_wheel.h>
+#include <skiff/timer.h>
 
 struct ttimer {
 	struct timer_list t;
@@ -527,6 +528,22 @@ static void test_next_expiry(void **state)
 	assert_true(wheel_next_expiry(&w) == UINT64_MAX);
 }
 
+/* Tickless idle's sleep: to the next timer's jiffy, at most NOHZ_MAX_NS,
+ * none (the tick stays) when that is within a tick or already past. */
+static void test_nohz_sleep(void **state)
+{
+	(void)state;
+	u64 now = 5 * NSEC_PER_SEC + 300000; /* 0.3 ms into jiffy 5000 */
+
+	assert_true(nohz_sleep_ns(UINT64_MAX, now) == NOHZ_MAX_NS);
+	assert_true(nohz_sleep_ns(5100, now) == 100 * NSEC_PER_JIFFY - 300000);
+	assert_true(nohz_sleep_ns(5001, now) == 0); /* 0.7 ms: keep the tick */
+	assert_true(nohz_sleep_ns(5002, now) == 1700000);
+	assert_true(nohz_sleep_ns(4000, now) == 0); /* overdue */
+	assert_true(nohz_sleep_ns(5000 + 60000, now) == NOHZ_MAX_NS);
+	assert_true(nohz_sleep_ns(UINT64_MAX / 2, now) == NOHZ_MAX_NS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(test_random_100k),
 	    cmocka_unit_test(test_expiry_accuracy),
 	    cmocka_unit_test(test_next_expiry),
+	    cmocka_unit_test(test_nohz_sleep),
 	};
 
 	return cmocka_run_group_tests_name("timer_wheel", tests, NULL, NULL);

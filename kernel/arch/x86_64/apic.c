@@ -158,6 +158,44 @@ void lapic_timer_tick(void)
 		wrmsr(MSR_TSC_DEADLINE, rdtsc() + tsc_per_tick);
 }
 
+bool lapic_timer_can_stop(void)
+{
+	return tsc_deadline ? tsc_per_tick != 0 : lapic_ticks_per_ms && tick_hz;
+}
+
+/*
+ * One interrupt, delta_ns from now, and none after it until the tick is
+ * restarted: a TSC deadline, or the LAPIC timer in one-shot mode (SDM
+ * 10.5.4; writing the initial count starts the count-down). delta_ns is
+ * at most a few seconds, so delta_ns times either rate fits in 64 bits.
+ * The LAPIC timer's rate comes from a 2 ms calibration (a few per cent
+ * off under emulation), so it is set to fire an eighth early: the tick
+ * then runs again and the timer fires at its first tick after it is due,
+ * never late by more than a tick. A TSC deadline is exact.
+ */
+void lapic_timer_stop_tick(u64 delta_ns)
+{
+	if (tsc_deadline) {
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + delta_ns * tsc_khz / 1000000);
+		return;
+	}
+	u64 count = (delta_ns - delta_ns / 8) * lapic_ticks_per_ms / 1000000;
+	lapic_write(LAPIC_LVT_TIMER, VECTOR_TIMER); /* one-shot */
+	lapic_write(LAPIC_TIMER_INIT,
+		    (u32)MAX(1, MIN(count, (u64)0xffffffffu)));
+}
+
+void lapic_timer_restart_tick(void)
+{
+	if (tsc_deadline) {
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + tsc_per_tick);
+		return;
+	}
+	lapic_write(LAPIC_LVT_TIMER, VECTOR_TIMER | LVT_PERIODIC);
+	lapic_write(LAPIC_TIMER_INIT,
+		    (u32)(lapic_ticks_per_ms * 1000 / tick_hz));
+}
+
 const char *lapic_timer_mode(void)
 {
 	return tsc_deadline ? "TSC-deadline" : "LAPIC periodic";

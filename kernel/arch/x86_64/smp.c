@@ -290,9 +290,11 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 			continue;
 		local_irq_disable();
 		if (!c->softirq_pending && !apps_pending()) {
+			tick_nohz_idle_enter(c);
 			c->halted = true;
 			safe_halt(); /* sti; hlt: returns after an interrupt */
 			c->halted = false;
+			tick_nohz_idle_exit(c);
 			c->idle_ns += ktime_get_ns() - t1;
 		} else {
 			local_irq_enable();

@@ -20,6 +20,10 @@ void lapic_timer_calibrate(void);
 void lapic_timer_start(u32 hz);
 void lapic_timer_tick(void); /* from the timer interrupt: re-arm */
 const char *lapic_timer_mode(void);
+/* Tickless idle: one interrupt after delta_ns, then the tick again. */
+bool lapic_timer_can_stop(void);
+void lapic_timer_stop_tick(u64 delta_ns); /* next interrupt in delta_ns */
+void lapic_timer_restart_tick(void);	  /* next interrupt in one tick */
 
 void ioapic_init(void);
 /* Route a GSI to vector on the CPU with apic_id; flags as in MPS INTI. */

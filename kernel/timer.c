@@ -106,6 +106,8 @@ void timer_interrupt(void *arg)
 {
 	extern void watchdog_tick(void);
 	struct cpu *c = this_cpu();
+	if (c->halted)
+		c->tick_ended_halt = true;
 	if (READ_ONCE(c->tick_stopped)) { /* the end of a tickless sleep */
 		WRITE_ONCE(c->tick_stopped, false);
 		lapic_timer_restart_tick();
@@ -126,9 +128,16 @@ void timer_interrupt(void *arg)
  */
 void tick_nohz_idle_enter(struct cpu *c)
 {
+	/* Only when the last halt outlasted the tick: a CPU that other
+	 * interrupts keep waking every few hundred microseconds (a request
+	 * and response at a time) keeps its tick rather than reprogram the
+	 * timer twice per wake-up, like Linux's idle governor predicting a
+	 * short sleep. */
+	bool quiet = c->tick_ended_halt;
+	c->tick_ended_halt = false;
 	/* The idle loop zeroes a firmware page per pass until none is left
 	 * (a second or so after boot): the tick keeps those passes coming. */
-	if (!READ_ONCE(kcfg.nohz) || !lapic_timer_can_stop() ||
+	if (!quiet || !READ_ONCE(kcfg.nohz) || !lapic_timer_can_stop() ||
 	    mm_scrub_pending())
 		return;
 	WRITE_ONCE(c->tick_stopped, true);

@@ -50,8 +50,9 @@ struct cpu {
 	u64 softirq_halt_ns;  /* of idle_ns: softirqs that woke it (top) */
 	bool halted;	      /* in the idle loop's hlt (top's accounting) */
 	u64 ticks;
-	bool tick_stopped; /* idle with the tick stopped (tickless idle) */
-	u64 tick_stops;	   /* how many times the idle loop stopped it */
+	bool tick_stopped;    /* idle with the tick stopped (tickless idle) */
+	bool tick_ended_halt; /* the timer interrupt ended the last hlt */
+	u64 tick_stops;	      /* how many times the idle loop stopped it */
 
 	struct list_head call_queue; /* smp_call_function work */
 	spinlock_t call_lock;

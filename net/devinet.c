@@ -92,6 +92,7 @@ int inet_addr_add(struct net_device *dev, u32 addr, u8 prefix)
 	spin_unlock_bh(&inet_lock);
 	if (err)
 		return err;
+	rt_genid_bump_ipv4(); /* local, broadcast and source addresses */
 	/* The connected route (RFC 1122 3.3.1.1: on-link destinations). A
 	 * second address on a subnet already routed shares its route. */
 	if (prefix < 32) {
@@ -130,6 +131,8 @@ int inet_addr_del(struct net_device *dev, u32 addr, u8 prefix)
 		route_gone =
 		    !subnet_still_used(dev, subnet_of(addr, prefix), prefix);
 	spin_unlock_bh(&inet_lock);
+	if (err == 0)
+		rt_genid_bump_ipv4();
 	if (route_gone) {
 		fib_del(subnet_of(addr, prefix), prefix);
 		fib_sync_down(dev);
@@ -142,6 +145,7 @@ void inet_addr_flush_all(void)
 	spin_lock_bh(&inet_lock);
 	memset(ifa_table, 0, sizeof(ifa_table));
 	spin_unlock_bh(&inet_lock);
+	rt_genid_bump_ipv4();
 }
 
 /* The first address of dev matching want (any if want is NULL). */

@@ -158,6 +158,18 @@ static void log_registered(struct net_device *dev)
 		dev->bus_info[0] ? " at " : "", dev->bus_info, mac, dev->mtu);
 }
 
+static u32 rt_genid;
+
+u32 rt_genid_ipv4(void)
+{
+	return __atomic_load_n(&rt_genid, __ATOMIC_ACQUIRE);
+}
+
+void rt_genid_bump_ipv4(void)
+{
+	__atomic_fetch_add(&rt_genid, 1, __ATOMIC_RELEASE);
+}
+
 int register_netdev(struct net_device *dev)
 {
 	BUG_ON(!dev->ops || !dev->ops->ndo_start_xmit);
@@ -180,6 +192,7 @@ int register_netdev(struct net_device *dev)
 		return err;
 	}
 	log_registered(dev);
+	rt_genid_bump_ipv4();
 	/* A device that will not open stays registered and DOWN (the error
 	 * is logged; `ip link set DEV up` retries): a nonzero return always
 	 * means "not registered", so the driver's error path may free it. */
@@ -197,6 +210,7 @@ int dev_open(struct net_device *dev)
 		return err;
 	}
 	dev->flags |= IFF_UP;
+	rt_genid_bump_ipv4();
 	trace(TRACE_DRIVERS, "%s open", dev->name);
 	if (dev->carrier)
 		dev->flags |= IFF_RUNNING;
@@ -208,6 +222,7 @@ void dev_close(struct net_device *dev)
 	if (!(dev->flags & IFF_UP))
 		return;
 	dev->flags &= ~(IFF_UP | IFF_RUNNING);
+	rt_genid_bump_ipv4();
 	trace(TRACE_DRIVERS, "%s close", dev->name);
 	qdisc_reset(dev);
 	neigh_flush(dev); /* Linux's neigh_ifdown: addresses may change */
@@ -270,6 +285,7 @@ void netif_carrier_on(struct net_device *dev)
 		return;
 	if (dev->flags & IFF_UP)
 		dev->flags |= IFF_RUNNING;
+	rt_genid_bump_ipv4();
 	pr_info("%s: link up\n", dev->name);
 	netif_wake_queue(dev);
 }
@@ -279,6 +295,7 @@ void netif_carrier_off(struct net_device *dev)
 	if (!__atomic_exchange_n(&dev->carrier, false, __ATOMIC_ACQ_REL))
 		return;
 	dev->flags &= ~IFF_RUNNING;
+	rt_genid_bump_ipv4();
 	pr_info("%s: link down\n", dev->name);
 }
 
@@ -303,6 +320,7 @@ int dev_set_mtu(struct net_device *dev, u16 mtu)
 	if (mtu < ETH_MIN_MTU || mtu > ETH_DATA_LEN)
 		return -EINVAL;
 	dev->mtu = mtu;
+	rt_genid_bump_ipv4();
 	return 0;
 }
 

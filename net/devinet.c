@@ -35,6 +35,8 @@ struct in_ifaddr {
 
 /* In the order added: the first address of a device is its primary. */
 static struct in_ifaddr ifa_table[INET_MAX_ADDRS];
+/* Slots at and past this one are free: lookups (per packet) stop here. */
+static u32 ifa_used;
 static DEFINE_SPINLOCK(inet_lock, "devinet");
 
 static u32 subnet_of(u32 addr, u8 prefix)
@@ -74,6 +76,7 @@ static int ifa_insert(struct net_device *dev, u32 addr, u8 prefix)
 	}
 	if (!slot)
 		return -ENOMEM;
+	ifa_used = MAX(ifa_used, (u32)(slot - ifa_table) + 1);
 	slot->secondary = subnet_has_primary(dev, addr, prefix);
 	slot->dev = dev;
 	slot->addr = addr;
@@ -92,6 +95,7 @@ int inet_addr_add(struct net_device *dev, u32 addr, u8 prefix)
 	spin_unlock_bh(&inet_lock);
 	if (err)
 		return err;
+	rt_genid_bump_ipv4(); /* local, broadcast and source addresses */
 	/* The connected route (RFC 1122 3.3.1.1: on-link destinations). A
 	 * second address on a subnet already routed shares its route. */
 	if (prefix < 32) {
@@ -126,10 +130,14 @@ int inet_addr_del(struct net_device *dev, u32 addr, u8 prefix)
 			break;
 		}
 	}
+	while (ifa_used && !ifa_table[ifa_used - 1].dev)
+		ifa_used--;
 	if (err == 0 && prefix < 32)
 		route_gone =
 		    !subnet_still_used(dev, subnet_of(addr, prefix), prefix);
 	spin_unlock_bh(&inet_lock);
+	if (err == 0)
+		rt_genid_bump_ipv4();
 	if (route_gone) {
 		fib_del(subnet_of(addr, prefix), prefix);
 		fib_sync_down(dev);
@@ -141,7 +149,9 @@ void inet_addr_flush_all(void)
 {
 	spin_lock_bh(&inet_lock);
 	memset(ifa_table, 0, sizeof(ifa_table));
+	ifa_used = 0;
 	spin_unlock_bh(&inet_lock);
+	rt_genid_bump_ipv4();
 }
 
 /* The first address of dev matching want (any if want is NULL). */
@@ -151,7 +161,7 @@ static u32 inet_find(const struct net_device *dev,
 	u32 found = 0;
 
 	spin_lock_bh(&inet_lock);
-	for (u32 i = 0; i < INET_MAX_ADDRS && !found; i++) {
+	for (u32 i = 0; i < ifa_used && !found; i++) {
 		const struct in_ifaddr *a = &ifa_table[i];
 		if (a->dev && (!dev || a->dev == dev) &&
 		    (!want || want(a, arg)))

@@ -26,6 +26,7 @@
 #include <skiff/net/snmp.h>
 #include <skiff/softirq.h>
 #include <skiff/spinlock.h>
+#include <skiff/time.h>
 #include <skiff/trace.h>
 #include <errno.h>
 #include <string.h>
@@ -92,13 +93,14 @@ static int ip_route_local(const struct ip_out *out, struct ip_route_out *rt)
 	return rt->dev ? 0 : -ENETUNREACH;
 }
 
-int ip_route_output(const struct ip_out *out, struct ip_route_out *rt)
+/* The lookup itself: FIB, local and broadcast addresses, source, MTU.
+ * *pmtu_expires: when the path MTU used expires (0: none used). */
+static int ip_route_lookup(const struct ip_out *out, struct ip_route_out *rt,
+			   u64 *pmtu_expires)
 {
 	struct fib_result res = {0};
 
 	memset(rt, 0, sizeof(*rt));
-	if (ipv4_is_multicast(out->daddr) || out->daddr == 0)
-		return -ENETUNREACH; /* no multicast routing */
 	if (inet_addr_is_local(NULL, out->daddr))
 		return ip_route_local(out, rt);
 	if (out->dev) {
@@ -121,9 +123,107 @@ int ip_route_output(const struct ip_out *out, struct ip_route_out *rt)
 		    : res.prefsrc ? res.prefsrc
 				  : inet_select_addr(rt->dev, out->daddr);
 	rt->mtu = rt->dev->mtu;
-	u16 pmtu = res.mtu ? res.mtu : ip_pmtu_get(out->daddr);
+	u16 pmtu = ip_pmtu_lookup(out->daddr, pmtu_expires);
 	if (pmtu && pmtu < rt->mtu)
 		rt->mtu = pmtu;
+	return 0;
+}
+
+/* ---- the output route cache ------------------------------------------------
+ *
+ * Linux keeps a connection's route in its socket (sk_dst_cache). Skiff's
+ * tcp_sock has no room to spare (an idle connection's bytes are one of
+ * issue 8's figures), so the cache is one table of recent destinations,
+ * direct mapped by address: each entry holds the route ip_route_lookup
+ * found for a destination with no device or source forced, the route
+ * generation before that lookup, and when the path MTU it used expires.
+ * An entry is used only while its generation is current (every route,
+ * address, device or path MTU change bumps it: rt_genid_bump_ipv4) and
+ * its path MTU has not expired, so a stale route is never used. Each
+ * entry has a sequence count, odd while it is written, so CPUs read it
+ * without a lock and a torn read is a miss.
+ */
+#define IP_DST_SLOTS 128 /* a power of two */
+
+struct ip_dst_entry {
+	u32 seq;		/* odd while being written */
+	u32 daddr;		/* the key; 0: empty */
+	u32 genid;		/* rt_genid_ipv4() before the lookup */
+	u64 pmtu_expires;	/* jiffies (0: no path MTU used) */
+	struct ip_route_out rt; /* saddr: the route's choice */
+};
+
+static struct ip_dst_entry ip_dst_cache[IP_DST_SLOTS];
+static u64 ip_dst_misses; /* full lookups made for the cache */
+
+static struct ip_dst_entry *ip_dst_slot(u32 daddr)
+{
+	return &ip_dst_cache[(daddr * 0x9e3779b1u) >> 25 & (IP_DST_SLOTS - 1)];
+}
+
+/* The cached route to daddr if current: true and *rt. */
+static bool ip_dst_get(u32 daddr, struct ip_route_out *rt)
+{
+	const struct ip_dst_entry *e = ip_dst_slot(daddr);
+	u32 seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+	if (seq & 1)
+		return false;
+	bool same = e->daddr == daddr && e->genid == rt_genid_ipv4();
+	u64 expires = e->pmtu_expires;
+	*rt = e->rt;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!same || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
+		return false;
+	return !expires || get_jiffies() < expires;
+}
+
+/* Remember a route found in generation genid (unless another CPU is
+ * writing the same slot: then this one is simply not cached). */
+static void ip_dst_set(u32 daddr, u32 genid, u64 pmtu_expires,
+		       const struct ip_route_out *rt)
+{
+	struct ip_dst_entry *e = ip_dst_slot(daddr);
+	u32 seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+
+	if ((seq & 1) ||
+	    !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->daddr = daddr;
+	e->genid = genid;
+	e->pmtu_expires = pmtu_expires;
+	e->rt = *rt;
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+u64 ip_route_cache_misses(void)
+{
+	return __atomic_load_n(&ip_dst_misses, __ATOMIC_RELAXED);
+}
+
+int ip_route_output(const struct ip_out *out, struct ip_route_out *rt)
+{
+	u64 pmtu_expires = 0;
+
+	if (ipv4_is_multicast(out->daddr) || out->daddr == 0) {
+		memset(rt, 0, sizeof(*rt));
+		return -ENETUNREACH; /* no multicast routing */
+	}
+	if (out->dev) /* the caller's device: not cached */
+		return ip_route_lookup(out, rt, &pmtu_expires);
+	if (!ip_dst_get(out->daddr, rt)) {
+		struct ip_out any = {.daddr = out->daddr};
+		u32 genid = rt_genid_ipv4();
+		__atomic_fetch_add(&ip_dst_misses, 1, __ATOMIC_RELAXED);
+		int err = ip_route_lookup(&any, rt, &pmtu_expires);
+		if (err)
+			return err;
+		ip_dst_set(out->daddr, genid, pmtu_expires, rt);
+	}
+	if (out->saddr) /* the caller's source wins, as in the lookup */
+		rt->saddr = out->saddr;
 	return 0;
 }
 

@@ -111,6 +111,7 @@ static int fib_insert(const struct fib_entry *n)
 	memmove(&fib[at + 1], &fib[at], (fib_count - at) * sizeof(fib[0]));
 	fib[at] = *n;
 	fib_count++;
+	rt_genid_bump_ipv4();
 	return 0;
 }
 
@@ -147,6 +148,7 @@ static void fib_remove_at(u32 i)
 {
 	memmove(&fib[i], &fib[i + 1], (fib_count - i - 1) * sizeof(fib[0]));
 	fib_count--;
+	rt_genid_bump_ipv4();
 }
 
 int fib_del(u32 dst, u8 prefix)
@@ -190,6 +192,7 @@ void fib_flush_all(void)
 	fib_count = 0;
 	memset(pmtu_cache, 0, sizeof(pmtu_cache));
 	spin_unlock_bh(&fib_lock);
+	rt_genid_bump_ipv4();
 }
 
 /* Display order, like `ip route`: by destination, then prefix. */
@@ -227,6 +230,11 @@ void fib_for_each(void (*fn)(void *ctx, u32 dst, u8 prefix, u32 gw,
 
 u16 ip_pmtu_get(u32 daddr)
 {
+	return ip_pmtu_lookup(daddr, NULL);
+}
+
+u16 ip_pmtu_lookup(u32 daddr, u64 *expires)
+{
 	u64 now = get_jiffies();
 	u16 mtu = 0;
 
@@ -234,9 +242,11 @@ u16 ip_pmtu_get(u32 daddr)
 	for (u32 i = 0; i < PMTU_SLOTS; i++) {
 		struct pmtu_entry *p = &pmtu_cache[i];
 		if (p->daddr == daddr && daddr != 0) {
-			if (now < p->expires)
+			if (now < p->expires) {
 				mtu = p->mtu;
-			else
+				if (expires)
+					*expires = p->expires;
+			} else
 				p->daddr =
 				    0; /* RFC 1191 6.3: try larger again */
 			break;
@@ -280,6 +290,7 @@ void ip_pmtu_update(u32 daddr, u16 mtu)
 		p->daddr = daddr;
 		p->mtu = mtu;
 		p->expires = now + msecs_to_jiffies(PMTU_EXPIRES_MS);
+		rt_genid_bump_ipv4();
 	}
 	spin_unlock_bh(&fib_lock);
 }

@@ -564,10 +564,9 @@ static void tcp_ack_new(struct tcp_sock *tp, u32 ack)
 	}
 	if (tp->snd_una == tp->snd_max && !tp->in_recovery && tp->rack) {
 		tcp_rack_idle(tp->rack, tp->snd_una); /* nor RACK's log */
-		if (tcp_rack_pristine(tp->rack)) {
-			tcp_rack_free(tp); /* nor its state: nothing learned */
-			tp->rack_fresh = true;
-		}
+		/* Its memory goes once idle for a while (tcp_rack_trim), not
+		 * now: a keep-alive connection's next send reuses it. */
+		tp->rack->idle_at_ms = tcp_now_ms() + TCP_RACK_IDLE_MS;
 	}
 	tcp_tlp_schedule(tp); /* RFC 8985 7.2: re-armed on an ACK */
 	tcp_wake(tp);	      /* send space */

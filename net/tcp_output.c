@@ -183,9 +183,26 @@ static void tcp_xmit_log(struct tcp_sock *tp, u32 seq, u32 space)
 	}
 	if (!tp->rack)
 		return;
+	tp->rack->idle_at_ms = 0; /* busy again: the idle state is reused */
 	tcp_rack_on_xmit(tp->rack, seq, seq + space, tcp_now_ms() * 1000);
 	if (tp->in_recovery) /* RFC 6937 3: prr_out */
 		tp->rack->prr_out += tcp_gso_segs(space, tcp_send_mss(tp));
+}
+
+void tcp_rack_trim(struct tcp_sock *tp)
+{
+	struct tcp_rack *r = tp->rack;
+
+	r->idle_at_ms = 0;
+	if (tp->snd_una != tp->snd_max || tp->in_recovery ||
+	    (r->segs && !r->log_idle))
+		return; /* busy meanwhile */
+	if (tcp_rack_pristine(r)) {
+		tcp_rack_free(tp); /* nothing learned */
+		tp->rack_fresh = true;
+	} else {
+		tcp_rack_release(r); /* the log; what it learned stays */
+	}
 }
 
 void tcp_rack_free(struct tcp_sock *tp)

@@ -40,7 +40,10 @@ int tcp_rack_init(struct tcp_rack *r, u32 snd_una)
 
 void tcp_rack_idle(struct tcp_rack *r, u32 snd_una)
 {
-	tcp_rack_release(r);
+	if (r->cap > RACK_INIT_SEGS)
+		tcp_rack_release(r); /* a burst's log: not kept idle */
+	r->nr = 0;
+	r->log_idle = r->segs != NULL;
 	r->snd_una = r->snd_nxt = snd_una;
 	if (before(r->fack, snd_una))
 		r->fack = snd_una;
@@ -58,7 +61,7 @@ void tcp_rack_idle(struct tcp_rack *r, u32 snd_una)
  */
 bool tcp_rack_pristine(const struct tcp_rack *r)
 {
-	return !r->segs && !r->reord && r->reo_wnd_mult == 1 &&
+	return (!r->segs || r->log_idle) && !r->reord && r->reo_wnd_mult == 1 &&
 	       !r->reo_wnd_persist && !r->dsack_round_valid &&
 	       !r->reord_events && !r->reo_extent_us && !r->lost_retrans &&
 	       !r->merged && !r->reo_at_ms;
@@ -69,6 +72,7 @@ void tcp_rack_release(struct tcp_rack *r)
 	free(r->segs);
 	r->segs = NULL;
 	r->nr = r->cap = 0;
+	r->log_idle = false;
 }
 
 static u32 rack_len(const struct tcp_rack_seg *s)
@@ -217,6 +221,7 @@ void tcp_rack_on_xmit(struct tcp_rack *r, u32 start, u32 end, u64 now_us)
 {
 	if (!after(end, start) || (!r->segs && rack_log_alloc(r) < 0))
 		return;
+	r->log_idle = false;
 	if (before(start, r->snd_una))
 		start = r->snd_una;
 	if (before(start, r->snd_nxt)) {
@@ -429,7 +434,7 @@ void tcp_rack_on_ack(struct tcp_rack *r, const struct tcp_rack_in *in,
 		     struct tcp_rack_out *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!r->segs)
+	if (!r->segs || r->log_idle)
 		return;
 	rack_ack_cumulative(r, in, out);
 	for (unsigned i = 0; i < in->nr_blocks; i++)

@@ -37,8 +37,10 @@ void tcp_timer_update(struct tcp_sock *tp)
 			      tcp_earliest(tp->tw_at_ms, tp->fin2_at_ms));
 	at = tcp_earliest(at, tcp_earliest(tp->keep_at_ms, tp->tlp_at_ms));
 	at = tcp_earliest(at, tp->linger_at_ms);
-	if (tp->rack) /* RFC 8985 6.3 reordering timer */
+	if (tp->rack) { /* RFC 8985 6.3 reordering timer; idle trim */
 		at = tcp_earliest(at, tp->rack->reo_at_ms);
+		at = tcp_earliest(at, tp->rack->idle_at_ms);
+	}
 	if (!at) {
 		del_timer(&tp->timer);
 		return;
@@ -245,6 +247,8 @@ static void tcp_timer_run(struct tcp_sock *tp, u64 now)
 		tp->rack->reo_at_ms = 0;
 		tcp_rack_reo_timeout(tp);
 	}
+	if (tp->rack && tp->rack->idle_at_ms && now >= tp->rack->idle_at_ms)
+		tcp_rack_trim(tp);
 	if (tp->state == TCP_CLOSE)
 		return;
 	if (tp->rto_at_ms && now >= tp->rto_at_ms)

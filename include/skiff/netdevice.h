@@ -154,6 +154,15 @@ void netif_carrier_off(struct net_device *dev);
 int dev_set_mac_address(struct net_device *dev, const u8 mac[ETH_ALEN]);
 int dev_set_mtu(struct net_device *dev, u16 mtu);
 
+/* The IPv4 route generation (Linux's rt_genid): bumped on every change
+ * that can alter where or how a datagram is sent: a route added or
+ * deleted, an address added or deleted, a device registered, opened,
+ * closed, its carrier or MTU changed, a path MTU learned. A cached
+ * route (ip_output.c) is used only while the generation it was made in
+ * is current. */
+u32 rt_genid_ipv4(void);
+void rt_genid_bump_ipv4(void);
+
 /* NAPI */
 void netif_napi_add(struct net_device *dev, struct napi_struct *napi,
 		    int (*poll)(struct napi_struct *, int), int weight);

@@ -97,11 +97,13 @@ static void event(struct tcp_rack *r, const u8 *p, u64 now_us)
 		tcp_rack_spurious(r);
 		break;
 	default:
-		if (r->snd_una == r->snd_nxt)
+		if (r->snd_una == r->snd_nxt) {
 			tcp_rack_idle(r, r->snd_una);
-		else if (tcp_rack_next_lost(r, p[1] & 1, 1448, &seq, &len) &&
-			 (before(seq, r->snd_una) ||
-			  after(seq + len, r->snd_nxt)))
+			if (p[1] & 2) /* idle long enough: the trim */
+				tcp_rack_release(r);
+		} else if (tcp_rack_next_lost(r, p[1] & 1, 1448, &seq, &len) &&
+			   (before(seq, r->snd_una) ||
+			    after(seq + len, r->snd_nxt)))
 			abort();
 		break;
 	}

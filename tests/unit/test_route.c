@@ -3,10 +3,11 @@
  * (net/devinet.c): longest-prefix match, default route, static routes
  * via gateways, deletion, the on-link rule for gateways, routes that go
  * with their address, source address selection, broadcast detection, the
- * path MTU cache, and the `ip route` / `ip addr` commands' iproute2
- * output.
+ * path MTU cache, ip_route_output's route cache and its invalidation,
+ * and the `ip route` / `ip addr` commands' iproute2 output.
  */
 #include "ipv4_test.h"
+#include <skiff/net/netcore.h>
 
 static struct net_device *eth1;
 
@@ -200,6 +201,130 @@ static void test_pmtu_cache(void **state)
 	assert_int_equal(ip_pmtu_get(IPV4(203, 0, 114, 0) + 499), 0);
 }
 
+/* ---- ip_route_output's cache (net/ip_output.c) ---------------------------
+ * Each send routes through a cache of recent destinations; any route,
+ * address, device or path MTU change makes the next send look up again
+ * (a miss), so no stale route is used. */
+
+static struct ip_route_out route_out(u32 daddr, int want_err)
+{
+	struct ip_out out = {.daddr = daddr, .protocol = IPPROTO_TCP};
+	struct ip_route_out rt;
+
+	assert_int_equal(ip_route_output(&out, &rt), want_err);
+	return rt;
+}
+
+/* One lookup, then hits; the caller's source address still wins. */
+static void test_route_cache_hits(void **state)
+{
+	u32 d = IPV4(198, 18, 0, 77);
+
+	(void)state;
+	u64 m0 = ip_route_cache_misses();
+	struct ip_route_out a = route_out(d, 0);
+	assert_int_equal(ip_route_cache_misses(), m0 + 1);
+	for (int i = 0; i < 3; i++) {
+		struct ip_route_out b = route_out(d, 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	assert_int_equal(ip_route_cache_misses(), m0 + 1);
+	assert_ptr_equal(a.dev, eth0);
+	assert_int_equal(a.next_hop, d);
+	assert_int_equal(a.saddr, OUR_IP);
+	assert_int_equal(a.mtu, 1500);
+	struct ip_out out = {.daddr = d, .saddr = IPV4(198, 18, 0, 9)};
+	struct ip_route_out rt;
+	assert_int_equal(ip_route_output(&out, &rt), 0);
+	assert_int_equal(rt.saddr, IPV4(198, 18, 0, 9));
+	assert_int_equal(route_out(d, 0).saddr, OUR_IP);
+	assert_int_equal(ip_route_cache_misses(), m0 + 1);
+}
+
+/* A route added or deleted: the next send looks up again. */
+static void test_route_cache_route_change(void **state)
+{
+	u32 d = IPV4(10, 1, 2, 3), gw1 = IPV4(198, 18, 0, 1),
+	    gw2 = IPV4(198, 18, 0, 254);
+
+	(void)state;
+	route_out(d, -ENETUNREACH);
+	assert_int_equal(fib_add(IPV4(10, 0, 0, 0), 8, gw1, NULL, RT_STATIC),
+			 0);
+	assert_int_equal(route_out(d, 0).next_hop, gw1);
+	u64 m = ip_route_cache_misses();
+	assert_int_equal(route_out(d, 0).next_hop, gw1);
+	assert_int_equal(ip_route_cache_misses(), m); /* cached */
+	assert_int_equal(fib_add(IPV4(10, 1, 0, 0), 16, gw2, NULL, RT_STATIC),
+			 0);
+	assert_int_equal(route_out(d, 0).next_hop, gw2);
+	assert_int_equal(fib_del(IPV4(10, 1, 0, 0), 16), 0);
+	assert_int_equal(route_out(d, 0).next_hop, gw1);
+	assert_int_equal(fib_del(IPV4(10, 0, 0, 0), 8), 0);
+	route_out(d, -ENETUNREACH);
+	assert_int_equal(ip_route_cache_misses(), m + 3);
+}
+
+/* Addresses added or deleted: source, local and broadcast follow. */
+static void test_route_cache_address_change(void **state)
+{
+	u32 a = IPV4(198, 19, 5, 1), b = IPV4(198, 19, 5, 2),
+	    d = IPV4(198, 19, 5, 99), bcast = IPV4(198, 19, 5, 255);
+
+	(void)state;
+	route_out(d, -ENETUNREACH);
+	assert_int_equal(inet_addr_add(eth1, a, 24), 0);
+	struct ip_route_out rt = route_out(d, 0);
+	assert_ptr_equal(rt.dev, eth1);
+	assert_int_equal(rt.saddr, a);
+	assert_true(route_out(bcast, 0).broadcast);
+	assert_int_equal(inet_addr_add(eth1, b, 24), 0);
+	assert_int_equal(route_out(d, 0).saddr, a); /* a is primary */
+	assert_int_equal(inet_addr_del(eth1, a, 24), 0);
+	assert_int_equal(route_out(d, 0).saddr, b);
+	assert_false(route_out(d, 0).loopback);
+	assert_int_equal(inet_addr_add(eth1, d, 24), 0); /* now ours */
+	assert_true(route_out(d, 0).loopback);
+	assert_int_equal(inet_addr_del(eth1, d, 24), 0);
+	assert_int_equal(inet_addr_del(eth1, b, 24), 0);
+	route_out(d, -ENETUNREACH);
+	/* The same subnet narrower: .255 is no longer its broadcast. */
+	assert_int_equal(inet_addr_add(eth1, a, 25), 0);
+	route_out(bcast, -ENETUNREACH);
+	assert_true(route_out(IPV4(198, 19, 5, 127), 0).broadcast);
+	assert_int_equal(inet_addr_del(eth1, a, 25), 0);
+	host_fakedev_tx_clear(eth1);
+}
+
+/* A path MTU learned, one expiring, a device MTU changed, a device
+ * closed and opened: each is seen by the next send. */
+static void test_route_cache_mtu_and_device(void **state)
+{
+	u32 d = IPV4(198, 18, 0, 50);
+
+	(void)state;
+	assert_int_equal(route_out(d, 0).mtu, 1500);
+	ip_pmtu_update(d, 1400);
+	assert_int_equal(route_out(d, 0).mtu, 1400);
+	u64 m = ip_route_cache_misses();
+	assert_int_equal(route_out(d, 0).mtu, 1400);
+	assert_int_equal(ip_route_cache_misses(), m);
+	host_clock_advance_ms(600001); /* RFC 1191 6.3: expired, no event */
+	assert_int_equal(route_out(d, 0).mtu, 1500);
+	assert_int_equal(ip_route_cache_misses(), m + 1);
+	assert_int_equal(dev_set_mtu(eth0, 1280), 0);
+	assert_int_equal(route_out(d, 0).mtu, 1280);
+	assert_int_equal(dev_set_mtu(eth0, 1500), 0);
+	assert_int_equal(route_out(d, 0).mtu, 1500);
+	m = ip_route_cache_misses();
+	dev_close(eth1);
+	route_out(d, 0);
+	assert_int_equal(ip_route_cache_misses(), m + 1);
+	assert_int_equal(dev_open(eth1), 0);
+	route_out(d, 0);
+	assert_int_equal(ip_route_cache_misses(), m + 2);
+}
+
 /* Console address forms: config.c's strict dotted quad, plus /N. */
 static void test_text_forms(void **state)
 {
@@ -336,11 +461,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, route_setup, ipt_teardown)
-	    T(test_connected_route),  T(test_longest_prefix_and_default),
-	    T(test_add_errors),	      T(test_address_lifecycle),
-	    T(test_source_selection), T(test_pmtu_cache),
-	    T(test_text_forms),	      T(test_ip_route_command),
+	    T(test_connected_route),
+	    T(test_longest_prefix_and_default),
+	    T(test_add_errors),
+	    T(test_address_lifecycle),
+	    T(test_source_selection),
+	    T(test_pmtu_cache),
+	    T(test_text_forms),
+	    T(test_ip_route_command),
 	    T(test_ip_addr_command),
+	    T(test_route_cache_hits),
+	    T(test_route_cache_route_change),
+	    T(test_route_cache_address_change),
+	    T(test_route_cache_mtu_and_device),
 #undef T
 	};
 

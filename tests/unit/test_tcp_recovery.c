@@ -894,17 +894,40 @@ static void test_paws_takes_reordered_data(void **state)
 }
 
 /* RACK's state lives while the connection has data in flight: it is
- * made with the first data of a SACK connection, goes once all is
- * acknowledged when it learned nothing (a fresh one comes with the next
- * send: here the FIN), and goes at TIME_WAIT (nothing is sent again). */
+ * made with the first data of a SACK connection, is kept (log emptied)
+ * once all is acknowledged, for the next send to reuse, and goes
+ * TCP_RACK_IDLE_MS later when it learned nothing (a fresh one comes with
+ * the next send: here the FIN); it goes at TIME_WAIT (nothing is sent
+ * again). */
 static void test_rack_state_freed_at_time_wait(void **state)
 {
 	struct conn c;
 	struct out_seg o;
 	(void)state;
 	u32 s0 = tlp_open(&c, 295000);
-	assert_null(c.tp->rack); /* all acknowledged, nothing learned */
+	struct tcp_rack *kept = c.tp->rack;
+	assert_non_null(kept); /* all acknowledged: idle, kept a while */
+	assert_true(kept->log_idle);
+	assert_int_equal(kept->nr, 0);
+	assert_false(c.tp->rack_fresh);
+	/* A send within the idle time reuses it; its ACK makes it idle. */
+	host_clock_advance_ms(TCP_RACK_IDLE_MS - 1);
+	assert_ptr_equal(c.tp->rack, kept);
+	assert_int_equal(tcp_send(c.tp, data, 100), 100);
+	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_PSH, s0, c.pseq);
+	assert_ptr_equal(c.tp->rack, kept);
+	assert_false(kept->log_idle);
+	assert_int_equal(kept->nr, 1);
+	struct ack_spec a = {
+	    .ack = 100, .ts = true, .tsval = 2, .tsecr = o.h.opt.tsval};
+	send_ack(&c, s0, &a);
+	s0 += 100;
+	host_clock_advance_ms(TCP_RACK_IDLE_MS - 1);
+	assert_ptr_equal(c.tp->rack, kept); /* idle time restarted */
+	host_clock_advance_ms(1);
+	assert_null(c.tp->rack); /* idle long enough, nothing learned */
 	assert_true(c.tp->rack_fresh);
+	expect_none();
 	tcp_close(c.tp, false);
 	expect_seg(&o, TCP_FLAG_FIN | TCP_FLAG_ACK, s0, c.pseq);
 	assert_non_null(c.tp->rack); /* the FIN is in flight */

@@ -35,6 +35,8 @@ struct ip_route_out {
 
 /* Route daddr (out->dev, if set, forces the device). 0 or -ENETUNREACH. */
 int ip_route_output(const struct ip_out *out, struct ip_route_out *rt);
+/* Full route lookups ip_route_output made for its cache (tests). */
+u64 ip_route_cache_misses(void);
 /* The identification for a datagram (RFC 791 3.2, RFC 6864): one counter
  * per hash bucket of (saddr, daddr, protocol), Linux's ip_idents. */
 u16 ip_ident_next(u32 saddr, u32 daddr, u8 protocol);

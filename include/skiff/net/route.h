@@ -29,6 +29,8 @@ void fib_for_each(void (*fn)(void *ctx, u32 dst, u8 prefix, u32 gw,
 		  void *ctx);
 /* Learned path MTU for daddr (RFC 1191), 0 if none. */
 u16 ip_pmtu_get(u32 daddr);
+/* The same, and *expires (jiffies) set when one is found. */
+u16 ip_pmtu_lookup(u32 daddr, u64 *expires);
 void ip_pmtu_update(u32 daddr, u16 mtu);
 
 #endif

@@ -87,6 +87,7 @@ enum tcp_state {
 #define TCP_CHALLENGE_ACK_LIMIT 1000 /* per second, RFC 5961 7 */
 #define TCP_WCDELACK_MS 200	     /* RFC 8985 7.2 WCDelAckT */
 #define TCP_PAWS_REORDER_MS 1000     /* PAWS tolerance for reordering */
+#define TCP_RACK_IDLE_MS 200	     /* idle RACK state kept this long */
 #define TCP_LINGER_MAX_S 3600	     /* longest SO_LINGER timeout */
 
 /* A received range beyond RCV.NXT: [start, end) as offsets from RCV.NXT
@@ -169,9 +170,10 @@ struct tcp_sock {
 	 * block arrives and freed when nothing is outstanding. */
 	struct tcp_sack_board *sack;
 	/* RACK (RFC 8985 6, tcp_rack.h): the transmission log of a SACK
-	 * connection, allocated when data goes out; the log is freed when
+	 * connection, allocated when data goes out; the log is emptied when
 	 * nothing is outstanding (it holds the reordering timer's deadline),
-	 * and the rest too if it learned nothing (rack_fresh then). */
+	 * and TCP_RACK_IDLE_MS later its memory goes, and the rest too if it
+	 * learned nothing (rack_fresh then). */
 	struct tcp_rack *rack;
 	u32 recover; /* SND.MAX when recovery or loss began */
 	/* The tail loss probe (RFC 8985 7): PTO deadline, and the probe out. */
@@ -395,6 +397,9 @@ u32 tcp_flight_pkts(const struct tcp_sock *tp);
 void tcp_rack_xmit(struct tcp_sock *tp);
 /* Free the RACK log (nothing outstanding, or the connection ends). */
 void tcp_rack_free(struct tcp_sock *tp);
+/* The idle deadline passed: the log's memory goes, and the whole state
+ * if it learned nothing (rack_fresh then), unless data went out since. */
+void tcp_rack_trim(struct tcp_sock *tp);
 void tcp_ofo_put(struct tcp_sock *tp); /* free ofo once ofo_count is 0 */
 /* Linux's tcp_may_send_now: tcp_push would send a new segment now
  * (peer's window, cwnd with limited transmit, Nagle). */

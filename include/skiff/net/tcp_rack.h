@@ -62,12 +62,18 @@ struct tcp_rack {
 	u8 reo_wnd_mult; /* RACK.reo_wnd_mult, >= 1 */
 	u8 reo_wnd_persist;
 	bool dsack_round_valid; /* RACK.dsack_round is not None */
+	bool log_idle; /* tcp_rack_idle emptied the log, its buffer kept:
+			* as if released until the next send */
 	u32 dsack_round;
 	u32 reord_events;  /* ACKs that showed reordering */
 	u32 reo_extent_us; /* the latest an overtaken original came */
 	u32 lost_retrans;  /* resends marked lost again */
 	u32 merged;	   /* entries merged for lack of room */
 	u64 reo_at_ms;	   /* the connection's reordering timer (0: unset) */
+	/* The connection's idle trim deadline (0: unset): set when nothing
+	 * is outstanding any more, cleared by the next send; when it passes
+	 * the log's memory goes, and the state too if pristine. */
+	u64 idle_at_ms;
 	/* PRR (RFC 6937 3) of the recovery in progress, kept by the
 	 * connection, in segments: RecoverFS (FlightSize at the start),
 	 * prr_delivered and prr_out. */
@@ -101,11 +107,12 @@ struct tcp_rack_out {
 /* Returns 0, or -ENOMEM (the log cannot be allocated). */
 int tcp_rack_init(struct tcp_rack *r, u32 snd_una);
 void tcp_rack_release(struct tcp_rack *r); /* the log's memory */
-/* Nothing outstanding: the log goes (its memory too), what RACK learned
- * about the path (reordering, the window's multiplier) stays. */
+/* Nothing outstanding: the log empties (an initial-size buffer is kept
+ * for the next send, a grown one is freed), what RACK learned about the
+ * path (reordering, the window's multiplier) stays. */
 void tcp_rack_idle(struct tcp_rack *r, u32 snd_una);
-/* An idle log that learned nothing a fresh one (tcp_rack_init) would not
- * start with: the connection may free it and make a new one later. */
+/* An empty log that learned nothing a fresh one (tcp_rack_init) would
+ * not start with: the connection may free it and make a new one later. */
 bool tcp_rack_pristine(const struct tcp_rack *r);
 /* [start, end) went out at now_us: new data beyond snd_nxt is appended,
  * bytes below it are a retransmission (RETRANS set, LOST kept). */

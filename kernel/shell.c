@@ -438,16 +438,17 @@ void shell_poll(void)
 	}
 }
 
-/* Until the next interrupt (a tick at the latest), unless work is
- * pending; the time counts as idle, as in cpu_idle_loop. */
-static void wait_halt(struct cpu *c)
+/* Until the next interrupt (a tick, or with the tick stopped a timer
+ * or wake_by_ns, at the latest), unless work is pending; the time counts
+ * as idle, as in cpu_idle_loop. */
+static void wait_halt(struct cpu *c, u64 wake_by_ns)
 {
 	if (idle_busy_poll(c))
 		return;
 	u64 t = ktime_get_ns();
 	local_irq_disable();
 	if (!c->softirq_pending && !apps_pending()) {
-		tick_nohz_idle_enter(c);
+		tick_nohz_idle_enter(c, wake_by_ns);
 		c->halted = true;
 		safe_halt();
 		c->halted = false;
@@ -468,7 +469,7 @@ void shell_wait_us(u64 us)
 		apps_poll();
 		c->app_ns += ktime_get_ns() - ta;
 		fbcon_flush_deferred();
-		wait_halt(c);
+		wait_halt(c, end);
 	} while (ktime_get_ns() < end);
 }
 

@@ -126,7 +126,7 @@ void timer_interrupt(void *arg)
  * before it looks at that flag. Either the timer is seen here, or the
  * adder sees the flag and wakes this CPU with an IPI (tick_nohz_kick).
  */
-void tick_nohz_idle_enter(struct cpu *c)
+void tick_nohz_idle_enter(struct cpu *c, u64 wake_by_ns)
 {
 	/* Only when the last halt outlasted the tick: a CPU that other
 	 * interrupts keep waking every few hundred microseconds (a request
@@ -145,7 +145,12 @@ void tick_nohz_idle_enter(struct cpu *c)
 	spin_lock(&c->timers->lock); /* interrupts are off */
 	u64 next = wheel_next_expiry(&c->timers->wheel);
 	spin_unlock(&c->timers->lock);
-	u64 sleep = nohz_sleep_ns(next, ktime_get_ns());
+	u64 now = ktime_get_ns();
+	u64 sleep = nohz_sleep_ns(next, now);
+	if (wake_by_ns)
+		sleep = wake_by_ns > now + NSEC_PER_JIFFY
+			    ? MIN(sleep, wake_by_ns - now)
+			    : 0;
 	if (!sleep) { /* due within a tick: the tick stays */
 		WRITE_ONCE(c->tick_stopped, false);
 		return;

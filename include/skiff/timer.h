@@ -31,15 +31,17 @@ void timer_init_cpu(void);
 void timer_interrupt(void *arg);
 
 /*
- * Tickless idle (config nohz=on, TSC-deadline only). With interrupts off,
- * just before it halts, the idle loop calls tick_nohz_idle_enter: the next
- * timer interrupt is then due at the CPU's next timer (at most
- * NOHZ_MAX_NS away) instead of in one tick. tick_nohz_idle_exit, after
- * the halt, starts the tick again if another interrupt woke the CPU.
+ * Tickless idle (config nohz=on). With interrupts off, just before it
+ * halts, the idle loop calls tick_nohz_idle_enter: the next timer
+ * interrupt is then due at the CPU's next timer (at most NOHZ_MAX_NS
+ * away, and no later than wake_by_ns if that is not 0: a console command
+ * waiting for a time of its own) instead of in one tick.
+ * tick_nohz_idle_exit, after the halt, starts the tick again if another
+ * interrupt woke the CPU.
  */
 #define NOHZ_MAX_NS NSEC_PER_SEC
 #define NOHZ_SLACK_NS 20000 /* wake just after the jiffy, never before */
-void tick_nohz_idle_enter(struct cpu *c);
+void tick_nohz_idle_enter(struct cpu *c, u64 wake_by_ns);
 void tick_nohz_idle_exit(struct cpu *c);
 
 /* How long an idle CPU may sleep with its next timer due at jiffy

@@ -290,7 +290,7 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 			continue;
 		local_irq_disable();
 		if (!c->softirq_pending && !apps_pending()) {
-			tick_nohz_idle_enter(c);
+			tick_nohz_idle_enter(c, 0);
 			c->halted = true;
 			safe_halt(); /* sti; hlt: returns after an interrupt */
 			c->halted = false;

@@ -112,6 +112,7 @@ def load_argv(a, build):
                 f"{url}/bytes/{1 << 40}"]
     client = os.path.join(build, "bench", "echo_lat")
     if not os.path.exists(client):
+        os.makedirs(os.path.dirname(client), exist_ok=True)  # a clean build
         subprocess.run(["gcc", "-O2", "-o", client,
                         os.path.join(HERE, "echo_lat.c")], check=True)
     return [client, GUEST_ADDR, str(ECHO_PORT), str(a.seconds + 4), "64"]

@@ -421,21 +421,22 @@ static void flush_announcements(void)
 	flush_echo();
 }
 
-void shell_poll(void)
+bool shell_poll(void)
 {
 	flush_announcements();
-	fbcon_flush_deferred(); /* the screen, a few rows at a time */
-	mm_scrub_step();	/* firmware code pages, one at a time */
+	bool more = fbcon_flush_deferred(); /* the screen, a few rows */
+	more |= mm_scrub_step(); /* firmware code pages, one at a time */
 	int c;
 
 	if (!shell_ready || shell_busy)
-		return;
+		return more;
 	while ((c = uart_getc()) >= 0) {
 		enum shell_line_action a = shell_line_feed(&line, (u8)c);
 		flush_echo();
 		if (act(a))
-			return;
+			return more;
 	}
+	return more;
 }
 
 /* Until the next interrupt (a tick, or with the tick stopped a timer

@@ -20,7 +20,6 @@
 #include <skiff/trace.h>
 #include <skiff/config.h>
 #include <skiff/kernel.h>
-#include <skiff/mm.h>
 #include <skiff/smp.h>
 
 static struct timer_base bases[NR_CPUS];
@@ -116,7 +115,7 @@ void timer_interrupt(void *arg)
 	}
 	c->ticks++;
 	watchdog_tick();
-	if (timers_due(this_cpu()))
+	if (timers_due(c))
 		raise_softirq(TIMER_SOFTIRQ);
 }
 
@@ -135,10 +134,7 @@ void tick_nohz_idle_enter(struct cpu *c, u64 wake_by_ns)
 	 * short sleep. */
 	bool quiet = c->tick_ended_halt;
 	c->tick_ended_halt = false;
-	/* The idle loop zeroes a firmware page per pass until none is left
-	 * (a second or so after boot): the tick keeps those passes coming. */
-	if (!quiet || !READ_ONCE(kcfg.nohz) || !lapic_timer_can_stop() ||
-	    mm_scrub_pending())
+	if (!quiet || !READ_ONCE(kcfg.nohz) || !lapic_timer_can_stop())
 		return;
 	WRITE_ONCE(c->tick_stopped, true);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -175,9 +171,10 @@ void tick_nohz_idle_exit(struct cpu *c)
  * without a tick, so that it looks at its wheel again. */
 static void tick_nohz_kick(u32 cpu)
 {
+	if (cpu == smp_processor_id())
+		return; /* the usual case: no fence on every mod_timer */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (cpu != smp_processor_id() && cpus[cpu] &&
-	    READ_ONCE(cpus[cpu]->tick_stopped))
+	if (cpus[cpu] && READ_ONCE(cpus[cpu]->tick_stopped))
 		smp_send_ipi(cpu, VECTOR_RESCHED);
 }
 

@@ -19,7 +19,6 @@ void *alloc_pages(unsigned order); /* 2^order pages, aligned; NULL if none */
 void free_pages(void *p, unsigned order);
 void *alloc_page_zeroed(void);
 bool mm_scrub_step(void); /* idle loop: zero one boot-services code page */
-bool mm_scrub_pending(void); /* pages still to zero (the tick stays on) */
 
 struct kcache;
 struct kcache *kcache_create(const char *name, size_t size, size_t align);

@@ -41,9 +41,11 @@ void shell_write(const char *s, size_t n);
  * command printing a stream (tcpdump, log -f) skips what does not fit. */
 size_t shell_out_room(void);
 void shell_init(void);
-/* Take pending input bytes, edit the line, run complete commands. Called
- * from the boot CPU's idle loop. */
-void shell_poll(void);
+/* Take pending input bytes, edit the line, run complete commands; also
+ * the idle loop's own steps (screen rows to draw, firmware pages to zero).
+ * Called from the boot CPU's idle loop; true while such steps remain (the
+ * loop then keeps its tick, so that they go on a tick apart). */
+bool shell_poll(void);
 /* For long-running commands: true once the operator pressed a key (any
  * key stops `top`, `log -f`; Ctrl-C stops everything). Consumes it. */
 bool shell_key_pressed(void);

@@ -18,8 +18,9 @@ void smp_call_function(void (*fn)(void *), void *arg);
 void on_each_cpu(void (*fn)(void *), void *arg);
 /* Stop the other CPUs (panic path). */
 void smp_stop_others(void);
-/* Per-CPU idle loop: softirqs, queued calls, hlt. Never returns. */
-__noreturn void cpu_idle_loop(void (*poll)(void));
+/* Per-CPU idle loop: softirqs, queued calls, poll (if any; true while
+ * it has steps left, which keeps the tick), hlt. Never returns. */
+__noreturn void cpu_idle_loop(bool (*poll)(void));
 /* Before halting (the idle loop, the shell's waits): spin on parked NIC
  * rings (net.busy_poll_us). True if it spun; false: halt as before. */
 struct cpu;

@@ -145,11 +145,6 @@ static u64 scrub_claim(void)
 	return r->pfn++;
 }
 
-bool mm_scrub_pending(void)
-{
-	return READ_ONCE(scrub_pending) != 0;
-}
-
 bool mm_scrub_step(void)
 {
 	if (!READ_ONCE(scrub_pending))

@@ -271,7 +271,7 @@ bool idle_busy_poll(struct cpu *c)
 	return true;
 }
 
-__noreturn void cpu_idle_loop(void (*poll)(void))
+__noreturn void cpu_idle_loop(bool (*poll)(void))
 {
 	struct cpu *c = this_cpu();
 	local_irq_enable();
@@ -281,8 +281,7 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 		u64 ta = ktime_get_ns();
 		apps_poll();
 		c->app_ns += ktime_get_ns() - ta;
-		if (poll)
-			poll();
+		bool keep_tick = poll && poll(); /* idle work left */
 		u64 t1 = ktime_get_ns();
 		c->busy_ns += t1 - t0;
 		might_sleep("cpu_idle_loop"); /* a lock held here is a leak */
@@ -290,7 +289,8 @@ __noreturn void cpu_idle_loop(void (*poll)(void))
 			continue;
 		local_irq_disable();
 		if (!c->softirq_pending && !apps_pending()) {
-			tick_nohz_idle_enter(c, 0);
+			if (!keep_tick)
+				tick_nohz_idle_enter(c, 0);
 			c->halted = true;
 			safe_halt(); /* sti; hlt: returns after an interrupt */
 			c->halted = false;

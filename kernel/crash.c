@@ -71,11 +71,14 @@ static __attribute__((noinline)) void crash_softlockup(void)
 	do_softirq();
 }
 
-/* Interrupts off for 12 s: another CPU's NMI shows where this one is. */
+/* Interrupts off for 14 s: another CPU's NMI shows where this one is. The
+ * watchdog reports after 10 s of no tick, plus up to a second until the
+ * watcher's own (perhaps tickless) wakeup; 14 s leaves room for a busy
+ * host that delays the watcher's vCPU. */
 static __attribute__((noinline)) void crash_hardlockup(void)
 {
 	unsigned long flags = local_irq_save();
-	mdelay(12000);
+	mdelay(14000);
 	local_irq_restore(flags);
 }
 

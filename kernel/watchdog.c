@@ -4,10 +4,15 @@
  * Soft lockup: a CPU whose TIMER softirq has not run for WATCHDOG_SOFT_NS
  * although its tick still arrives is stuck in a softirq or with softirqs
  * disabled. Its own tick notices and prints the interrupted frame.
- * Hard lockup: a CPU whose tick count stands still for WATCHDOG_HARD_NS
- * has interrupts off. The next CPU (in id order) notices on its tick and
- * sends it an NMI, whose handler prints where it is stuck. One report per
- * episode; the machine keeps running (an operator decides what to do).
+ * Hard lockup: a CPU whose last tick is WATCHDOG_HARD_NS old has
+ * interrupts off. Each CPU stamps its own ticks; the next CPU (in id
+ * order) compares that stamp with its clock on its own tick and sends the
+ * stuck one an NMI, whose handler prints where it is stuck. The stamp, not
+ * the moment the watcher first saw a count stand still, so a watcher whose
+ * tick is stopped in idle (up to a second between wakeups) does not add
+ * its sleep to the detection time. An idle tickless CPU still wakes at
+ * least once a second, well inside the limit. One report per episode; the
+ * machine keeps running (an operator decides what to do).
  *
  * timer_interrupt -> watchdog_tick -> check_soft (self), check_hard (next)
  * TIMER_SOFTIRQ -> watchdog_touch_softirq
@@ -80,14 +85,13 @@ static struct cpu *next_online(u32 id)
 
 static void check_hard(struct cpu *n, u64 now)
 {
-	u64 ticks = READ_ONCE(n->ticks);
-	if (ticks != n->ticks_seen) {
-		n->ticks_seen = ticks;
-		n->ticks_stuck_ns = now;
+	u64 last = READ_ONCE(n->tick_ns);
+	/* Signed: the other CPU may have stamped a later time than our now. */
+	if (!last || (s64)(now - last) < (s64)WATCHDOG_HARD_NS) {
 		n->hard_reported = false;
 		return;
 	}
-	if (n->hard_reported || now - n->ticks_stuck_ns < WATCHDOG_HARD_NS)
+	if (n->hard_reported)
 		return;
 	n->hard_reported = true;
 	hard_lockups++;
@@ -99,6 +103,7 @@ void watchdog_tick(void)
 {
 	struct cpu *c = this_cpu();
 	u64 now = ktime_get_ns();
+	WRITE_ONCE(c->tick_ns, now);
 	check_soft(c, now);
 	struct cpu *n = next_online(c->id);
 	if (n)
@@ -113,7 +118,7 @@ bool watchdog_nmi(const struct trap_frame *f)
 	if (!(__atomic_fetch_and(&nmi_pending, ~bit, __ATOMIC_ACQ_REL) & bit))
 		return false;
 	report_frame("hard lockup (interrupts off)", c, f,
-		     ktime_get_ns() - c->ticks_stuck_ns);
+		     ktime_get_ns() - READ_ONCE(c->tick_ns));
 	return true;
 }
 

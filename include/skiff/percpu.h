@@ -62,8 +62,7 @@ struct cpu {
 
 	/* Lockup watchdog (watchdog.c) */
 	u64 softirq_beat_ns; /* TIMER_SOFTIRQ last ran */
-	u64 ticks_seen;	     /* a neighbour's tick count at its last check */
-	u64 ticks_stuck_ns;  /* since when that count has not moved */
+	u64 tick_ns;	     /* this CPU's last tick (its neighbour reads it) */
 	bool soft_reported, hard_reported;
 	struct tss *tss;
 	u64 *gdt;

@@ -86,7 +86,8 @@ static UINT64 load_kernel(void)
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		if (ph[i].p_vaddr < KERNEL_VBASE)
-			die(L"kernel segment below KERNEL_VBASE", EFI_LOAD_ERROR);
+			die(L"kernel segment below KERNEL_VBASE",
+			    EFI_LOAD_ERROR);
 		lo = MIN(lo, ph[i].p_vaddr & ~4095ULL);
 		hi = MAX(hi, ph[i].p_vaddr + ph[i].p_memsz);
 	}
@@ -250,7 +251,8 @@ static void visit_entry(struct tree_walk *w, EFI_FILE_HANDLE dir,
 	}
 	UINT64 size = 0;
 	void *data = NULL;
-	if (bi->file_count < MAX_FILES && w->bytes + e->FileSize <= MAX_TREE_BYTES)
+	if (bi->file_count < MAX_FILES &&
+	    w->bytes + e->FileSize <= MAX_TREE_BYTES)
 		data = read_file(dir, e->FileName, MAX_FILE_BYTES, &size);
 	if (!data) {
 		bi->files_dropped++;
@@ -366,12 +368,10 @@ static void read_gop(void)
 	bi->fb.width = info->HorizontalResolution;
 	bi->fb.height = info->VerticalResolution;
 	bi->fb.pixels_per_scanline = info->PixelsPerScanLine;
-	bi->fb.format = info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor
-				? 0
-			: info->PixelFormat ==
-					PixelBlueGreenRedReserved8BitPerColor
-				? 1
-				: 2;
+	bi->fb.format =
+	    info->PixelFormat == PixelRedGreenBlueReserved8BitPerColor	 ? 0
+	    : info->PixelFormat == PixelBlueGreenRedReserved8BitPerColor ? 1
+									 : 2;
 	bi->fb.red_mask = info->PixelInformation.RedMask;
 	bi->fb.green_mask = info->PixelInformation.GreenMask;
 	bi->fb.blue_mask = info->PixelInformation.BlueMask;
@@ -396,7 +396,7 @@ static INT64 efi_time_to_unix(const EFI_TIME *t)
 	UINT64 days = days_from_civil(t->Year, t->Month, t->Day);
 	INT64 secs = days * 86400 + t->Hour * 3600 + t->Minute * 60 + t->Second;
 	if (t->TimeZone != EFI_UNSPECIFIED_TIMEZONE)
-		secs += (INT64)t->TimeZone * 60; /* TimeZone = local - UTC in min */
+		secs += (INT64)t->TimeZone * 60; /* local - UTC, minutes */
 	return secs;
 }
 
@@ -514,11 +514,12 @@ static void exit_boot_services(void)
 	UINT32 dver;
 	EFI_STATUS st;
 
-	uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &dsize, &dver);
+	uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &dsize,
+			  &dver);
 	UINTN cap = size + 64 * dsize;
 	UINT8 *map = alloc_pages(cap);
 	struct boot_mem_range *out =
-		alloc_pages((cap / dsize + 1) * sizeof(*out));
+	    alloc_pages((cap / dsize + 1) * sizeof(*out));
 	bi->mem = (UINT64)out;
 
 	for (int tries = 0; tries < 8; tries++) {
@@ -600,8 +601,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	read_gop();
 	read_time();
 	read_firmware();
-	bi->trampoline = (UINT64)alloc_pages_below(2 * 4096, 0x9ffff,
-						   AllocateMaxAddress);
+	bi->trampoline =
+	    (UINT64)alloc_pages_below(2 * 4096, 0x9ffff, AllocateMaxAddress);
 	UINT64 cr3 = build_page_tables();
 	Print(L"skiff boot: kernel at 0x%lx (%ld KiB), entering\n",
 	      bi->kernel_phys, bi->kernel_size / 1024);

@@ -72,7 +72,7 @@ static void madt_entry(const u8 *e)
 	case 2: /* interrupt source override */
 		if (acpi.noverrides < ACPI_MAX_OVERRIDES) {
 			struct acpi_override *o =
-				&acpi.overrides[acpi.noverrides++];
+			    &acpi.overrides[acpi.noverrides++];
 			o->source = e[3];
 			memcpy(&o->gsi, e + 4, 4);
 			memcpy(&o->flags, e + 8, 2);
@@ -246,8 +246,7 @@ static void log_tables(void)
 		"PM timer %#x, MCFG %u, S5 %s, reset %s\n",
 		acpi.oem, acpi.revision, acpi.ncpus, acpi.nioapics,
 		acpi.noverrides, acpi.hpet_addr ? "yes" : "no",
-		acpi.pm_timer_port, acpi.nmcfg,
-		acpi.s5_valid ? "yes" : "no",
+		acpi.pm_timer_port, acpi.nmcfg, acpi.s5_valid ? "yes" : "no",
 		acpi.reset_supported ? "register" : "keyboard controller");
 }
 
@@ -268,7 +267,8 @@ bool acpi_init(u64 rsdp_phys)
 	u32 n = (root->length - sizeof(*root)) / width;
 	for (u32 i = 0; i < n; i++) {
 		u64 addr = 0;
-		memcpy(&addr, (const u8 *)root + sizeof(*root) + i * width, width);
+		memcpy(&addr, (const u8 *)root + sizeof(*root) + i * width,
+		       width);
 		const struct sdt_header *h = table_at(addr);
 		if (h)
 			parse_table(h);

@@ -45,7 +45,8 @@ long fw_cfg_read_file(const char *name, void *buf, size_t cap)
 	read_bytes(count_be, 4);
 	u32 count = be32(count_be);
 	for (u32 i = 0; i < count && i < 4096; i++) {
-		u8 ent[64]; /* u32 size, u16 select, u16 reserved, char name[56] */
+		/* u32 size, u16 select, u16 reserved, char name[56] */
+		u8 ent[64];
 		read_bytes(ent, sizeof(ent));
 		ent[63] = 0;
 		if (strcmp((const char *)ent + 8, name) != 0)

@@ -34,7 +34,8 @@ __noreturn void machine_poweroff(void)
 		outw((u16)acpi.pm1a_cnt, v | (acpi.slp_typa << 10) | SLP_EN);
 		if (acpi.pm1b_cnt) {
 			v = inw((u16)acpi.pm1b_cnt) & ~(7u << 10);
-			outw((u16)acpi.pm1b_cnt, v | (acpi.slp_typb << 10) | SLP_EN);
+			outw((u16)acpi.pm1b_cnt,
+			     v | (acpi.slp_typb << 10) | SLP_EN);
 		}
 		mdelay(500);
 	}

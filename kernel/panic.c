@@ -58,8 +58,7 @@ void panic_printf(const char *fmt, ...)
 		console_write_polled(buf, (size_t)n);
 }
 
-static void print_last_log(void *ctx, const char *text, size_t len,
-			   int level)
+static void print_last_log(void *ctx, const char *text, size_t len, int level)
 {
 	panic_printf("  | %.*s", (int)len, text);
 }

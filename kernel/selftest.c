@@ -87,8 +87,8 @@ static void test_timer_fn(struct timer_list *t)
 {
 	struct test_timer *tt = container_of(t, struct test_timer, t);
 	tt->fired_ns = ktime_get_ns();
-	tt->seq = __atomic_fetch_add(&fire_seq[smp_processor_id()], 1,
-				     __ATOMIC_RELAXED) + 1;
+	u32 *seq = &fire_seq[smp_processor_id()];
+	tt->seq = __atomic_add_fetch(seq, 1, __ATOMIC_RELAXED);
 }
 
 static void arm_timers(void *arg)
@@ -119,16 +119,18 @@ static bool check_timers(char *msg, size_t n)
 		u64 late = a->fired_ns > due ? a->fired_ns - due : 0;
 		late_sum += late;
 		late_max = MAX(late_max, late);
-		for (u32 j = i % nr_cpus_online; j < NTIMERS; j += nr_cpus_online) {
+		for (u32 j = i % nr_cpus_online; j < NTIMERS;
+		     j += nr_cpus_online) {
 			struct test_timer *b = &ttimers[j];
 			if (b->fired_ns && b->t.expires < a->t.expires &&
 			    b->seq > a->seq)
 				disorder++;
 		}
 	}
-	snprintf(msg, n, "%u/%u fired on %u CPUs, %u early, %u out of order, "
-		 "late avg %llu us max %llu us", fired, NTIMERS, nr_cpus_online,
-		 early, disorder,
+	snprintf(msg, n,
+		 "%u/%u fired on %u CPUs, %u early, %u out of order, "
+		 "late avg %llu us max %llu us",
+		 fired, NTIMERS, nr_cpus_online, early, disorder,
 		 (unsigned long long)(fired ? late_sum / fired / 1000 : 0),
 		 (unsigned long long)(late_max / 1000));
 	return fired == NTIMERS && !early && !disorder;
@@ -160,7 +162,7 @@ static bool test_timers(char *msg, size_t n)
 	return ok;
 }
 
-/* ---- softirq budget --------------------------------------------------------- */
+/* ---- softirq budget ---------------------------------------------------- */
 
 static volatile bool storm_on;
 static volatile u64 storm_runs;
@@ -201,10 +203,12 @@ static bool test_softirq_budget(char *msg, size_t n)
 	del_timer_sync(&probe);
 	wait_ms(5);
 	u64 deferred = this_cpu()->softirq_deferred - deferred0;
-	snprintf(msg, n, "one run stopped after %llu rounds (max %d), %llu "
+	snprintf(msg, n,
+		 "one run stopped after %llu rounds (max %d), %llu "
 		 "deferrals, timer %s during the storm",
 		 (unsigned long long)first, SOFTIRQ_MAX_RESTART,
-		 (unsigned long long)deferred, probe_fired ? "fired" : "STARVED");
+		 (unsigned long long)deferred,
+		 probe_fired ? "fired" : "STARVED");
 	return first <= SOFTIRQ_MAX_RESTART && deferred > 0 && probe_fired;
 }
 
@@ -221,7 +225,8 @@ static bool stress_pages(u64 *rounds)
 		int i = (int)(rng_next() % 64);
 		if (held[i]) {
 			u8 *p = held[i];
-			ok &= p[0] == (u8)i && p[(PAGE_SIZE << order[i]) - 1] == (u8)i;
+			ok &= p[0] == (u8)i &&
+			      p[(PAGE_SIZE << order[i]) - 1] == (u8)i;
 			free_pages(held[i], order[i]);
 			held[i] = NULL;
 			continue;
@@ -293,8 +298,10 @@ static bool test_alloc(char *msg, size_t n)
 	u64 pages = 0, objs = 0, mallocs = 0;
 	bool p = stress_pages(&pages), s = stress_slab(&objs),
 	     m = stress_malloc(&mallocs);
-	snprintf(msg, n, "pages %s (%llu ops), slab %s (%llu objects), malloc "
-		 "%s (%llu ops)", p ? "ok" : "FAILED", (unsigned long long)pages,
+	snprintf(msg, n,
+		 "pages %s (%llu ops), slab %s (%llu objects), malloc "
+		 "%s (%llu ops)",
+		 p ? "ok" : "FAILED", (unsigned long long)pages,
 		 s ? "ok" : "FAILED", (unsigned long long)objs,
 		 m ? "ok" : "FAILED", (unsigned long long)mallocs);
 	return p && s && m;
@@ -330,13 +337,13 @@ static bool test_wx(char *msg, size_t n)
 		return false;
 	heap[0] = 0xc3;
 	const struct wx_case cases[] = {
-		{"write .text", poke, __text_start + 64},
-		{"write .rodata", poke, __rodata_start},
-		{"exec .data", jump, data_ret},
-		{"exec heap", jump, heap},
-		{"exec stack", jump, stack_code},
-		{"read page 0", poke, (void *)8},
-		{"touch stack guard", poke, boot_stack_guard + 100},
+	    {"write .text", poke, __text_start + 64},
+	    {"write .rodata", poke, __rodata_start},
+	    {"exec .data", jump, data_ret},
+	    {"exec heap", jump, heap},
+	    {"exec stack", jump, stack_code},
+	    {"read page 0", poke, (void *)8},
+	    {"touch stack guard", poke, boot_stack_guard + 100},
 	};
 	u32 faulted = 0;
 	size_t used = 0;
@@ -346,13 +353,14 @@ static bool test_wx(char *msg, size_t n)
 		bool ok = vec == 14;
 		faulted += ok;
 		if (!ok && used < n)
-			used += snprintf(msg + used, n - used, "%s DID NOT FAULT; ",
-					 cases[i].what);
+			used += snprintf(msg + used, n - used,
+					 "%s DID NOT FAULT; ", cases[i].what);
 	}
 	free(heap);
 	if (used < n)
-		snprintf(msg + used, n - used, "%u/%zu forbidden accesses faulted",
-			 faulted, ARRAY_SIZE(cases));
+		snprintf(msg + used, n - used,
+			 "%u/%zu forbidden accesses faulted", faulted,
+			 ARRAY_SIZE(cases));
 	return faulted == ARRAY_SIZE(cases);
 }
 
@@ -364,9 +372,11 @@ struct selftest {
 };
 
 static const struct selftest tests[] = {
-	{"spinlock", test_spinlock},	 {"timers", test_timers},
-	{"softirq-budget", test_softirq_budget}, {"alloc", test_alloc},
-	{"wx", test_wx},
+    {"spinlock", test_spinlock},
+    {"timers", test_timers},
+    {"softirq-budget", test_softirq_budget},
+    {"alloc", test_alloc},
+    {"wx", test_wx},
 };
 
 static int cmd_selftest(int argc, char **argv)
@@ -379,10 +389,10 @@ static int cmd_selftest(int argc, char **argv)
 		char msg[256] = "";
 		u64 t0 = ktime_get_ns();
 		bool ok = tests[i].fn(msg, sizeof(msg));
-		shell_printf("selftest: %-15s %s (%llu ms) %s\n", tests[i].name,
-			     ok ? "ok  " : "FAIL",
-			     (unsigned long long)((ktime_get_ns() - t0) / 1000000),
-			     msg);
+		shell_printf(
+		    "selftest: %-15s %s (%llu ms) %s\n", tests[i].name,
+		    ok ? "ok  " : "FAIL",
+		    (unsigned long long)((ktime_get_ns() - t0) / 1000000), msg);
 		ok ? passed++ : failed++;
 	}
 	if (!passed && !failed)

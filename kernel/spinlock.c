@@ -21,9 +21,8 @@ static void class_register(struct lock_class *c)
 	struct lock_class *head = __atomic_load_n(&classes, __ATOMIC_ACQUIRE);
 	do {
 		c->next = head;
-	} while (!__atomic_compare_exchange_n(&classes, &head, c, false,
-					      __ATOMIC_RELEASE,
-					      __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(
+	    &classes, &head, c, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
 }
 
 struct lock_class *lock_classes(void)
@@ -99,8 +98,9 @@ void spin_unlock(spinlock_t *l)
 {
 	struct cpu *c = cpu_or_null();
 	if (CONFIG_DEBUG_LOCKS && c && l->owner_cpu != (s32)c->id)
-		panic("spin_unlock: lock '%s' held by cpu %d, released by cpu %u",
-		      l->cls->name, l->owner_cpu, c->id);
+		panic(
+		    "spin_unlock: lock '%s' held by cpu %d, released by cpu %u",
+		    l->cls->name, l->owner_cpu, c->id);
 	if (CONFIG_DEBUG_LOCKS)
 		l->owner_cpu = -1;
 	if (c)

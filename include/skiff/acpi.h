@@ -50,7 +50,7 @@ struct acpi_info {
 	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
 	u32 noverrides;
 	bool has_8259;
-	u64 hpet_addr;	 /* 0 = none */
+	u64 hpet_addr;	   /* 0 = none */
 	u16 pm_timer_port; /* 0 = none */
 	bool pm_timer_32bit;
 	u32 pm1a_cnt, pm1b_cnt; /* I/O ports, 0 = none */

@@ -9,7 +9,8 @@
  *
  * Layout of the boot page tables at entry:
  *   0 .. max(4 GiB, top of RAM)   identity, 2 MiB pages, RWX, write-back
- *   KERNEL_VBASE + off            kernel image, 4 KiB pages -> kernel_phys + off
+ *   KERNEL_VBASE + off            kernel image, 4 KiB pages,
+ *                                 mapped to kernel_phys + off
  */
 #ifndef SKIFF_BOOT_INFO_H
 #define SKIFF_BOOT_INFO_H
@@ -22,8 +23,9 @@
 
 /* Memory types, folded down from the UEFI ones. */
 enum boot_mem_type {
-	BOOT_MEM_USABLE = 1,	   /* conventional memory */
-	BOOT_MEM_RECLAIMABLE = 2, /* boot-services code/data: free after entry */
+	BOOT_MEM_USABLE = 1, /* conventional memory */
+	/* boot-services code/data: free after entry */
+	BOOT_MEM_RECLAIMABLE = 2,
 	BOOT_MEM_LOADER = 3,	   /* kernel image, boot_info, files, tables */
 	BOOT_MEM_RESERVED = 4,	   /* runtime services, unusable, firmware */
 	BOOT_MEM_ACPI_RECLAIM = 5, /* ACPI tables: keep until parsed */

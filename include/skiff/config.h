@@ -94,11 +94,11 @@ struct skiff_config {
 	u32 http_write_timeout;	 /* http.write_timeout= seconds, default 30 */
 	u32 http_body_max;	 /* http.body_max= bytes discarded, 1 MiB */
 	bool http_pcap;		 /* http.pcap=off|on: /debug/pcap, off */
-	u16 echo_port;	      /* echo.port=1..65535, default 7 */
-	u32 echo_idle_timeout; /* echo.idle_timeout= seconds, 0 = none; 300 */
-	u8 log_level;	      /* log=debug|info|warn|error: CFG_LOG_*, info */
-	bool panic_reboot;    /* panic=halt|reboot, default halt */
-	char console[16];     /* console=serial|both (serial + fb), both */
+	u16 echo_port;		 /* echo.port=1..65535, default 7 */
+	u32 echo_idle_timeout;	 /* echo.idle_timeout= seconds, 0 = none; 300 */
+	u8 log_level;	   /* log=debug|info|warn|error: CFG_LOG_*, info */
+	bool panic_reboot; /* panic=halt|reboot, default halt */
+	char console[16];  /* console=serial|both (serial + fb), both */
 	char filter[CFG_MAX_FILTERS][CFG_FILTER_LEN]; /* each filter= adds */
 	u8 filter_count;			      /* filter= clears */
 	char route[CFG_MAX_ROUTES][CFG_ROUTE_LEN]; /* route=NET/LEN,GW adds */
@@ -110,8 +110,8 @@ struct skiff_config {
 	u32 conntrack_max; /* conntrack.max=64..4194304; 0 (auto): RAM/4 KiB */
 	bool nic_offload;  /* nic.offload=off|on: checksum/TSO offloads, on */
 	u32 net_busy_poll_us; /* net.busy_poll_us=0..10000, 0 = off */
-	bool nohz; /* nohz=off|on: an idle CPU stops its tick, on */
-	u8 src[CFG_NKEYS]; /* enum cfg_source each key last came from */
+	bool nohz;	      /* nohz=off|on: an idle CPU stops its tick, on */
+	u8 src[CFG_NKEYS];    /* enum cfg_source each key last came from */
 };
 
 /* Receives each problem as one line without a newline, at most

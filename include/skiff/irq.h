@@ -27,8 +27,7 @@ int irq_request_isa(unsigned isa_irq, irq_handler_t fn, void *arg,
 		    const char *name);
 /* A free vector bound to fn, for MSI/MSI-X. Returns it, or -ENOSPC. */
 int irq_alloc_vector(irq_handler_t fn, void *arg, const char *name);
-void irq_set_handler(int vector, irq_handler_t fn, void *arg,
-		     const char *name);
+void irq_set_handler(int vector, irq_handler_t fn, void *arg, const char *name);
 /* The MSI address/data that deliver vector to cpu (edge, fixed). */
 void irq_msi_message(int vector, u32 cpu, u64 *addr, u32 *data);
 const char *irq_name(int vector);

@@ -16,7 +16,10 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
+/* Formatted by hand: one line, not a four-line block. */
+/* clang-format off */
 #define LIST_HEAD_INIT(name) {&(name), &(name)}
+/* clang-format on */
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *h)

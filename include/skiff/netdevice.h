@@ -32,7 +32,7 @@
 #define IFNAMSIZ 16
 #define ETH_ALEN 6
 #define ETH_HLEN 14
-#define ETH_ZLEN 60	    /* minimum frame without FCS */
+#define ETH_ZLEN 60	   /* minimum frame without FCS */
 #define ETH_FRAME_MAX 1514 /* at MTU 1500, without FCS */
 
 /* dev->flags */
@@ -89,8 +89,8 @@ struct net_device_ops {
 	/* Program a new unicast MAC (dev->dev_addr is already updated). */
 	int (*ndo_set_mac_address)(struct net_device *dev);
 	/* Report driver and per-queue counters for `ethtool -S`. */
-	void (*ndo_get_ethtool_stats)(struct net_device *dev, ethtool_stat_fn fn,
-				      void *ctx);
+	void (*ndo_get_ethtool_stats)(struct net_device *dev,
+				      ethtool_stat_fn fn, void *ctx);
 	/* One line of link facts for `ethtool DEV`: speed, duplex, driver. */
 	void (*ndo_get_link_info)(struct net_device *dev, char *buf, size_t n);
 };
@@ -113,7 +113,7 @@ struct napi_struct {
 #define NAPI_STATE_BUSY 0x2 /* parked on the busy list (SCHED stays set) */
 #define NAPI_POLL_WEIGHT 64
 
-struct qdisc; /* net/sched.c */
+struct qdisc;	  /* net/sched.c */
 struct in_device; /* IPv4 addresses of the device, net/devinet.c */
 struct neigh_table_dev;
 
@@ -147,8 +147,7 @@ int register_netdev(struct net_device *dev); /* also opens it (IFF_UP) */
 struct net_device *dev_get_by_name(const char *name);
 struct net_device *dev_get_by_index(int ifindex);
 struct net_device *dev_first(void);
-void for_each_netdev(void (*fn)(struct net_device *dev, void *ctx),
-		     void *ctx);
+void for_each_netdev(void (*fn)(struct net_device *dev, void *ctx), void *ctx);
 void netif_carrier_on(struct net_device *dev);
 void netif_carrier_off(struct net_device *dev);
 int dev_set_mac_address(struct net_device *dev, const u8 mac[ETH_ALEN]);
@@ -175,8 +174,8 @@ bool napi_complete_done(struct napi_struct *napi, int work_done);
  * the new deadline, or 0 when the napi completes (interrupt back on):
  * window_us after the last frame, and never with window_us = 0.
  */
-static inline u64 napi_busy_deadline(u64 now_ns, u64 deadline_ns,
-				     int work_done, u32 window_us)
+static inline u64 napi_busy_deadline(u64 now_ns, u64 deadline_ns, int work_done,
+				     u32 window_us)
 {
 	if (window_us == 0)
 		return 0;

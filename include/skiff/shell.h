@@ -18,7 +18,8 @@
 #include <skiff/types.h>
 
 #define SHELL_MAX_ARGS 32
-#define SHELL_ERR_SHOWN 1 /* command result: failed, message already printed */
+/* A command's result: failed, and the message is already printed. */
+#define SHELL_ERR_SHOWN 1
 
 struct shell_cmd {
 	const char *name;
@@ -29,11 +30,8 @@ struct shell_cmd {
 
 #define SHELL_CMD(cname, cfn, cusage, chelp)                                   \
 	static const struct shell_cmd __shell_cmd_##cfn                        \
-		__attribute__((used, section(".shell_cmds"), aligned(8))) = {  \
-			.name = cname,                                         \
-			.fn = cfn,                                             \
-			.usage = cusage,                                       \
-			.help = chelp}
+	    __attribute__((used, section(".shell_cmds"), aligned(8))) = {      \
+		.name = cname, .fn = cfn, .usage = cusage, .help = chelp}
 
 __printf(1, 2) int shell_printf(const char *fmt, ...);
 void shell_write(const char *s, size_t n);

@@ -31,8 +31,10 @@
 
 struct net_device;
 
-#define NET_SKB_PAD 64 /* default headroom: virtio header + Ethernet + IP + TCP fits in 128 */
-#define MAX_HEADER 128 /* headroom that TCP/UDP/ICMP reserve for every header */
+/* The default headroom (the virtio header, Ethernet, IP and TCP fit in
+ * MAX_HEADER), and the headroom TCP/UDP/ICMP reserve for every header. */
+#define NET_SKB_PAD 64
+#define MAX_HEADER 128
 
 enum { PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST };
 enum { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_PARTIAL };
@@ -47,14 +49,14 @@ struct skb_shared_info {
 struct sk_buff {
 	struct list_head list; /* on a queue (struct sk_buff_head) */
 	struct net_device *dev;
-	u8 *head;  /* start of the buffer */
-	u8 *data;  /* first byte of the packet */
-	u32 len;   /* bytes from data */
-	u32 tail;  /* offset of the end of data from head */
-	u32 end;   /* offset of the end of usable buffer from head */
-	u32 users; /* references to this sk_buff */
-	u16 protocol;	      /* EtherType, host order (eth_type_trans) */
-	u16 mac_header;	      /* offsets from head, 0xffff = unset */
+	u8 *head;	/* start of the buffer */
+	u8 *data;	/* first byte of the packet */
+	u32 len;	/* bytes from data */
+	u32 tail;	/* offset of the end of data from head */
+	u32 end;	/* offset of the end of usable buffer from head */
+	u32 users;	/* references to this sk_buff */
+	u16 protocol;	/* EtherType, host order (eth_type_trans) */
+	u16 mac_header; /* offsets from head, 0xffff = unset */
 	u16 network_header;
 	u16 transport_header;
 	u8 pkt_type;  /* PACKET_* */
@@ -88,7 +90,7 @@ struct sk_buff_head {
  * may be called from any context. */
 struct sk_buff *alloc_skb(u32 size);
 struct sk_buff *netdev_alloc_skb(struct net_device *dev, u32 size);
-void kfree_skb(struct sk_buff *skb);  /* dropped: counts as a drop */
+void kfree_skb(struct sk_buff *skb);   /* dropped: counts as a drop */
 void consume_skb(struct sk_buff *skb); /* done with it normally */
 struct sk_buff *skb_get(struct sk_buff *skb);
 struct sk_buff *skb_clone(struct sk_buff *skb);

@@ -29,7 +29,7 @@ enum softirq_nr {
 typedef void (*softirq_action_t)(void);
 
 void open_softirq(int nr, softirq_action_t action);
-void raise_softirq(int nr);		  /* this CPU */
+void raise_softirq(int nr);		/* this CPU */
 void raise_softirq_on(u32 cpu, int nr); /* another CPU: sets and kicks it */
 bool softirq_pending(void);
 void do_softirq(void);

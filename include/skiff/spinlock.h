@@ -26,9 +26,9 @@
 
 struct lock_class {
 	const char *name;
-	u64 acquired;  /* times taken */
-	u64 contended; /* times a CPU had to wait */
-	u64 spins;     /* pause loops spent waiting */
+	u64 acquired;		 /* times taken */
+	u64 contended;		 /* times a CPU had to wait */
+	u64 spins;		 /* pause loops spent waiting */
 	struct lock_class *next; /* on the list of classes seen */
 	u32 registered;
 };

@@ -11,14 +11,15 @@
 
 #include <skiff/types.h>
 
-void uart_early_init(void);	 /* polled output only */
-void uart_irq_init(void);	 /* route IRQ 4, enable RX and TX interrupts */
+void uart_early_init(void); /* polled output only */
+void uart_irq_init(void);   /* route IRQ 4, enable RX and TX interrupts */
 void uart_write(const char *s, size_t n);
-void uart_write_polled(const char *s, size_t n); /* panic path: no locks */
-int uart_getc(void);		 /* next received byte, or -1 */
-void uart_flush(void);
+/* The panic path: polled, takes no locks. */
+void uart_write_polled(const char *s, size_t n);
+int uart_getc(void);   /* next received byte, or -1 */
+void uart_flush(void); /* wait until every buffered byte is out */
 /* Bytes uart_write takes now without polling the chip ('\n' costs 2). */
-size_t uart_tx_room(void);		 /* wait until every buffered byte is out */
+size_t uart_tx_room(void);
 
 struct uart_stats {
 	u64 tx_bytes, rx_bytes, rx_overruns, tx_polled, irqs;

@@ -33,8 +33,8 @@ static void slab_put_pages(void *ctx, void *p, unsigned order)
 }
 
 static const struct slab_page_ops page_ops = {
-	.alloc_pages = slab_get_pages,
-	.free_pages = slab_put_pages,
+    .alloc_pages = slab_get_pages,
+    .free_pages = slab_put_pages,
 };
 
 struct kcache *kcache_create(const char *name, size_t size, size_t align)
@@ -77,7 +77,8 @@ void kcache_for_each(void (*fn)(void *ctx, const struct kmem_cache *c),
 {
 	struct kcache *c;
 	unsigned long flags = spin_lock_irqsave(&caches_lock);
-	list_for_each_entry(c, &caches, link) fn(ctx, &c->cache);
+	list_for_each_entry (c, &caches, link)
+		fn(ctx, &c->cache);
 	spin_unlock_irqrestore(&caches_lock, flags);
 }
 

@@ -50,9 +50,9 @@ struct gen {
 	uint8_t me[6], peer[6];
 	uint32_t run_id;
 	uint64_t sent, replies, bad, stale, lost;
-	uint64_t outstanding; /* sent, neither answered nor written off */
-	int64_t stamp[STAMPS];	/* when frame seq % STAMPS was sent */
-	uint32_t *rtt_ns;	/* one per reply, up to MAX_SAMPLES */
+	uint64_t outstanding;  /* sent, neither answered nor written off */
+	int64_t stamp[STAMPS]; /* when frame seq % STAMPS was sent */
+	uint32_t *rtt_ns;      /* one per reply, up to MAX_SAMPLES */
 	uint64_t nrtt;
 };
 

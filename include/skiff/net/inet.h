@@ -8,7 +8,8 @@
 
 #include <skiff/netdevice.h>
 
-#define IPV4(a, b, c, d) (((u32)(a) << 24) | ((u32)(b) << 16) | ((u32)(c) << 8) | (u32)(d))
+#define IPV4(a, b, c, d)                                                       \
+	(((u32)(a) << 24) | ((u32)(b) << 16) | ((u32)(c) << 8) | (u32)(d))
 #define INADDR_ANY 0u
 #define INADDR_BROADCAST 0xffffffffu
 

@@ -213,8 +213,8 @@ static DEFINE_SPINLOCK(ioapic_lock, "ioapic");
 
 static u32 ioapic_read(struct ioapic *io, u32 reg)
 {
-	io->mmio[0] = reg;	/* IOREGSEL */
-	return io->mmio[4];	/* IOWIN at +0x10 */
+	io->mmio[0] = reg;  /* IOREGSEL */
+	return io->mmio[4]; /* IOWIN at +0x10 */
 }
 
 static void ioapic_write(struct ioapic *io, u32 reg, u32 v)

@@ -10,9 +10,9 @@
 
 struct tss {
 	u32 reserved0;
-	u64 rsp[3];   /* stacks for privilege changes: unused, all ring 0 */
+	u64 rsp[3]; /* stacks for privilege changes: unused, all ring 0 */
 	u64 reserved1;
-	u64 ist[7];   /* ist[n-1] is IST n */
+	u64 ist[7]; /* ist[n-1] is IST n */
 	u64 reserved2;
 	u16 reserved3;
 	u16 iomap_base; /* past the limit: no I/O bitmap */
@@ -41,21 +41,21 @@ static void load_gdt(u64 *gdt)
 {
 	struct gdt_ptr p = {.limit = GDT_ENTRIES * 8 - 1, .base = (u64)gdt};
 	__asm__ __volatile__(
-		"lgdt %0\n\t"
-		"mov %1, %%ds\n\t"
-		"mov %1, %%es\n\t"
-		"mov %1, %%ss\n\t"
-		"xor %%eax, %%eax\n\t"
-		"mov %%ax, %%fs\n\t" /* fs/gs selectors 0: bases come from MSRs */
-		"pushq %2\n\t"
-		"lea 1f(%%rip), %%rax\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:\n\t"
-		"ltr %w3"
-		:
-		: "m"(p), "r"((u64)KERNEL_DS), "i"(KERNEL_CS), "r"(TSS_SEL)
-		: "rax", "memory");
+	    "lgdt %0\n\t"
+	    "mov %1, %%ds\n\t"
+	    "mov %1, %%es\n\t"
+	    "mov %1, %%ss\n\t"
+	    "xor %%eax, %%eax\n\t"
+	    "mov %%ax, %%fs\n\t" /* fs/gs selectors 0: bases come from MSRs */
+	    "pushq %2\n\t"
+	    "lea 1f(%%rip), %%rax\n\t"
+	    "pushq %%rax\n\t"
+	    "lretq\n"
+	    "1:\n\t"
+	    "ltr %w3"
+	    :
+	    : "m"(p), "r"((u64)KERNEL_DS), "i"(KERNEL_CS), "r"(TSS_SEL)
+	    : "rax", "memory");
 }
 
 /* The boot CPU passes NULL stacks' tss storage is static; APs allocate. */

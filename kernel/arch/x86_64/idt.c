@@ -27,12 +27,12 @@ static struct idt_gate idt[NR_VECTORS] __aligned(16);
 static void set_gate(int vec, u64 handler, u8 ist)
 {
 	idt[vec] = (struct idt_gate){
-		.offset_lo = handler & 0xffff,
-		.selector = KERNEL_CS,
-		.ist = ist,
-		.type = 0x8e,
-		.offset_mid = (handler >> 16) & 0xffff,
-		.offset_hi = handler >> 32,
+	    .offset_lo = handler & 0xffff,
+	    .selector = KERNEL_CS,
+	    .ist = ist,
+	    .type = 0x8e,
+	    .offset_mid = (handler >> 16) & 0xffff,
+	    .offset_hi = handler >> 32,
 	};
 }
 

@@ -21,8 +21,7 @@ static struct vector_desc vectors[NR_VECTORS];
 static DEFINE_SPINLOCK(vector_lock, "vectors");
 static u64 unexpected;
 
-void irq_set_handler(int vector, irq_handler_t fn, void *arg,
-		     const char *name)
+void irq_set_handler(int vector, irq_handler_t fn, void *arg, const char *name)
 {
 	vectors[vector].arg = arg;
 	vectors[vector].name = name;
@@ -79,8 +78,8 @@ const char *irq_name(int vector)
 
 void irq_dispatch(int vector)
 {
-	irq_handler_t fn = __atomic_load_n(&vectors[vector].fn,
-					   __ATOMIC_ACQUIRE);
+	irq_handler_t fn =
+	    __atomic_load_n(&vectors[vector].fn, __ATOMIC_ACQUIRE);
 	if (fn) {
 		fn(vectors[vector].arg);
 		return;

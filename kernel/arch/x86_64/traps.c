@@ -17,6 +17,8 @@
 #include <asm/apic.h>
 #include <asm/paging.h>
 
+/* Formatted by hand: packed, not one name a line. */
+/* clang-format off */
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
 	"#OF overflow", "#BR bound range", "#UD invalid opcode",
@@ -27,6 +29,7 @@ static const char *const exception_names[32] = {
 	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
 	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
 };
+/* clang-format on */
 
 struct fault_recovery *recover_slot(void)
 {
@@ -37,16 +40,16 @@ void dump_registers(const struct trap_frame *f)
 {
 	panic_printf("RIP: %016llx RSP: %016llx RFLAGS: %08llx CS: %llx\n",
 		     f->rip, f->rsp, f->rflags, f->cs);
-	panic_printf("RAX: %016llx RBX: %016llx RCX: %016llx\n", f->rax,
-		     f->rbx, f->rcx);
-	panic_printf("RDX: %016llx RSI: %016llx RDI: %016llx\n", f->rdx,
-		     f->rsi, f->rdi);
+	panic_printf("RAX: %016llx RBX: %016llx RCX: %016llx\n", f->rax, f->rbx,
+		     f->rcx);
+	panic_printf("RDX: %016llx RSI: %016llx RDI: %016llx\n", f->rdx, f->rsi,
+		     f->rdi);
 	panic_printf("RBP: %016llx R8:  %016llx R9:  %016llx\n", f->rbp, f->r8,
 		     f->r9);
-	panic_printf("R10: %016llx R11: %016llx R12: %016llx\n", f->r10,
-		     f->r11, f->r12);
-	panic_printf("R13: %016llx R14: %016llx R15: %016llx\n", f->r13,
-		     f->r14, f->r15);
+	panic_printf("R10: %016llx R11: %016llx R12: %016llx\n", f->r10, f->r11,
+		     f->r12);
+	panic_printf("R13: %016llx R14: %016llx R15: %016llx\n", f->r13, f->r14,
+		     f->r15);
 	panic_printf("CR0: %016llx CR2: %016llx CR3: %016llx CR4: %016llx\n",
 		     read_cr0(), read_cr2(), read_cr3(), read_cr4());
 }
@@ -93,9 +96,10 @@ static void walk_frames(u64 rbp, int depth, int max)
 			repeats++;
 		} else {
 			if (repeats)
-				panic_printf("      ... the frame above %d more "
-					     "times\n",
-					     repeats);
+				panic_printf(
+				    "      ... the frame above %d more "
+				    "times\n",
+				    repeats);
 			repeats = 0;
 			print_frame(depth++, ret, true);
 			last = ret;
@@ -171,15 +175,15 @@ static void handle_exception(struct trap_frame *f)
 						: "reserved",
 		     this_cpu()->id, f->error);
 	if (f->vector == 14)
-		panic_printf("page fault at %016llx: %s %s%s\n", read_cr2(),
-			     (f->error & 1) ? "protection violation"
-					    : "not present",
-			     (f->error & 16) ? "instruction fetch"
-			     : (f->error & 2) ? "write"
-					      : "read",
-			     stack_guard_hit(read_cr2()) ? " (stack guard page: "
-							   "stack overflow)"
-							 : "");
+		panic_printf(
+		    "page fault at %016llx: %s %s%s\n", read_cr2(),
+		    (f->error & 1) ? "protection violation" : "not present",
+		    (f->error & 16)  ? "instruction fetch"
+		    : (f->error & 2) ? "write"
+				     : "read",
+		    stack_guard_hit(read_cr2()) ? " (stack guard page: "
+						  "stack overflow)"
+						: "");
 	if (f->vector == 8 && stack_guard_hit(f->rsp))
 		panic_printf("stack overflow: RSP %016llx is in a stack guard "
 			     "page\n",
@@ -187,7 +191,7 @@ static void handle_exception(struct trap_frame *f)
 	dump_registers(f);
 	backtrace_exception(f);
 	panic_end(f->vector == 8 && stack_guard_hit(f->rsp) ? "stack overflow"
-							     : "exception");
+							    : "exception");
 }
 
 static void handle_irq(struct trap_frame *f)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_all.sh BUILD - every test tier that runs on this machine, in order:
-#   build (make all), unit (host cmocka), fuzz (fuzz-smoke), integration
+#   build (make all), format (clang-format, a test per file), unit (host cmocka), fuzz (fuzz-smoke), integration
 #   (QEMU), ubsan (the malformed-packet suite on a UBSAN=1 kernel).  A
 #   tier reports "passed failed" in BUILD/<tier>/results; a tier
 #   whose make fails without writing results counts as 1 failed.  If the
@@ -62,6 +62,7 @@ else
 	add_row build - - "FAILED (counted under integration)"
 fi
 
+run_tier format format-check
 run_tier unit unit
 run_tier fuzz fuzz-smoke
 if ((build_ok)); then

@@ -534,6 +534,31 @@ static void ss_endpoint(char *buf, size_t cap, u32 addr, u16 port)
 		snprintf(buf, cap, "%s:*", ip_str(addr, a));
 }
 
+/* Without -a, as iproute2's default: connections only, and of those not
+ * TIME-WAIT or SYN-RECV (its SS_CONN). */
+static bool ss_shown(const struct ss_opts *o, const char *state, bool listening)
+{
+	if (o->all)
+		return true;
+	if (listening != o->listening)
+		return false;
+	return strcmp(state, "TIME-WAIT") != 0 &&
+	       strcmp(state, "SYN-RECV") != 0;
+}
+
+static void ss_print(const struct ss_opts *o, const struct sock_family *f,
+		     const char *state, u32 recv_q, u32 send_q, u32 la, u16 lp,
+		     u32 ra, u16 rp)
+{
+	char l[24], r[24];
+	ss_endpoint(l, sizeof(l), la, lp);
+	ss_endpoint(r, sizeof(r), ra, rp);
+	if (o->netid)
+		shell_printf("%-6s", f->netid);
+	shell_printf("%-10s %-6u %-6u %-21s %-21s\n", state, recv_q, send_q, l,
+		     r);
+}
+
 /* One row, from the socket's family (each protocol contributes its own). */
 static void ss_row(struct socket *s, void *ctx)
 {
@@ -546,20 +571,29 @@ static void ss_row(struct socket *s, void *ctx)
 		u32 la = 0, ra = 0;
 		u16 lp = 0, rp = 0;
 		f->diag(s, &d);
-		if (!o->all && d.listening != o->listening)
+		if (!ss_shown(o, d.state, d.listening))
 			return;
 		if (s->ops->names)
 			s->ops->names(s, &la, &lp, &ra, &rp);
-		char l[24], r[24];
-		ss_endpoint(l, sizeof(l), la, lp);
-		ss_endpoint(r, sizeof(r), ra, rp);
-		if (o->netid)
-			shell_printf("%-6s", f->netid);
-		shell_printf("%-10s %-6u %-6u %-21s %-21s\n", d.state, d.recv_q,
-			     d.send_q, l, r);
+		ss_print(o, f, d.state, d.recv_q, d.send_q, la, lp, ra, rp);
 		if (o->info && f->diag_info)
 			f->diag_info(s);
 	}
+}
+
+struct ss_unowned_ctx {
+	const struct ss_opts *o;
+	const struct sock_family *f;
+};
+
+/* A connection no socket holds (the protocol's copy; ss -i has no more
+ * to say of it than the row). */
+static void ss_unowned_row(const struct sock_diag_row *r, void *ctx)
+{
+	const struct ss_unowned_ctx *c = ctx;
+	if (ss_shown(c->o, r->state, false))
+		ss_print(c->o, c->f, r->state, r->recv_q, r->send_q, r->laddr,
+			 r->lport, r->raddr, r->rport);
 }
 
 static int ss_parse(int argc, char **argv, struct ss_opts *o)
@@ -610,7 +644,21 @@ static int cmd_ss(int argc, char **argv)
 	shell_printf("%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q",
 		     "Send-Q", "Local Address:Port", "Peer Address:Port");
 	sock_for_each(ss_row, &o);
+	for (int k = 0; k < SOCK_MAX_FAMILIES; k++) {
+		const struct sock_family *f = families[k];
+		if (!f || !o.family[k] || !f->diag_unowned ||
+		    (o.listening && !o.all))
+			continue;
+		struct ss_unowned_ctx c = {&o, f};
+		if (f->diag_unowned(ss_unowned_row, &c) == -ENOMEM) {
+			shell_printf("ss: no memory to list the %s connections "
+				     "that no socket holds\n",
+				     f->netid);
+			return SHELL_ERR_SHOWN;
+		}
+	}
 	return 0;
 }
 SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i]",
-	  "sockets, like iproute2 ss (-uan: every UDP socket)");
+	  "sockets and connections, like iproute2 ss (-tan: every TCP one, "
+	  "TIME-WAIT too)");

@@ -21,6 +21,7 @@
 #include <skiff/shell.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool tcp_can_send(const struct tcp_sock *tp)
@@ -741,6 +742,62 @@ static void tcp_diag_info(struct socket *s)
 	    in.rcv_buf, in.unacked_bytes, in.snd_buf, in.mem_bytes);
 }
 
+/* ss: control blocks without a socket (see struct sock_diag_row), copied
+ * out under tcp_lock (tcp_for_each) into an array sized by a first count,
+ * so that ss prints with no TCP lock held. Blocks in CLOSE are on their
+ * way to the reaper. */
+static bool tcp_unowned(const struct tcp_sock *tp)
+{
+	return !tp->sock && tp->state != TCP_CLOSE && tp->state != TCP_LISTEN;
+}
+
+struct tcp_unowned_copy {
+	struct sock_diag_row *rows; /* NULL: only count */
+	size_t n, cap;
+};
+
+static void tcp_unowned_one(struct tcp_sock *tp, void *ctx)
+{
+	struct tcp_unowned_copy *c = ctx;
+	if (!tcp_unowned(tp))
+		return;
+	if (!c->rows) {
+		c->n++;
+		return;
+	}
+	if (c->n == c->cap)
+		return; /* more appeared since the count: shown next time */
+	c->rows[c->n++] = (struct sock_diag_row){
+	    .state = tcp_ss_state(tp->state),
+	    .recv_q = tp->rcvq.len,
+	    .send_q = tp->sndq.len,
+	    .laddr = tp->saddr,
+	    .raddr = tp->daddr,
+	    .lport = tp->sport,
+	    .rport = tp->dport,
+	};
+}
+
+static int tcp_diag_unowned(void (*fn)(const struct sock_diag_row *r,
+				       void *ctx),
+			    void *ctx)
+{
+	struct tcp_unowned_copy c = {NULL, 0, 0};
+	tcp_for_each(tcp_unowned_one, &c);
+	if (!c.n)
+		return 0;
+	c.cap = c.n + 16; /* a few more may come before the second walk */
+	c.n = 0;
+	c.rows = malloc(c.cap * sizeof(*c.rows));
+	if (!c.rows)
+		return -ENOMEM;
+	tcp_for_each(tcp_unowned_one, &c);
+	for (size_t i = 0; i < c.n; i++)
+		fn(&c.rows[i], ctx);
+	free(c.rows);
+	return 0;
+}
+
 static const struct proto_ops tcp_ops = {
     .type = SOCK_STREAM,
     .create = tcp_op_create,
@@ -765,6 +822,7 @@ static const struct sock_family tcp_family = {
     .ss_flag = 't',
     .diag = tcp_diag,
     .diag_info = tcp_diag_info,
+    .diag_unowned = tcp_diag_unowned,
 };
 
 /* Register SOCK_STREAM with the socket layer (called by tcp_init). */

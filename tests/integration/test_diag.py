@@ -8,7 +8,10 @@ against facts the test made itself:
 - `capture start` / `stop` / `dump` -> text2pcap -> tshark holds the
   test's pings and UDP datagrams, both directions, in order;
 - `ss -tan` shows the test's own TCP connection to the echo port, ESTAB,
-  with its ports; `nstat` deltas rise by exactly the pings and datagrams
+  with its ports; an HTTP/1.0 connection the server closed and the client
+  has not is FIN-WAIT-2 in `ss -tn` (no socket holds it any more), and
+  once the client closes it is TIME-WAIT in `ss -tan` but not in `ss -tn`
+  or `ss -tln` (iproute2's default hides TIME-WAIT); `nstat` deltas rise by exactly the pings and datagrams
   sent; `ip neigh` holds the tap's MAC;
 - under a ping flood plus TCP echo traffic and HTTP downloads the shell
   still answers each command within 10 s (TCG on a shared machine:
@@ -189,6 +192,74 @@ s.close()
 """ % GUEST_ADDR
 
 
+# HTTP/1.0: the server answers and closes; this end reads to EOF and waits
+# for a line on stdin before closing its side.
+HTTP10_HALF = """
+import socket, sys
+s = socket.create_connection(("%s", 80), timeout=10)
+s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print("port", s.getsockname()[1], data.split(b"\\r\\n")[0].decode(),
+      flush=True)
+sys.stdin.readline()
+s.close()
+print("closed", flush=True)
+sys.stdin.readline()
+""" % GUEST_ADDR
+
+
+def ss_rows(vm, args, port):
+    """The rows of `ss args` whose peer is this test's port."""
+    out = vm.cmd(f"ss {args}")
+    rows = [r.split() for r in out.splitlines()[1:]]
+    return [r for r in rows if r and r[-1] == f"{HOST_ADDR}:{port}"], out
+
+
+def wait_state(vm, args, port, state, seconds=10):
+    end = time.monotonic() + seconds
+    while True:
+        mine, out = ss_rows(vm, args, port)
+        if [r[0] for r in mine] == [state] or time.monotonic() > end:
+            return mine, out
+        time.sleep(0.5)
+
+
+def check_closed_connections(ns, vm):
+    """Connections the application closed are listed (Linux's ss shows
+    them): FIN-WAIT-2 while the client holds its end, then TIME-WAIT,
+    which only -a shows."""
+    c = subprocess.Popen(
+        ["ip", "netns", "exec", ns.name, PYTHON, "-c", HTTP10_HALF],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        line = c.stdout.readline()
+        m = re.match(r"port (\d+) HTTP/1.1 200", line)
+        assert m, f"HTTP/1.0 client: {line}"
+        port = int(m.group(1))
+        mine, out = wait_state(vm, "-tn", port, "FIN-WAIT-2")
+        assert [r[0] for r in mine] == ["FIN-WAIT-2"], out
+        assert mine[0][-2] == f"{GUEST_ADDR}:80", out
+        c.stdin.write("\n")
+        c.stdin.flush()
+        assert c.stdout.readline().strip() == "closed"
+        mine, out = wait_state(vm, "-tan", port, "TIME-WAIT")
+        assert [r[0] for r in mine] == ["TIME-WAIT"], out
+        for args in ("-tn", "-tln", "-n"):
+            mine, out = ss_rows(vm, args, port)
+            assert not mine, f"ss {args} shows TIME-WAIT:\n{out}"
+        mine, out = ss_rows(vm, "-an", port)
+        assert [r[:2] for r in mine] == [["tcp", "TIME-WAIT"]], out
+    finally:
+        c.kill()
+        c.wait(10)
+
+
 def nstat_values(out):
     return {m.group(1): int(m.group(2))
             for m in re.finditer(r"^(\w+)\s+(\d+)", out, re.M)}
@@ -219,6 +290,7 @@ def test_ss_nstat_neigh(t):
         finally:
             hold.kill()
             hold.wait(10)
+        check_closed_connections(ns, vm)
 
         vm.cmd("nstat")  # the baseline for the deltas below
         sent, got = ping(ns, 7, "-i", "0.2", "-W", "3")

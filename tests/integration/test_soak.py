@@ -195,14 +195,16 @@ s.close()
 
 
 def wait_closed(vm, seconds):
-    """Poll ss until only listeners are left or seconds pass: returns the
-    other sockets' (state, peer port) and the last ss output."""
+    """Poll ss until only listeners (and TIME-WAIT, which ends on its own
+    timer) are left or seconds pass: returns the other connections' (state,
+    peer port) and the last ss output."""
     end = time.monotonic() + seconds
     while True:
         ss = vm.cmd("ss -tan", timeout=30)
         rows = re.findall(r"^(\S+)\s+\d+\s+\d+\s+\S+:\d+\s+\S+:(\d+)",
                           ss, re.M)
-        left = [r for r in rows if r[0] not in ("State", "LISTEN")]
+        left = [r for r in rows
+                if r[0] not in ("State", "LISTEN", "TIME-WAIT")]
         if not left or time.monotonic() > end:
             return left, ss
         time.sleep(5)

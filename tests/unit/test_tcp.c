@@ -2054,10 +2054,17 @@ static void api_echo_close(struct api_echo *e)
 	assert_int_equal(sock_recv(e->cs, buf, sizeof(buf), 0), 0);
 	assert_int_equal(sock_close(e->cs), 0);
 	expect_seg(&o, TCP_FLAG_ACK | TCP_FLAG_FIN, e->iss + 5, 56);
+	/* No socket holds it now; ss still lists it, as Linux's does. */
+	assert_int_equal(host_shell_run("ss -tn"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "LAST-ACK   0      0      198.18.0.2:7007       "
+			       "198.18.0.1:43000"));
 	struct peer_seg last = {
 	    .flags = TCP_FLAG_ACK, .seq = 56, .ack = e->iss + 6, .wnd = 8000};
 	peer_send_to(43000, 7007, &last);
 	expect_none();
+	assert_int_equal(host_shell_run("ss -tan"), 0);
+	assert_null(strstr(host_shell_output(), ":43000"));
 	assert_int_equal(sock_close(e->ls), 0);
 	struct peer_seg syn2 = {.flags = TCP_FLAG_SYN, .seq = 1, .wnd = 8000};
 	peer_send_to(43001, 7007, &syn2);
@@ -2100,10 +2107,23 @@ static void test_so_linger_timeout_delivers(void **state)
 	host_clock_advance_ms(10000);
 	expect_none();
 	assert_int_equal(snmp_get(MIB_TcpExtTCPAbortOnLinger), 0);
+	char peer_end[24];
+	snprintf(peer_end, sizeof(peer_end), ":%u ", c.pport);
+	assert_int_equal(host_shell_run("ss -tn"), 0); /* the orphan */
+	assert_non_null(strstr(host_shell_output(), "FIN-WAIT-2 0      0"));
+	assert_non_null(strstr(host_shell_output(), peer_end));
 	peer(&c, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
 	expect_seg(&o, TCP_FLAG_ACK, c.oseq, c.pseq);
 	assert_int_equal(snmp_get(MIB_TcpExtTW), 1); /* TIME_WAIT */
+	/* TIME-WAIT: in ss -a only, as iproute2's default filter. */
+	assert_int_equal(host_shell_run("ss -tan"), 0);
+	assert_non_null(strstr(host_shell_output(), "TIME-WAIT  0      0"));
+	assert_non_null(strstr(host_shell_output(), peer_end));
+	assert_int_equal(host_shell_run("ss -tn"), 0);
+	assert_null(strstr(host_shell_output(), peer_end));
 	host_clock_advance_ms(TCP_TIMEWAIT_MS);
+	assert_int_equal(host_shell_run("ss -tan"), 0);
+	assert_null(strstr(host_shell_output(), peer_end));
 }
 
 /* SO_LINGER {1, 5} with a peer that never acknowledges: the orphan

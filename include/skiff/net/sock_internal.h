@@ -36,6 +36,16 @@ struct sock_diag {
 	bool listening;	    /* shown by -l / -a only (LISTEN, UNCONN) */
 };
 
+/* A connection that no socket holds: one the application closed (FIN-WAIT,
+ * CLOSING, LAST-ACK, TIME-WAIT) or has not accepted yet (SYN-RECV, ESTAB
+ * in the accept queue). A copy: read after the protocol's lock is gone. */
+struct sock_diag_row {
+	const char *state; /* static */
+	u32 recv_q, send_q;
+	u32 laddr, raddr;
+	u16 lport, rport;
+};
+
 struct sock_family {
 	const struct proto_ops *ops;
 	const char *netid; /* "udp", "tcp": ss's Netid column */
@@ -44,6 +54,11 @@ struct sock_family {
 	/* ss -i: optional extra line(s) under the row, printed with
 	 * shell_printf, indented by a tab. NULL = none. */
 	void (*diag_info)(struct socket *s);
+	/* ss: the connections no socket holds, each passed to fn with no
+	 * lock held. 0, or -ENOMEM (nothing was passed). NULL = none. */
+	int (*diag_unowned)(void (*fn)(const struct sock_diag_row *r,
+				       void *ctx),
+			    void *ctx);
 };
 
 /* 0, -EEXIST (a family for that type is there), -EINVAL. */

@@ -61,6 +61,7 @@ static void sb_puts(struct sbuf *sb, const char *s)
 	sb_put(sb, s, strlen(s));
 }
 
+/* At most 63 characters (sb_puts for longer text). */
 static __printf(2, 3) void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	char tmp[64];
@@ -598,6 +599,129 @@ static void format_filter(const struct cfg_key *k, const struct skiff_config *c,
 		    MIN(c->filter_count, CFG_MAX_FILTERS));
 }
 
+/* ---- rates and sizes (tbf.*, and the tc command) ------------------------ */
+
+static bool suffix_is(const char *s, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+	if (len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != w[i])
+			return false;
+	}
+	return true;
+}
+
+/* Digits, then a unit from units[] (its multiplier in mult[]). */
+static int parse_scaled(const char *s, size_t len, const char *const units[],
+			const u64 mult[], u64 max, u64 *out)
+{
+	size_t d = 0;
+	u64 v = 0;
+	while (d < len && is_digit(s[d])) {
+		v = v * 10 + (u64)(s[d] - '0');
+		if (++d > 13)
+			return -1;
+	}
+	if (d == 0)
+		return -1;
+	for (int i = 0; units[i]; i++) {
+		if (suffix_is(s + d, len - d, units[i])) {
+			if (v > max / mult[i])
+				return -1;
+			*out = v * mult[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#define RATE_MAX (1ULL << 40)
+
+int parse_rate(const char *s, size_t len, u64 *bits)
+{
+	static const char *const units[] = {"",	    "bit",  "kbit",
+					    "mbit", "gbit", NULL};
+	static const u64 mult[] = {1, 1, 1000, 1000000, 1000000000};
+	return parse_scaled(s, len, units, mult, RATE_MAX, bits);
+}
+
+int parse_size(const char *s, size_t len, u32 *bytes)
+{
+	static const char *const units[] = {"",	 "b",  "k", "kb",
+					    "m", "mb", NULL};
+	static const u64 mult[] = {1, 1, 1024, 1024, 1 << 20, 1 << 20};
+	u64 v;
+	if (parse_scaled(s, len, units, mult, UINT32_MAX, &v))
+		return -1;
+	*bytes = (u32)v;
+	return 0;
+}
+
+int format_rate(u64 bits, char *buf, size_t n)
+{
+	static const struct {
+		u64 mult;
+		const char *unit;
+	} units[] = {{1000000000, "Gbit"}, {1000000, "Mbit"}, {1000, "Kbit"}};
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (bits >= units[i].mult && bits % units[i].mult == 0)
+			return snprintf(
+			    buf, n, "%llu%s",
+			    (unsigned long long)(bits / units[i].mult),
+			    units[i].unit);
+	return snprintf(buf, n, "%llubit", (unsigned long long)bits);
+}
+
+/* tbf.rate=off|RATE, 8kbit..1Tbit. */
+static int parse_tbf_rate(const struct cfg_key *k, struct skiff_config *c,
+			  const char *v, size_t len)
+{
+	u64 bits;
+	(void)k;
+	if (word_is(v, len, "off")) {
+		c->tbf_rate = 0;
+		return 0;
+	}
+	if (parse_rate(v, len, &bits) || bits < 8000)
+		return CFG_EBAD;
+	c->tbf_rate = bits;
+	return 0;
+}
+
+static void format_tbf_rate(const struct cfg_key *k,
+			    const struct skiff_config *c, struct sbuf *sb)
+{
+	char r[32];
+	(void)k;
+	if (!c->tbf_rate) {
+		sb_puts(sb, "off");
+		return;
+	}
+	format_rate(c->tbf_rate, r, sizeof(r));
+	sb_puts(sb, r);
+}
+
+/* tbf.burst=auto|SIZE, 1514 bytes..64 MiB (checked against the rate and
+ * the MTU when the shaper is set up). */
+static int parse_tbf_burst(const struct cfg_key *k, struct skiff_config *c,
+			   const char *v, size_t len)
+{
+	u32 b;
+	if (word_is(v, len, "auto")) {
+		c->tbf_burst = 0;
+		return 0;
+	}
+	if (parse_size(v, len, &b) || b < k->min || b > k->max)
+		return CFG_EBAD;
+	c->tbf_burst = b;
+	return 0;
+}
+
 /* NET/LEN,GW with no host bits set in NET; stored in canonical form. */
 static int parse_route(const struct cfg_key *k, struct skiff_config *c,
 		       const char *v, size_t len)
@@ -705,6 +829,13 @@ static const struct cfg_key cfg_keys[CFG_NKEYS] = {
 			      NUM(net_busy_poll_us, 0, 10000)},
     [CFG_NOHZ] = {"nohz", parse_index, format_index, FIELD(nohz),
 		  .choices = onoff_words, .want = "off|on"},
+    [CFG_TBF_RATE] = {"tbf.rate", parse_tbf_rate, format_tbf_rate,
+		      .want = "off or a rate of at least 8kbit, like 10mbit "
+			      "(bit, kbit, mbit, gbit)"},
+    [CFG_TBF_BURST] = {"tbf.burst", parse_tbf_burst, format_auto_num,
+		       FIELD(tbf_burst), .min = 1514, .max = 64 << 20,
+		       .want = "auto or 1514..64m bytes (k, m: 1024s)"},
+    [CFG_TBF_LATENCY] = {"tbf.latency", NUM(tbf_latency_ms, 1, 10000)},
 };
 
 /* ---- Defaults, names ----------------------------------------------------- */
@@ -732,6 +863,7 @@ void config_defaults(struct skiff_config *c)
 	c->nic_offload = true;
 	c->net_busy_poll_us = NET_BUSY_POLL_US_DEFAULT;
 	c->nohz = true;
+	c->tbf_latency_ms = 50;
 	memset(c->src, CFG_SRC_DEFAULT, sizeof(c->src));
 }
 
@@ -822,7 +954,8 @@ static void report_bad(const struct cfg_run *r, const struct cfg_key *k,
 	msg_begin(&sb, buf, r);
 	sb_printf(&sb, "bad value for '%s': '", k->name);
 	sb_escaped(&sb, v, len, ECHO_MAX);
-	sb_printf(&sb, "' (want %s", k->want);
+	sb_puts(&sb, "' (want "); /* not sb_printf: it stops at 63 */
+	sb_puts(&sb, k->want);
 	msg_keeping(&sb, k, r->c);
 	msg_send(r, &sb);
 }
@@ -833,8 +966,8 @@ static void report_missing(const struct cfg_run *r, const struct cfg_key *k)
 	struct sbuf sb;
 
 	msg_begin(&sb, buf, r);
-	sb_printf(&sb, "missing value for '%s' (want %s=%s", k->name, k->name,
-		  k->want);
+	sb_printf(&sb, "missing value for '%s' (want %s=", k->name, k->name);
+	sb_puts(&sb, k->want);
 	msg_keeping(&sb, k, r->c);
 	msg_send(r, &sb);
 }

@@ -22,6 +22,7 @@
 #include <skiff/shell.h>
 #include <skiff/time.h>
 #include <skiff/timer.h>
+#include <skiff/net/netcore.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,28 @@
 static struct timer_list ready_timer;
 static bool ready_printed;
 
+/* tbf.rate= (and tbf.burst=, tbf.latency=): the egress shaper, after the
+ * MTU, which the burst must hold a frame of. */
+static void apply_tbf(struct net_device *dev)
+{
+	struct tbf_params p = {.rate = kcfg.tbf_rate / 8,
+			       .latency_ms = kcfg.tbf_latency_ms};
+	char why[96] = "", rate[32];
+	p.burst =
+	    kcfg.tbf_burst ? kcfg.tbf_burst : tbf_auto_burst(p.rate, dev->mtu);
+	format_rate(kcfg.tbf_rate, rate, sizeof(rate));
+	if (qdisc_set_tbf(dev, &p, why, sizeof(why)) < 0) {
+		pr_warn("net: %s: tbf.rate=%s not applied: %s\n", dev->name,
+			rate, why);
+		return;
+	}
+	struct qdisc_stats s;
+	qdisc_get_stats(dev, &s);
+	pr_info("net: %s: tbf shaper, rate %s burst %u bytes limit %u bytes "
+		"(%u ms)\n",
+		dev->name, rate, s.tbf.burst, s.tbf.limit, s.tbf.latency_ms);
+}
+
 static void apply_link(struct net_device *dev)
 {
 	if (kcfg.mac_set && dev_set_mac_address(dev, kcfg.mac) < 0)
@@ -37,6 +60,8 @@ static void apply_link(struct net_device *dev)
 	if (kcfg.mtu != dev->mtu && dev_set_mtu(dev, kcfg.mtu) < 0)
 		pr_warn("net: %s: mtu %u refused, keeping %u\n", dev->name,
 			kcfg.mtu, dev->mtu);
+	if (kcfg.tbf_rate)
+		apply_tbf(dev);
 }
 
 /* route=NET/LEN,GW words, already validated by the config parser. */

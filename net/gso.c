@@ -209,7 +209,10 @@ int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *out)
 
 static bool dev_can_tso(const struct net_device *dev, const struct sk_buff *skb)
 {
-	return (dev->features & NETIF_F_TSO) && skb->len <= dev->gso_max_size;
+	/* A shaper passes no frame beyond its burst: cut such frames here. */
+	u32 max = READ_ONCE(dev->tx_max_frame);
+	return (dev->features & NETIF_F_TSO) && skb->len <= dev->gso_max_size &&
+	       (!max || skb->len <= max);
 }
 
 /* Queue one frame for the driver, its checksum finished here if the

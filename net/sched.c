@@ -25,6 +25,15 @@
  * Responses to many requests, or to every ACK of one NAPI poll, then
  * cost one MMIO write. A full ring (BUSY) rings at once.
  *
+ * The token-bucket shaper (Linux sch_tbf, `tc qdisc replace ... tbf` or
+ * the tbf.* keys) sits in front of the bands: tokens are nanoseconds of
+ * sending time at the rate, at most the burst's worth; the head frame
+ * leaves only when the bucket holds its cost, else the qdisc is throttled
+ * and a timer (the watchdog, at the jiffy when the tokens will be there)
+ * schedules it again. Frames beyond the burst are dropped (GSO frames
+ * are cut to size before they get here, qdisc_max_frame); the queue is
+ * also bounded in bytes by rate x latency + burst.
+ *
  * A stopped queue and a wake-up that races with it: the BUSY path sets
  * `stopped` and then takes `wake_pending`; netif_wake_queue sets
  * `wake_pending` and then reads `stopped`. With sequentially consistent
@@ -37,8 +46,14 @@
 #include <skiff/netdevice.h>
 #include <skiff/platform.h>
 #include <skiff/printk.h>
+#include <skiff/shell.h>
 #include <skiff/softirq.h>
+#include <skiff/timer.h>
+#include <skiff/time.h>
 #include <skiff/trace.h>
+#include <skiff/config.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <skiff/net/netcore.h>
 
@@ -53,6 +68,13 @@ struct qdisc {
 	u32 scheduled;		      /* on an output queue; atomic */
 	struct list_head output_link; /* on output_queue[cpu] */
 	struct qdisc_stats stats;     /* tx_lock */
+	/* tbf, all under tx_lock; tbf.rate 0: not shaping */
+	struct tbf_params tbf;
+	u64 buffer_ns;		    /* the burst's cost: a full bucket */
+	s64 tokens_ns;		    /* in the bucket at t_c */
+	u64 t_c;		    /* ktime of the last departure */
+	bool throttled;		    /* waiting for the watchdog */
+	struct timer_list watchdog; /* fires when the head frame may go */
 };
 
 /* Qdiscs waiting for NET_TX_SOFTIRQ, per CPU (Linux's output_queue). */
@@ -85,6 +107,8 @@ u32 pfifo_fast_band(const struct sk_buff *skb)
 	return prio2band[ip_tos2prio[(tos & 0x1e) >> 1]];
 }
 
+static void tbf_watchdog(struct timer_list *t);
+
 int qdisc_create_default(struct net_device *dev)
 {
 	if (dev->qdisc)
@@ -96,6 +120,7 @@ int qdisc_create_default(struct net_device *dev)
 	for (int b = 0; b < PFIFO_FAST_BANDS; b++)
 		skb_queue_head_init(&q->band[b]);
 	INIT_LIST_HEAD(&q->output_link);
+	kernel_timer_setup(&q->watchdog, tbf_watchdog);
 	dev->qdisc = q;
 	return 0;
 }
@@ -105,6 +130,7 @@ void qdisc_destroy(struct net_device *dev)
 	if (!dev->qdisc)
 		return;
 	qdisc_reset(dev);
+	del_timer_sync(&dev->qdisc->watchdog);
 	free(dev->qdisc);
 	dev->qdisc = NULL;
 }
@@ -122,6 +148,58 @@ static struct sk_buff *pfifo_fast_dequeue(struct qdisc *q, u32 *band)
 	return NULL;
 }
 
+static u32 qdisc_backlog_bytes(const struct qdisc *q)
+{
+	u64 bytes = 0;
+	for (int b = 0; b < PFIFO_FAST_BANDS; b++)
+		bytes += q->band[b].bytes;
+	return (u32)MIN(bytes, (u64)UINT32_MAX);
+}
+
+/* ---- tbf ---- */
+
+static u64 tbf_cost_ns(const struct qdisc *q, u32 len)
+{
+	return (u64)len * NSEC_PER_SEC / q->tbf.rate;
+}
+
+/* The head frame if the bucket holds its cost (taken out: *cost), else
+ * NULL with the watchdog set for when it will. */
+static struct sk_buff *tbf_dequeue(struct qdisc *q, u32 *band, u64 *cost)
+{
+	struct sk_buff *head = NULL;
+	for (u32 b = 0; b < PFIFO_FAST_BANDS && !head; b++)
+		head = skb_peek(&q->band[b]);
+	if (!head)
+		return NULL;
+	u64 now = ktime_get_ns();
+	s64 toks = q->tokens_ns + (s64)(now - q->t_c);
+	if (toks > (s64)q->buffer_ns)
+		toks = (s64)q->buffer_ns;
+	s64 need = (s64)tbf_cost_ns(q, head->len);
+	if (toks < need) {
+		if (!q->throttled)
+			q->stats.overlimits++;
+		q->throttled = true;
+		mod_timer(&q->watchdog, DIV_ROUND_UP(now + (u64)(need - toks),
+						     NSEC_PER_JIFFY));
+		return NULL;
+	}
+	q->tokens_ns = toks - need;
+	q->t_c = now;
+	q->throttled = false;
+	*cost = (u64)need;
+	return pfifo_fast_dequeue(q, band);
+}
+
+static struct sk_buff *qdisc_dequeue(struct qdisc *q, u32 *band, u64 *cost)
+{
+	*cost = 0;
+	if (q->tbf.rate)
+		return tbf_dequeue(q, band, cost);
+	return pfifo_fast_dequeue(q, band);
+}
+
 /* Put q on this CPU's output queue and raise NET_TX_SOFTIRQ. */
 static void netif_schedule_q(struct qdisc *q)
 {
@@ -136,9 +214,12 @@ static void netif_schedule_q(struct qdisc *q)
 	raise_softirq(NET_TX_SOFTIRQ);
 }
 
-/* The driver refused skb (ring full): back to the head, and stop. */
-static void qdisc_requeue(struct qdisc *q, struct sk_buff *skb, u32 band)
+/* The driver refused skb (ring full): back to the head, and stop. Its
+ * tokens go back into the bucket. */
+static void qdisc_requeue(struct qdisc *q, struct sk_buff *skb, u32 band,
+			  u64 cost)
 {
+	q->tokens_ns += (s64)cost;
 	skb_queue_head(&q->band[band], skb);
 	q->qlen++;
 	q->stats.requeues++;
@@ -223,7 +304,8 @@ static void qdisc_run_locked(struct qdisc *q)
 	while (!__atomic_load_n(&q->stopped, __ATOMIC_SEQ_CST) &&
 	       sent < QDISC_QUOTA) {
 		u32 band;
-		struct sk_buff *skb = pfifo_fast_dequeue(q, &band);
+		u64 cost;
+		struct sk_buff *skb = qdisc_dequeue(q, &band, &cost);
 		if (!skb)
 			break;
 		u32 len = skb->len; /* the driver owns skb once it says OK */
@@ -231,7 +313,7 @@ static void qdisc_run_locked(struct qdisc *q)
 		if (dev->ops->ndo_start_xmit(skb, dev) == NETDEV_TX_BUSY) {
 			trace(TRACE_DRIVERS, "%s tx ring full, requeued",
 			      dev->name);
-			qdisc_requeue(q, skb, band);
+			qdisc_requeue(q, skb, band, cost);
 			busy = true;
 			break;
 		}
@@ -243,7 +325,8 @@ static void qdisc_run_locked(struct qdisc *q)
 	}
 	if (sent || (busy && q->flush_deferred))
 		qdisc_doorbell(q, busy);
-	if (q->qlen && !__atomic_load_n(&q->stopped, __ATOMIC_SEQ_CST))
+	if (q->qlen && !q->throttled &&
+	    !__atomic_load_n(&q->stopped, __ATOMIC_SEQ_CST))
 		netif_schedule_q(q); /* quota used up: continue later */
 }
 
@@ -254,7 +337,17 @@ int qdisc_xmit(struct net_device *dev, struct sk_buff *skb)
 	u64 limit = MAX(dev->tx_queue_len, 1ULL);
 
 	spin_lock_bh(&dev->tx_lock);
-	if (q->qlen >= limit) {
+	if (unlikely(q->tbf.rate) && skb->len > q->tbf.burst) {
+		q->stats.oversize++; /* could never leave the bucket */
+		q->stats.drops++;
+		dev->stats.tx_dropped++;
+		spin_unlock_bh(&dev->tx_lock);
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	if (q->qlen >= limit ||
+	    (unlikely(q->tbf.rate) &&
+	     qdisc_backlog_bytes(q) + skb->len > q->tbf.limit)) {
 		q->stats.drops++;
 		dev->stats.tx_dropped++;
 		spin_unlock_bh(&dev->tx_lock);
@@ -301,10 +394,78 @@ void qdisc_get_stats(const struct net_device *dev, struct qdisc_stats *s)
 	const struct qdisc *q = dev->qdisc;
 	*s = q->stats;
 	s->qlen = q->qlen;
-	s->backlog_bytes = 0;
-	for (int b = 0; b < PFIFO_FAST_BANDS; b++)
-		s->backlog_bytes += q->band[b].bytes;
+	s->backlog_bytes = qdisc_backlog_bytes(q);
 	s->stopped = __atomic_load_n(&q->stopped, __ATOMIC_RELAXED);
+	s->throttled = q->throttled;
+	s->tbf = q->tbf;
+}
+
+/* The watchdog: the head frame's tokens are there (TIMER_SOFTIRQ). */
+static void tbf_watchdog(struct timer_list *t)
+{
+	struct qdisc *q = container_of(t, struct qdisc, watchdog);
+	spin_lock_bh(&q->dev->tx_lock);
+	q->throttled = false;
+	spin_unlock_bh(&q->dev->tx_lock);
+	netif_schedule_q(q);
+}
+
+u32 tbf_auto_burst(u64 rate, u16 mtu)
+{
+	u64 b = MAX(rate / 100, 4ULL * (mtu + ETH_HLEN));
+	return (u32)MIN(b, (u64)UINT32_MAX);
+}
+
+int qdisc_set_tbf(struct net_device *dev, const struct tbf_params *p, char *why,
+		  size_t n)
+{
+	struct qdisc *q = dev->qdisc;
+	struct tbf_params t = {0};
+	if (!q)
+		return -ENODEV;
+	if (p && p->rate) {
+		u32 frame = dev->mtu + ETH_HLEN;
+		u64 tick = DIV_ROUND_UP(p->rate, HZ);
+		t = *p;
+		if (t.burst < frame) {
+			snprintf(why, n,
+				 "burst %u bytes is less than one frame (%u "
+				 "bytes at mtu %u)",
+				 t.burst, frame, dev->mtu);
+			return -EINVAL;
+		}
+		if (t.burst < tick) {
+			snprintf(why, n,
+				 "burst %u bytes is less than 1 ms at the rate "
+				 "(%llu bytes)",
+				 t.burst, (unsigned long long)tick);
+			return -EINVAL;
+		}
+		if (!t.limit) {
+			u64 l = t.rate * t.latency_ms / 1000 + t.burst;
+			t.limit = (u32)MIN(l, (u64)UINT32_MAX);
+		}
+		if (t.limit < t.burst) {
+			snprintf(why, n,
+				 "limit %u bytes is less than the burst",
+				 t.limit);
+			return -EINVAL;
+		}
+	}
+	spin_lock_bh(&dev->tx_lock);
+	q->tbf = t;
+	q->buffer_ns = t.rate ? tbf_cost_ns(q, t.burst) : 0;
+	q->tokens_ns = (s64)q->buffer_ns; /* the bucket starts full */
+	q->t_c = ktime_get_ns();
+	q->throttled = false;
+	WRITE_ONCE(dev->tx_max_frame, t.rate ? t.burst : 0);
+	bool queued = q->qlen != 0;
+	spin_unlock_bh(&dev->tx_lock);
+	if (!t.rate)
+		del_timer(&q->watchdog);
+	if (queued)
+		netif_schedule_q(q);
+	return 0;
 }
 
 /* NET_TX_SOFTIRQ: run every qdisc scheduled on this CPU. */
@@ -336,3 +497,213 @@ void net_sched_init(void)
 	}
 	open_softirq(NET_TX_SOFTIRQ, net_tx_action);
 }
+
+/* ---- tc ------------------------------------------------------------------ */
+
+static void tc_show(struct net_device *dev, void *ctx)
+{
+	struct qdisc_stats s;
+	char rate[32];
+	(void)ctx;
+	if (!dev->qdisc)
+		return;
+	qdisc_get_stats(dev, &s);
+	if (s.tbf.rate) {
+		format_rate(s.tbf.rate * 8, rate, sizeof(rate));
+		shell_printf("qdisc tbf 1: root dev %s rate %s burst %ub limit "
+			     "%ub lat %ums (bands 3 inside)\n",
+			     dev->name, rate, s.tbf.burst, s.tbf.limit,
+			     s.tbf.latency_ms);
+	} else {
+		shell_printf("qdisc pfifo_fast 0: root dev %s bands 3 limit "
+			     "%llup\n",
+			     dev->name, (unsigned long long)dev->tx_queue_len);
+	}
+	shell_printf(" Sent %llu bytes %llu pkt (dropped %llu, overlimits %llu "
+		     "requeues %llu)\n",
+		     (unsigned long long)s.bytes, (unsigned long long)s.packets,
+		     (unsigned long long)s.drops,
+		     (unsigned long long)s.overlimits,
+		     (unsigned long long)s.requeues);
+	shell_printf(" backlog %llub %up%s%s\n",
+		     (unsigned long long)s.backlog_bytes, s.qlen,
+		     s.throttled ? ", throttled" : "",
+		     s.stopped ? ", driver queue stopped" : "");
+	if (s.tbf.rate || s.oversize)
+		shell_printf(" dropped beyond the burst %llu\n",
+			     (unsigned long long)s.oversize);
+}
+
+/* "50ms", "50" (ms) or "1s". */
+static int tc_parse_ms(const char *v, u32 *ms)
+{
+	size_t len = strlen(v);
+	u32 mult = 1;
+	if (len > 2 && strcmp(v + len - 2, "ms") == 0) {
+		len -= 2;
+	} else if (len > 1 && v[len - 1] == 's') {
+		len -= 1;
+		mult = 1000;
+	}
+	u32 x = 0;
+	if (len == 0 || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (u32)(v[i] - '0');
+	}
+	x *= mult;
+	if (x < 1 || x > 10000)
+		return -1;
+	*ms = x;
+	return 0;
+}
+
+/* tbf's words after "tbf": rate R [burst B] [latency L | limit B]. */
+static int tc_parse_tbf(int argc, char **argv, struct net_device *dev,
+			struct tbf_params *p)
+{
+	u64 bits = 0;
+	u32 burst = 0;
+	bool have_latency = false;
+	memset(p, 0, sizeof(*p));
+	p->latency_ms = 50;
+	for (int i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			shell_printf("tc: '%s' needs a value\n", k);
+			return -1;
+		}
+		if (strcmp(k, "rate") == 0) {
+			if (parse_rate(v, strlen(v), &bits) || bits < 8000) {
+				shell_printf("tc: bad rate '%s' (want at least "
+					     "8kbit, like 10mbit: bit, kbit, "
+					     "mbit, gbit)\n",
+					     v);
+				return -1;
+			}
+		} else if (strcmp(k, "burst") == 0 ||
+			   strcmp(k, "buffer") == 0 ||
+			   strcmp(k, "maxburst") == 0) {
+			if (parse_size(v, strlen(v), &burst) || burst == 0) {
+				shell_printf("tc: bad burst '%s' (want bytes, "
+					     "like 32k: b, k, kb, m, mb)\n",
+					     v);
+				return -1;
+			}
+		} else if (strcmp(k, "latency") == 0) {
+			if (tc_parse_ms(v, &p->latency_ms)) {
+				shell_printf("tc: bad latency '%s' (want "
+					     "1..10000 ms, like 50ms)\n",
+					     v);
+				return -1;
+			}
+			have_latency = true;
+		} else if (strcmp(k, "limit") == 0) {
+			if (parse_size(v, strlen(v), &p->limit) ||
+			    p->limit == 0) {
+				shell_printf("tc: bad limit '%s' (want bytes, "
+					     "like 64k)\n",
+					     v);
+				return -1;
+			}
+		} else {
+			shell_printf("tc: tbf has no parameter '%s' (rate, "
+				     "burst, latency, limit)\n",
+				     k);
+			return -1;
+		}
+	}
+	if (!bits) {
+		shell_printf("tc: tbf needs a rate\n");
+		return -1;
+	}
+	if (have_latency && p->limit) {
+		shell_printf("tc: give latency or limit, not both\n");
+		return -1;
+	}
+	p->rate = bits / 8;
+	p->burst = burst ? burst : tbf_auto_burst(p->rate, dev->mtu);
+	return 0;
+}
+
+/*
+ * tc qdisc [show] [dev DEV]
+ * tc qdisc replace|add|change dev DEV root tbf rate R [burst B]
+ *                                             [latency L | limit B]
+ * tc qdisc del dev DEV root
+ * ("-s" is accepted and ignored: the counters are always shown.)
+ */
+static int cmd_tc(int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc && strcmp(argv[i], "-s") == 0)
+		i++;
+	if (i >= argc || strcmp(argv[i], "qdisc") != 0)
+		return -EINVAL;
+	i++;
+	const char *verb = i < argc ? argv[i++] : "show";
+	struct net_device *dev = NULL;
+	if (i + 1 < argc && strcmp(argv[i], "dev") == 0) {
+		dev = dev_get_by_name(argv[i + 1]);
+		if (!dev) {
+			shell_printf("tc: no device '%s'\n", argv[i + 1]);
+			return SHELL_ERR_SHOWN;
+		}
+		i += 2;
+	}
+	if (strcmp(verb, "show") == 0 || strcmp(verb, "list") == 0 ||
+	    strcmp(verb, "ls") == 0) {
+		if (i != argc)
+			return -EINVAL;
+		if (dev)
+			tc_show(dev, NULL);
+		else
+			for_each_netdev(tc_show, NULL);
+		return 0;
+	}
+	bool del = strcmp(verb, "del") == 0 || strcmp(verb, "delete") == 0;
+	if (!del && strcmp(verb, "replace") != 0 && strcmp(verb, "add") != 0 &&
+	    strcmp(verb, "change") != 0)
+		return -EINVAL;
+	if (!dev) {
+		shell_printf("tc: %s needs dev DEV\n", verb);
+		return SHELL_ERR_SHOWN;
+	}
+	if (i >= argc || strcmp(argv[i], "root") != 0) {
+		shell_printf("tc: only the root qdisc can be set\n");
+		return SHELL_ERR_SHOWN;
+	}
+	i++;
+	char why[96] = "";
+	int err;
+	if (del) {
+		if (i != argc)
+			return -EINVAL;
+		err = qdisc_set_tbf(dev, NULL, why, sizeof(why));
+	} else {
+		struct tbf_params p;
+		if (i < argc && strcmp(argv[i], "pfifo_fast") == 0 &&
+		    i + 1 == argc) {
+			err = qdisc_set_tbf(dev, NULL, why, sizeof(why));
+		} else if (i < argc && strcmp(argv[i], "tbf") == 0) {
+			if (tc_parse_tbf(argc - i - 1, argv + i + 1, dev, &p))
+				return SHELL_ERR_SHOWN;
+			err = qdisc_set_tbf(dev, &p, why, sizeof(why));
+		} else {
+			shell_printf(
+			    "tc: qdiscs here are tbf and pfifo_fast\n");
+			return SHELL_ERR_SHOWN;
+		}
+	}
+	if (err) {
+		shell_printf("tc: %s\n", why[0] ? why : "refused");
+		return SHELL_ERR_SHOWN;
+	}
+	return 0;
+}
+SHELL_CMD("tc", cmd_tc,
+	  "tc qdisc [show|replace|del] [dev DEV] [root tbf rate R [burst B] "
+	  "[latency L|limit B]]",
+	  "the transmit queue: pfifo_fast, or a token-bucket shaper (tbf)");

@@ -61,6 +61,9 @@ enum cfg_key_id {
 	CFG_CONNTRACK_MAX,
 	CFG_NET_BUSY_POLL_US,
 	CFG_NOHZ,
+	CFG_TBF_RATE,
+	CFG_TBF_BURST,
+	CFG_TBF_LATENCY,
 	CFG_NKEYS
 };
 
@@ -111,6 +114,9 @@ struct skiff_config {
 	bool nic_offload;  /* nic.offload=off|on: checksum/TSO offloads, on */
 	u32 net_busy_poll_us; /* net.busy_poll_us=0..10000, 0 = off */
 	bool nohz;	      /* nohz=off|on: an idle CPU stops its tick, on */
+	u64 tbf_rate;	      /* tbf.rate=off|RATE: egress shaper, bit/s; off */
+	u32 tbf_burst;	      /* tbf.burst=auto|SIZE: bucket bytes, 0 = auto */
+	u32 tbf_latency_ms;   /* tbf.latency=MS: queue bound, default 50 */
 	u8 src[CFG_NKEYS];    /* enum cfg_source each key last came from */
 };
 
@@ -160,6 +166,16 @@ const char *config_source_name(enum cfg_source s);
 /* Strict dotted quad, exactly len bytes, no leading zeros: 0 on success
  * with *out in host order, else -1. */
 int parse_ipv4(const char *s, size_t len, u32 *out);
+
+/* A rate in bit/s: digits with an optional suffix bit, kbit, mbit, gbit
+ * (powers of 1000, as tc; case ignored), exactly len bytes. 0 on success,
+ * else -1 (no digits, an unknown unit, over 2^40 bit/s). */
+int parse_rate(const char *s, size_t len, u64 *bits);
+/* A size in bytes: digits with an optional suffix b, k, kb, m, mb
+ * (powers of 1024, as tc). 0 or -1 (also beyond 4 GiB - 1). */
+int parse_size(const char *s, size_t len, u32 *bytes);
+/* "10Mbit", "800Kbit", "1500bit" (exact only) into buf, as snprintf. */
+int format_rate(u64 bits, char *buf, size_t n);
 
 /* "A.B.C.D" into buf; returns what snprintf returns. */
 int format_ipv4(u32 addr, char *buf, size_t n);

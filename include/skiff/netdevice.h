@@ -139,6 +139,8 @@ struct net_device {
 	struct in_device *ip_ptr;
 	struct list_head dev_list;
 	u64 tx_queue_len; /* qdisc limit, packets */
+	u32 tx_max_frame; /* the qdisc passes no larger frame (a tbf's burst;
+			     GSO frames are cut to it); 0: no bound */
 };
 
 /* Device registry. Names are given as "eth%d". */

@@ -8,7 +8,8 @@
 #                  printk and shell capture). Enough for one net/ file:
 #                    UNIT_SRCS_skb := $(HOST_SRCS) net/skbuff.c
 #   NET_CORE_SRCS  the device layer: skbs, devices, NAPI, qdisc,
-#                  Ethernet, ARP (no IPv4)
+#                  Ethernet, ARP (no IPv4), and kernel/config.c, whose
+#                  rate and size parsers the tc command uses
 #   NET_HOST_SRCS  the whole host-built stack: the shim, the fake
 #                  Ethernet device and every net/*.c:
 #                    UNIT_SRCS_foo := $(NET_HOST_SRCS)
@@ -25,7 +26,7 @@ HOST_SRCS := tests/host/platform.c kernel/timer_wheel.c kernel/mm/slab.c
 HOST_SRCS += kernel/trace.c # tracepoints (diag): net/ calls trace()
 HOST_HDRS := tests/host/host.h
 NET_CORE_SRCS := net/skbuff.c net/dev.c net/sched.c net/gso.c net/checksum.c net/ethernet.c \
-	net/ether_wire.c net/arp.c net/arp_wire.c
+	net/ether_wire.c net/arp.c net/arp_wire.c kernel/config.c
 NET_HOST_SRCS := $(HOST_SRCS) tests/host/fakedev.c $(wildcard net/*.c)
 HOST_HTTPD_SRCS := tests/host/httpd_host.c tests/host/tcp_peer.c \
 	apps/echo/echo.c \

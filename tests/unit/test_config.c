@@ -89,6 +89,9 @@ static void test_defaults(void **state)
 	assert_true(c.nic_offload);
 	assert_int_equal(c.net_busy_poll_us, NET_BUSY_POLL_US_DEFAULT);
 	assert_true(c.nohz);
+	assert_string_equal(shown(&c, CFG_TBF_RATE), "tbf.rate=off");
+	assert_string_equal(shown(&c, CFG_TBF_BURST), "tbf.burst=auto");
+	assert_string_equal(shown(&c, CFG_TBF_LATENCY), "tbf.latency=50");
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_DEFAULT);
 }
@@ -102,7 +105,8 @@ static const char good_line[] =
     "http.max_conns=500 http.header_timeout=5 http.idle_timeout=30 "
     "http.write_timeout=20 http.body_max=4096 http.pcap=on "
     "tcp.mem=256 nic.offload=off conntrack.max=200000 echo.idle_timeout=0 "
-    "net.busy_poll_us=250 nohz=off";
+    "net.busy_poll_us=250 nohz=off tbf.rate=10Mbit tbf.burst=32k "
+    "tbf.latency=20";
 
 static void test_good_line(void **state)
 {
@@ -155,6 +159,11 @@ static void test_good_line(void **state)
 			    "net.busy_poll_us=250");
 	assert_false(c.nohz);
 	assert_string_equal(shown(&c, CFG_NOHZ), "nohz=off");
+	assert_int_equal(c.tbf_rate, 10000000);
+	assert_string_equal(shown(&c, CFG_TBF_RATE), "tbf.rate=10Mbit");
+	assert_int_equal(c.tbf_burst, 32768);
+	assert_string_equal(shown(&c, CFG_TBF_BURST), "tbf.burst=32768");
+	assert_int_equal(c.tbf_latency_ms, 20);
 	for (unsigned i = 0; i < CFG_NKEYS; i++)
 		assert_int_equal(c.src[i], CFG_SRC_FILE);
 	assert_string_equal(shown(&c, CFG_IP), "ip=192.0.2.10/24");
@@ -192,6 +201,12 @@ static void test_messages(void **state)
 	assert_int_equal(parse(&c, "filter=\"-A x", CFG_SRC_FILE, &m), 1);
 	assert_string_equal(m.last, "config: skiff.cfg: unterminated quote in "
 				    "value for 'filter' (ignored)");
+	/* A long "want" arrives whole. */
+	assert_int_equal(parse(&c, "tbf.rate=fast", CFG_SRC_FILE, &m), 1);
+	assert_string_equal(m.last, "config: skiff.cfg: bad value for "
+				    "'tbf.rate': 'fast' (want off or a rate of "
+				    "at least 8kbit, like 10mbit (bit, kbit, "
+				    "mbit, gbit); keeping off)");
 	assert_int_equal(parse(&c, "mtu=1400 fooo bar=", CFG_SRC_FILE, &m), 2);
 	assert_int_equal(m.count, 2);
 	assert_int_equal(c.mtu, 1400);
@@ -258,6 +273,16 @@ static const struct bad_case bad_cases[] = {
     {CFG_PANIC, "panic=explode"},
     {CFG_CONSOLE, "console=vga"},
     {CFG_APP, "app=ftp"},
+    {CFG_TBF_RATE, "tbf.rate=7999"},
+    {CFG_TBF_RATE, "tbf.rate=10mbps"},
+    {CFG_TBF_RATE, "tbf.rate=mbit"},
+    {CFG_TBF_RATE, "tbf.rate=2000gbit"},
+    {CFG_TBF_BURST, "tbf.burst=1513"},
+    {CFG_TBF_BURST, "tbf.burst=65m"},
+    {CFG_TBF_BURST, "tbf.burst=32kib"},
+    {CFG_TBF_BURST, "tbf.burst=k"},
+    {CFG_TBF_LATENCY, "tbf.latency=0"},
+    {CFG_TBF_LATENCY, "tbf.latency=50ms"},
     {CFG_TCP_CC, "tcp.cc=bbr"},
     {CFG_SMP, "smp=0"},
     {CFG_SMP, "smp=257"},
@@ -632,6 +657,62 @@ static void test_config_set(void **state)
 			 -1);
 }
 
+/* The rate and size words of tbf.* and the tc command. */
+static void test_rates_and_sizes(void **state)
+{
+	static const struct {
+		const char *s;
+		u64 bits;
+	} rates[] = {{"8000", 8000},
+		     {"1bit", 1},
+		     {"800kbit", 800000},
+		     {"10Mbit", 10000000},
+		     {"10mbit", 10000000},
+		     {"1GBIT", 1000000000},
+		     {"1099511627776", 1ULL << 40}};
+	static const char *const bad_rates[] = {
+	    "",	       "mbit",		"10mbps",   "10 mbit",
+	    "1.5mbit", "1099511627777", "2000gbit", "99999999999999mbit",
+	    "-1"};
+	static const struct {
+		const char *s;
+		u32 bytes;
+	} sizes[] = {{"1514", 1514},  {"15000b", 15000},
+		     {"32k", 32768},  {"32KB", 32768},
+		     {"2m", 2 << 20}, {"4095m", 4095u << 20}};
+	static const char *const bad_sizes[] = {"",	 "k",	 "32kib",
+						"4096m", "1.5k", "4294967296"};
+	u64 bits;
+	u32 bytes;
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
+		assert_int_equal(
+		    parse_rate(rates[i].s, strlen(rates[i].s), &bits), 0);
+		assert_int_equal(bits, rates[i].bits);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad_rates); i++)
+		assert_int_equal(
+		    parse_rate(bad_rates[i], strlen(bad_rates[i]), &bits), -1);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		assert_int_equal(
+		    parse_size(sizes[i].s, strlen(sizes[i].s), &bytes), 0);
+		assert_int_equal(bytes, sizes[i].bytes);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad_sizes); i++)
+		assert_int_equal(
+		    parse_size(bad_sizes[i], strlen(bad_sizes[i]), &bytes), -1);
+	format_rate(10000000, buf, sizeof(buf));
+	assert_string_equal(buf, "10Mbit");
+	format_rate(1500000, buf, sizeof(buf));
+	assert_string_equal(buf, "1500Kbit");
+	format_rate(2000000000, buf, sizeof(buf));
+	assert_string_equal(buf, "2Gbit");
+	format_rate(1234567, buf, sizeof(buf));
+	assert_string_equal(buf, "1234567bit");
+}
+
 static void test_ipv4_helpers(void **state)
 {
 	static const char *const good[] = {"0.0.0.0", "255.255.255.255",
@@ -675,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(test_format_round_trip),
 	    cmocka_unit_test(test_config_set),
 	    cmocka_unit_test(test_ipv4_helpers),
+	    cmocka_unit_test(test_rates_and_sizes),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -626,6 +626,177 @@ static void test_ethtool(void **state)
 	assert_int_equal(host_shell_run("ethtool -x eth0"), -EINVAL);
 }
 
+/* ---- tbf ---------------------------------------------------------------- */
+
+/* 60,000 bytes/s: a 60-byte frame costs 1 ms; the 3,000-byte bucket
+ * holds 50 of them; 50 ms of latency bounds the queue at 6,000 bytes. */
+static const struct tbf_params tbf60k = {
+    .rate = 60000, .burst = 3000, .latency_ms = 50};
+
+static void test_tbf_shapes(void **state)
+{
+	(void)state;
+	struct qdisc_stats q;
+	char why[96];
+	assert_int_equal(qdisc_set_tbf(eth0, &tbf60k, why, sizeof(why)), 0);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.tbf.limit, 6000);
+	assert_int_equal(eth0->tx_max_frame, 3000);
+	u64 over0 = q.overlimits, drops0 = q.drops;
+
+	/* A full bucket: 50 frames at once, the other 30 wait. */
+	for (u8 i = 0; i < 80; i++)
+		assert_int_equal(xmit(eth0, i, 0), 0);
+	assert_int_equal(host_fakedev_tx_pending(eth0), 50);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.qlen, 30);
+	assert_true(q.throttled);
+	assert_int_equal(q.overlimits - over0, 1);
+
+	/* Then one frame a millisecond, in order. */
+	host_clock_advance_ms(10);
+	u32 sent = host_fakedev_tx_pending(eth0);
+	assert_in_range(sent, 59, 61);
+	host_clock_advance_ms(25);
+	assert_int_equal(host_fakedev_tx_pending(eth0), 80);
+	for (u8 i = 0; i < 80; i++)
+		assert_int_equal(pop_mark(eth0), i);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.qlen, 0);
+
+	/* The queue holds 6,000 bytes (100 frames): beyond, tail drops. */
+	host_clock_advance_ms(100); /* the bucket is full again */
+	int ok = 0, nobufs = 0;
+	for (int i = 0; i < 200; i++) {
+		int rc = xmit(eth0, (u8)i, 0);
+		ok += rc == 0;
+		nobufs += rc == -ENOBUFS;
+	}
+	assert_int_equal(ok, 150); /* 50 sent at once, 100 queued */
+	assert_int_equal(nobufs, 50);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.drops - drops0, 50);
+	assert_int_equal(q.backlog_bytes, 6000);
+
+	/* Back to pfifo_fast: what waits goes at once. */
+	assert_int_equal(qdisc_set_tbf(eth0, NULL, why, sizeof(why)), 0);
+	host_run_softirqs();
+	assert_int_equal(host_fakedev_tx_pending(eth0), 150);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.qlen, 0);
+	assert_false(q.throttled);
+	assert_int_equal(q.tbf.rate, 0);
+	assert_int_equal(eth0->tx_max_frame, 0);
+}
+
+/* A burst that cannot hold a frame or a tick is refused, saying why; a
+ * frame beyond the burst (the MTU raised afterwards) is dropped and
+ * counted, not queued forever. */
+static void test_tbf_refusals_and_oversize(void **state)
+{
+	(void)state;
+	struct qdisc_stats q;
+	char why[96];
+	struct tbf_params p = {.rate = 60000, .burst = 1513, .latency_ms = 50};
+	assert_int_equal(qdisc_set_tbf(eth0, &p, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "less than one frame (1514 bytes"));
+	p = (struct tbf_params){.rate = 10000000, .burst = 9000};
+	assert_int_equal(qdisc_set_tbf(eth0, &p, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "less than 1 ms at the rate (10000"));
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.tbf.rate, 0); /* unchanged */
+
+	p = (struct tbf_params){.rate = 60000, .burst = 1514, .latency_ms = 50};
+	assert_int_equal(qdisc_set_tbf(eth0, &p, why, sizeof(why)), 0);
+	u64 oversize0 = q.oversize, dropped0 = eth0->stats.tx_dropped;
+	struct sk_buff *skb = alloc_skb(2100);
+	skb_reserve(skb, 32);
+	frame(skb_put(skb, 2000), peer, ETH_P_IP, 2000, 1, 0);
+	skb->dev = eth0;
+	assert_int_equal(dev_queue_xmit(skb), -EMSGSIZE);
+	qdisc_get_stats(eth0, &q);
+	assert_int_equal(q.oversize - oversize0, 1);
+	assert_int_equal(eth0->stats.tx_dropped - dropped0, 1);
+	assert_int_equal(xmit(eth0, 7, 0), 0); /* a frame that fits goes */
+	assert_int_equal(pop_mark(eth0), 7);
+	assert_int_equal(qdisc_set_tbf(eth0, NULL, why, sizeof(why)), 0);
+}
+
+static void test_tc_command(void **state)
+{
+	(void)state;
+	assert_int_equal(host_shell_run("tc qdisc show dev eth0"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "qdisc pfifo_fast 0: root dev eth0 bands 3"));
+	assert_int_equal(host_shell_run("tc qdisc replace dev eth0 root tbf "
+					"rate 480kbit burst 3000 latency 50ms"),
+			 0);
+	assert_int_equal(host_shell_run("tc -s qdisc"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "qdisc tbf 1: root dev eth0 rate 480Kbit burst "
+			       "3000b limit 6000b lat 50ms"));
+	assert_non_null(strstr(host_shell_output(), "dev eth1"));
+	for (u8 i = 0; i < 60; i++)
+		assert_int_equal(xmit(eth0, i, 0), 0);
+	assert_int_equal(host_shell_run("tc qdisc show dev eth0"), 0);
+	struct qdisc_stats q;
+	char over[48];
+	qdisc_get_stats(eth0, &q);
+	snprintf(over, sizeof(over), "overlimits %llu ",
+		 (unsigned long long)q.overlimits);
+	assert_non_null(strstr(host_shell_output(), over));
+	assert_non_null(strstr(host_shell_output(), "backlog 600b 10p, "
+						    "throttled"));
+
+	/* Without a burst: 10 ms at the rate, at least four frames. */
+	assert_int_equal(
+	    host_shell_run("tc qdisc change dev eth0 root tbf rate 100mbit"),
+	    0);
+	assert_int_equal(host_shell_run("tc qdisc show dev eth0"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "rate 100Mbit burst 125000b limit 750000b"));
+
+	static const struct {
+		const char *line, *says;
+	} bad[] = {
+	    {"tc qdisc replace dev eth0 root tbf rate 10mbps",
+	     "tc: bad rate '10mbps'"},
+	    {"tc qdisc replace dev eth0 root tbf rate 1mbit burst 100",
+	     "tc: burst 100 bytes is less than one frame"},
+	    {"tc qdisc replace dev eth0 root tbf rate 1mbit burst x",
+	     "tc: bad burst 'x'"},
+	    {"tc qdisc replace dev eth0 root tbf rate 1mbit latency 0ms",
+	     "tc: bad latency '0ms'"},
+	    {"tc qdisc replace dev eth0 root tbf rate 1mbit latency 9 limit 9k",
+	     "tc: give latency or limit, not both"},
+	    {"tc qdisc replace dev eth0 root tbf burst 10k", "needs a rate"},
+	    {"tc qdisc replace dev eth0 root tbf rate", "'rate' needs a value"},
+	    {"tc qdisc replace dev eth0 root tbf rate 1mbit peakrate 2mbit",
+	     "tbf has no parameter 'peakrate'"},
+	    {"tc qdisc replace dev eth9 root tbf rate 1mbit",
+	     "tc: no device 'eth9'"},
+	    {"tc qdisc replace dev eth0 root netem delay 10ms",
+	     "qdiscs here are tbf and pfifo_fast"},
+	    {"tc qdisc replace dev eth0 parent 1: tbf rate 1mbit",
+	     "only the root qdisc"},
+	    {"tc qdisc replace root tbf rate 1mbit", "needs dev DEV"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(host_shell_run(bad[i].line), SHELL_ERR_SHOWN);
+		if (!strstr(host_shell_output(), bad[i].says))
+			fail_msg("%s: %s", bad[i].line, host_shell_output());
+	}
+	assert_int_equal(host_shell_run("tc qdisc show dev eth0"), 0);
+	assert_non_null(strstr(host_shell_output(), "rate 100Mbit"));
+	assert_int_equal(host_shell_run("tc"), -EINVAL);
+	assert_int_equal(host_shell_run("tc filter show"), -EINVAL);
+	assert_int_equal(host_shell_run("tc qdisc del dev eth0 root"), 0);
+	host_run_softirqs();
+	assert_int_equal(host_shell_run("tc qdisc show dev eth0"), 0);
+	assert_non_null(strstr(host_shell_output(), "qdisc pfifo_fast"));
+	assert_non_null(strstr(host_shell_output(), "backlog 0b 0p"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +819,9 @@ int main(void)
 	    T(test_ip_s_link_columns),
 	    T(test_ip_link_set),
 	    T(test_ethtool),
+	    T(test_tbf_shapes),
+	    T(test_tbf_refusals_and_oversize),
+	    T(test_tc_command),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);

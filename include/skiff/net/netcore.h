@@ -48,6 +48,16 @@ int parse_mac(const char *s, u8 mac[ETH_ALEN]);
 #define PFIFO_FAST_BANDS 3
 #define QDISC_QUOTA 64 /* frames per qdisc run (Linux dev_tx_weight) */
 
+/* The token-bucket shaper (Linux sch_tbf) in front of pfifo_fast's bands:
+ * rate in bytes/s (0 = none), the bucket's depth, and the queue's bound
+ * in bytes (rate x latency + burst, as tc computes it from latency). */
+struct tbf_params {
+	u64 rate;  /* bytes per second */
+	u32 burst; /* bytes */
+	u32 limit; /* bytes queued at most */
+	u32 latency_ms;
+};
+
 struct qdisc_stats {
 	u64 packets, bytes; /* handed to the driver */
 	u64 drops;	    /* tail drops at the limit */
@@ -56,7 +66,11 @@ struct qdisc_stats {
 	u64 deferred;	    /* doorbells left to a batch's end */
 	u32 qlen;	    /* frames queued now */
 	u64 backlog_bytes;
-	bool stopped; /* waiting for netif_wake_queue */
+	bool stopped;	       /* waiting for netif_wake_queue */
+	u64 overlimits;	       /* tbf: a frame waited for tokens */
+	u64 oversize;	       /* tbf: a frame beyond the burst, dropped */
+	bool throttled;	       /* tbf: waiting for tokens now */
+	struct tbf_params tbf; /* rate 0: pfifo_fast alone */
 };
 
 /* Attach a pfifo_fast qdisc to dev (register_netdev). 0 or -ENOMEM. */
@@ -71,6 +85,17 @@ void qdisc_reset(struct net_device *dev);
 /* Free dev's qdisc (free_netdev, failed registration). */
 void qdisc_destroy(struct net_device *dev);
 void qdisc_get_stats(const struct net_device *dev, struct qdisc_stats *s);
+/*
+ * Shape dev's output with a token bucket (p->rate > 0) or stop shaping
+ * (p NULL). p->limit 0: from p->latency_ms. Refused with -EINVAL and a
+ * reason in why (n bytes) when the burst holds less than one full frame
+ * at the device's MTU or less than one tick (1 ms) at the rate; queued
+ * frames stay queued. The bucket starts full.
+ */
+int qdisc_set_tbf(struct net_device *dev, const struct tbf_params *p, char *why,
+		  size_t n);
+/* The tbf burst tc would pick: 10 ms at the rate, at least 4 frames. */
+u32 tbf_auto_burst(u64 rate, u16 mtu);
 /* The band pfifo_fast puts a frame in (0 is served first). */
 u32 pfifo_fast_band(const struct sk_buff *skb);
 void net_sched_init(void); /* NET_TX_SOFTIRQ */

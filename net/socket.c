@@ -522,7 +522,7 @@ void socket_init(void)
 
 struct ss_opts {
 	bool family[SOCK_MAX_FAMILIES]; /* selected families */
-	bool all, listening, info, netid;
+	bool all, listening, info, netid, timers;
 };
 
 static void ss_endpoint(char *buf, size_t cap, u32 addr, u16 port)
@@ -546,17 +546,38 @@ static bool ss_shown(const struct ss_opts *o, const char *state, bool listening)
 	       strcmp(state, "SYN-RECV") != 0;
 }
 
+/* A timer's time as ss -o shows it: 205ms, 1.500sec, 59sec, 2min5sec. */
+static void ss_timer_time(char *buf, size_t n, u32 ms)
+{
+	u32 s = ms / 1000, min = s / 60;
+	if (ms < 1000)
+		snprintf(buf, n, "%ums", ms);
+	else if (s < 10 && ms % 1000)
+		snprintf(buf, n, "%u.%03usec", s, ms % 1000);
+	else if (s < 60)
+		snprintf(buf, n, "%usec", s);
+	else if (s % 60)
+		snprintf(buf, n, "%umin%usec", min, s % 60);
+	else
+		snprintf(buf, n, "%umin", min);
+}
+
 static void ss_print(const struct ss_opts *o, const struct sock_family *f,
 		     const char *state, u32 recv_q, u32 send_q, u32 la, u16 lp,
-		     u32 ra, u16 rp)
+		     u32 ra, u16 rp, const struct sock_diag_timer *t)
 {
-	char l[24], r[24];
+	char l[24], r[24], when[24];
 	ss_endpoint(l, sizeof(l), la, lp);
 	ss_endpoint(r, sizeof(r), ra, rp);
 	if (o->netid)
 		shell_printf("%-6s", f->netid);
-	shell_printf("%-10s %-6u %-6u %-21s %-21s\n", state, recv_q, send_q, l,
+	shell_printf("%-10s %-6u %-6u %-21s %-21s", state, recv_q, send_q, l,
 		     r);
+	if (o->timers && t && t->name) {
+		ss_timer_time(when, sizeof(when), t->ms);
+		shell_printf(" timer:(%s,%s,%u)", t->name, when, t->count);
+	}
+	shell_printf("\n");
 }
 
 /* One row, from the socket's family (each protocol contributes its own). */
@@ -567,7 +588,7 @@ static void ss_row(struct socket *s, void *ctx)
 		const struct sock_family *f = families[i];
 		if (!f || f->ops != s->ops || !o->family[i])
 			continue;
-		struct sock_diag d = {"UNKNOWN", 0, 0, false};
+		struct sock_diag d = {"UNKNOWN", 0, 0, false, {NULL, 0, 0}};
 		u32 la = 0, ra = 0;
 		u16 lp = 0, rp = 0;
 		f->diag(s, &d);
@@ -575,7 +596,8 @@ static void ss_row(struct socket *s, void *ctx)
 			return;
 		if (s->ops->names)
 			s->ops->names(s, &la, &lp, &ra, &rp);
-		ss_print(o, f, d.state, d.recv_q, d.send_q, la, lp, ra, rp);
+		ss_print(o, f, d.state, d.recv_q, d.send_q, la, lp, ra, rp,
+			 &d.timer);
 		if (o->info && f->diag_info)
 			f->diag_info(s);
 	}
@@ -593,7 +615,7 @@ static void ss_unowned_row(const struct sock_diag_row *r, void *ctx)
 	const struct ss_unowned_ctx *c = ctx;
 	if (ss_shown(c->o, r->state, false))
 		ss_print(c->o, c->f, r->state, r->recv_q, r->send_q, r->laddr,
-			 r->lport, r->raddr, r->rport);
+			 r->lport, r->raddr, r->rport, &r->timer);
 }
 
 static int ss_parse(int argc, char **argv, struct ss_opts *o)
@@ -616,6 +638,8 @@ static int ss_parse(int argc, char **argv, struct ss_opts *o)
 				o->listening = true;
 			} else if (*c == 'i') {
 				o->info = true;
+			} else if (*c == 'o') {
+				o->timers = true;
 			} else if (*c == 't' || *c == 'u') {
 				any_family = true; /* not registered: no rows */
 			} else if (*c != 'n') {
@@ -659,6 +683,6 @@ static int cmd_ss(int argc, char **argv)
 	}
 	return 0;
 }
-SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i]",
+SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i] [-o]",
 	  "sockets and connections, like iproute2 ss (-tan: every TCP one, "
 	  "TIME-WAIT too)");

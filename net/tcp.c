@@ -704,6 +704,33 @@ static const char *tcp_ss_state(enum tcp_state st)
 							  : "UNKNOWN";
 }
 
+/* ss -o: the earliest deadline and iproute2's name for it (tcp_lock). */
+static void tcp_diag_timer(const struct tcp_sock *tp, struct sock_diag_timer *t)
+{
+	const struct {
+		u64 at;
+		const char *name;
+		u32 count;
+	} d[] = {
+	    {tp->rto_at_ms, "on", tp->retransmits},
+	    {tp->tlp_at_ms, "on", tp->retransmits},
+	    {tp->rack ? tp->rack->reo_at_ms : 0, "on", tp->retransmits},
+	    {tp->keep_at_ms, "keepalive", tp->keep_probes},
+	    {tp->tw_at_ms, "timewait", 0},
+	    {tp->fin2_at_ms, "timewait", 0},
+	};
+	u64 now = tcp_now_ms(), best = 0;
+	t->name = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
+		if (!d[i].at || (best && d[i].at >= best))
+			continue;
+		best = d[i].at;
+		t->name = d[i].name;
+		t->ms = best > now ? (u32)MIN(best - now, (u64)UINT32_MAX) : 0;
+		t->count = d[i].count;
+	}
+}
+
 /* ss -t: Recv-Q/Send-Q are unread/unacked bytes; for a listener, the
  * accept queue and the backlog (as Linux). */
 static void tcp_diag(struct socket *s, struct sock_diag *d)
@@ -719,6 +746,7 @@ static void tcp_diag(struct socket *s, struct sock_diag *d)
 		d->recv_q = tp->rcvq.len;
 		d->send_q = tp->sndq.len;
 	}
+	tcp_diag_timer(tp, &d->timer);
 	spin_unlock_bh(&tcp_lock);
 }
 
@@ -776,6 +804,7 @@ static void tcp_unowned_one(struct tcp_sock *tp, void *ctx)
 	    .lport = tp->sport,
 	    .rport = tp->dport,
 	};
+	tcp_diag_timer(tp, &c->rows[c->n - 1].timer);
 }
 
 static int tcp_diag_unowned(void (*fn)(const struct sock_diag_row *r,

@@ -11,7 +11,8 @@ against facts the test made itself:
   with its ports; an HTTP/1.0 connection the server closed and the client
   has not is FIN-WAIT-2 in `ss -tn` (no socket holds it any more), and
   once the client closes it is TIME-WAIT in `ss -tan` but not in `ss -tn`
-  or `ss -tln` (iproute2's default hides TIME-WAIT); `nstat` deltas rise by exactly the pings and datagrams
+  or `ss -tln` (iproute2's default hides TIME-WAIT), and `ss -tano` shows
+  its timer; `nstat` deltas rise by exactly the pings and datagrams
   sent; `ip neigh` holds the tap's MAC;
 - under a ping flood plus TCP echo traffic and HTTP downloads the shell
   still answers each command within 10 s (TCG on a shared machine:
@@ -255,6 +256,10 @@ def check_closed_connections(ns, vm):
             assert not mine, f"ss {args} shows TIME-WAIT:\n{out}"
         mine, out = ss_rows(vm, "-an", port)
         assert [r[:2] for r in mine] == [["tcp", "TIME-WAIT"]], out
+        out = vm.cmd("ss -tano")  # -o: what is left of its 60 s
+        assert re.search(rf"^TIME-WAIT .* {HOST_ADDR}:{port} +"
+                         r"timer:\(timewait,(\d+sec|1min),0\)\s*$", out,
+                         re.M), out
     finally:
         c.kill()
         c.wait(10)

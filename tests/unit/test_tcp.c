@@ -2059,6 +2059,11 @@ static void api_echo_close(struct api_echo *e)
 	assert_non_null(strstr(host_shell_output(),
 			       "LAST-ACK   0      0      198.18.0.2:7007       "
 			       "198.18.0.1:43000"));
+	/* -o: the FIN waits for its ACK under the retransmission timer. */
+	assert_int_equal(host_shell_run("ss -tno"), 0);
+	assert_non_null(strstr(host_shell_output(), "198.18.0.1:43000      "
+						    "timer:(on,"));
+	assert_non_null(strstr(host_shell_output(), "ms,0)\n"));
 	struct peer_seg last = {
 	    .flags = TCP_FLAG_ACK, .seq = 56, .ack = e->iss + 6, .wnd = 8000};
 	peer_send_to(43000, 7007, &last);
@@ -2121,7 +2126,14 @@ static void test_so_linger_timeout_delivers(void **state)
 	assert_non_null(strstr(host_shell_output(), peer_end));
 	assert_int_equal(host_shell_run("ss -tn"), 0);
 	assert_null(strstr(host_shell_output(), peer_end));
-	host_clock_advance_ms(TCP_TIMEWAIT_MS);
+	/* -o: 2 MSL to go, then what is left of it. */
+	assert_int_equal(host_shell_run("ss -tano"), 0);
+	assert_non_null(strstr(host_shell_output(), "timer:(timewait,1min,0)"));
+	host_clock_advance_ms(TCP_TIMEWAIT_MS / 2 + 500);
+	assert_int_equal(host_shell_run("ss -tano"), 0);
+	assert_non_null(
+	    strstr(host_shell_output(), "timer:(timewait,29sec,0)"));
+	host_clock_advance_ms(TCP_TIMEWAIT_MS / 2 - 500);
 	assert_int_equal(host_shell_run("ss -tan"), 0);
 	assert_null(strstr(host_shell_output(), peer_end));
 }

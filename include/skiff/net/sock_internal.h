@@ -29,11 +29,21 @@
 
 #include <skiff/net/socket.h>
 
+/* ss -o: the earliest pending timer, as iproute2 names it ("on": the
+ * retransmission, loss-probe or reordering timer; "keepalive";
+ * "timewait", also an orphan's FIN-WAIT-2 timeout). name NULL: none. */
+struct sock_diag_timer {
+	const char *name;
+	u32 ms;	   /* until it fires */
+	u32 count; /* retransmissions or keepalive probes so far */
+};
+
 /* What one socket shows in `ss`. */
 struct sock_diag {
 	const char *state;  /* "UNCONN", "ESTAB", "LISTEN", ... */
 	u32 recv_q, send_q; /* bytes queued (LISTEN: accept queue, backlog) */
 	bool listening;	    /* shown by -l / -a only (LISTEN, UNCONN) */
+	struct sock_diag_timer timer;
 };
 
 /* A connection that no socket holds: one the application closed (FIN-WAIT,
@@ -44,6 +54,7 @@ struct sock_diag_row {
 	u32 recv_q, send_q;
 	u32 laddr, raddr;
 	u16 lport, rport;
+	struct sock_diag_timer timer;
 };
 
 struct sock_family {

@@ -522,7 +522,7 @@ void socket_init(void)
 
 struct ss_opts {
 	bool family[SOCK_MAX_FAMILIES]; /* selected families */
-	bool all, listening, info, netid, timers;
+	bool all, listening, info, netid, timers, summary;
 };
 
 static void ss_endpoint(char *buf, size_t cap, u32 addr, u16 port)
@@ -640,6 +640,8 @@ static int ss_parse(int argc, char **argv, struct ss_opts *o)
 				o->info = true;
 			} else if (*c == 'o') {
 				o->timers = true;
+			} else if (*c == 's') {
+				o->summary = true;
 			} else if (*c == 't' || *c == 'u') {
 				any_family = true; /* not registered: no rows */
 			} else if (*c != 'n') {
@@ -657,12 +659,65 @@ static int ss_parse(int argc, char **argv, struct ss_opts *o)
 	return 0;
 }
 
+struct ss_counts {
+	u32 total;
+	u32 family[SOCK_MAX_FAMILIES];
+};
+
+static void ss_count(struct socket *s, void *ctx)
+{
+	struct ss_counts *n = ctx;
+	n->total++;
+	for (int i = 0; i < SOCK_MAX_FAMILIES; i++)
+		if (families[i] && families[i]->ops == s->ops)
+			n->family[i]++;
+}
+
+/* ss -s: the sockets, each family's own line, then a table by transport
+ * (IPv4 only: no IPv6 column) with the reassembly queues as FRAG. */
+static void ss_summary(void)
+{
+	struct ss_counts n = {0};
+	u32 count[SOCK_MAX_FAMILIES] = {0}, inet = 0;
+	struct ipfrag_stats frag;
+	sock_for_each(ss_count, &n);
+	shell_printf("Total: %u\n", n.total);
+	for (int i = 0; i < SOCK_MAX_FAMILIES; i++) {
+		if (!families[i])
+			continue;
+		count[i] = families[i]->diag_summary
+			       ? families[i]->diag_summary()
+			       : n.family[i];
+		inet += count[i];
+	}
+	ipfrag_get_stats(&frag);
+	shell_printf("\nTransport Total     IP\n");
+	for (int i = 0; i < SOCK_MAX_FAMILIES; i++) {
+		if (!families[i])
+			continue;
+		char name[8];
+		size_t k = 0;
+		for (; families[i]->netid[k] && k < sizeof(name) - 1; k++) {
+			char ch = families[i]->netid[k];
+			name[k] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
+		}
+		name[k] = 0;
+		shell_printf("%-9s %-9u %u\n", name, count[i], count[i]);
+	}
+	shell_printf("%-9s %-9u %u\n", "INET", inet, inet);
+	shell_printf("%-9s %-9u %u\n", "FRAG", frag.queues, frag.queues);
+}
+
 static int cmd_ss(int argc, char **argv)
 {
 	struct ss_opts o;
 	int err = ss_parse(argc, argv, &o);
 	if (err)
 		return err;
+	if (o.summary) { /* as iproute2: the summary alone */
+		ss_summary();
+		return 0;
+	}
 	if (o.netid)
 		shell_printf("%-6s", "Netid");
 	shell_printf("%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q",
@@ -683,6 +738,6 @@ static int cmd_ss(int argc, char **argv)
 	}
 	return 0;
 }
-SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i] [-o]",
+SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i] [-o] | ss -s",
 	  "sockets and connections, like iproute2 ss (-tan: every TCP one, "
 	  "TIME-WAIT too)");

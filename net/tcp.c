@@ -827,6 +827,39 @@ static int tcp_diag_unowned(void (*fn)(const struct sock_diag_row *r,
 	return 0;
 }
 
+/* ss -s, as iproute2's line: estab counts ESTABLISHED and CLOSE-WAIT
+ * (TcpCurrEstab); closed, blocks in CLOSE that a socket holds; orphaned,
+ * connections the application closed, but not TIME-WAIT. */
+struct tcp_summary {
+	u32 total, estab, closed, orphaned, timewait;
+};
+
+static void tcp_summary_one(struct tcp_sock *tp, void *ctx)
+{
+	struct tcp_summary *s = ctx;
+	if (tp->state == TCP_CLOSE && !tp->sock)
+		return; /* on its way to the reaper */
+	s->total++;
+	if (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT)
+		s->estab++;
+	else if (tp->state == TCP_CLOSE)
+		s->closed++;
+	else if (tp->state == TCP_TIME_WAIT)
+		s->timewait++;
+	if (tp->orphan && tp->state != TCP_TIME_WAIT)
+		s->orphaned++;
+}
+
+static u32 tcp_diag_summary(void)
+{
+	struct tcp_summary s = {0};
+	tcp_for_each(tcp_summary_one, &s);
+	shell_printf("TCP:   %u (estab %u, closed %u, orphaned %u, timewait "
+		     "%u)\n",
+		     s.total, s.estab, s.closed, s.orphaned, s.timewait);
+	return s.total;
+}
+
 static const struct proto_ops tcp_ops = {
     .type = SOCK_STREAM,
     .create = tcp_op_create,
@@ -852,6 +885,7 @@ static const struct sock_family tcp_family = {
     .diag = tcp_diag,
     .diag_info = tcp_diag_info,
     .diag_unowned = tcp_diag_unowned,
+    .diag_summary = tcp_diag_summary,
 };
 
 /* Register SOCK_STREAM with the socket layer (called by tcp_init). */

@@ -260,6 +260,11 @@ def check_closed_connections(ns, vm):
         assert re.search(rf"^TIME-WAIT .* {HOST_ADDR}:{port} +"
                          r"timer:\(timewait,(\d+sec|1min),0\)\s*$", out,
                          re.M), out
+        out = vm.cmd("ss -s")
+        m = re.search(r"^TCP: +(\d+) \(estab \d+, closed \d+, orphaned "
+                      r"\d+, timewait (\d+)\)", out, re.M)
+        assert m and int(m[2]) >= 1 and int(m[1]) >= 3, out  # 2 listeners
+        assert re.search(r"^UDP +\d+ +\d+\s*$", out, re.M), out
     finally:
         c.kill()
         c.wait(10)

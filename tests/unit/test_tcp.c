@@ -2087,6 +2087,21 @@ static void test_socket_api_echo(void **state)
 	api_echo_close(&e);
 }
 
+/* A number from ss -s's TCP line: the one after key ("timewait "). */
+static unsigned ss_summary_count(const char *key)
+{
+	unsigned n = 0;
+	assert_int_equal(host_shell_run("ss -s"), 0);
+	const char *tcp = strstr(host_shell_output(), "TCP:   ");
+	assert_non_null(tcp);
+	const char *at = strstr(tcp, key);
+	assert_non_null(at);
+	assert_int_equal(sscanf(at + strlen(key), "%u", &n), 1);
+	assert_non_null(
+	    strstr(host_shell_output(), "\nTransport Total     IP\n"));
+	return n;
+}
+
 /* SO_LINGER {1, 5}: close returns at once (the connection is orphaned
  * and keeps sending); everything acknowledged within 5 s: a normal
  * close, no RST even after the deadline. */
@@ -2126,6 +2141,9 @@ static void test_so_linger_timeout_delivers(void **state)
 	assert_non_null(strstr(host_shell_output(), peer_end));
 	assert_int_equal(host_shell_run("ss -tn"), 0);
 	assert_null(strstr(host_shell_output(), peer_end));
+	/* -s: counted as TIME-WAIT, not as an orphan; gone after 2 MSL. */
+	unsigned tw = ss_summary_count("timewait ");
+	assert_true(tw >= 1);
 	/* -o: 2 MSL to go, then what is left of it. */
 	assert_int_equal(host_shell_run("ss -tano"), 0);
 	assert_non_null(strstr(host_shell_output(), "timer:(timewait,1min,0)"));
@@ -2134,6 +2152,7 @@ static void test_so_linger_timeout_delivers(void **state)
 	assert_non_null(
 	    strstr(host_shell_output(), "timer:(timewait,29sec,0)"));
 	host_clock_advance_ms(TCP_TIMEWAIT_MS / 2 - 500);
+	assert_int_equal(ss_summary_count("timewait "), tw - 1);
 	assert_int_equal(host_shell_run("ss -tan"), 0);
 	assert_null(strstr(host_shell_output(), peer_end));
 }

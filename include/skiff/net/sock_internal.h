@@ -70,6 +70,10 @@ struct sock_family {
 	int (*diag_unowned)(void (*fn)(const struct sock_diag_row *r,
 				       void *ctx),
 			    void *ctx);
+	/* ss -s: print this family's line ("TCP:   5 (estab 1, ...)") and
+	 * return its count of sockets and connections. NULL: no line, and
+	 * the count is that of its sockets. */
+	u32 (*diag_summary)(void);
 };
 
 /* 0, -EEXIST (a family for that type is there), -EINVAL. */

@@ -725,10 +725,13 @@ static void print_link(struct net_device *dev, void *ctx)
 		return;
 	shell_printf("%d: %s: ", dev->ifindex, dev->name);
 	print_link_flags(dev);
-	shell_printf(" mtu %u qdisc pfifo_fast state %s mode DEFAULT group "
+	struct qdisc_stats q = {0};
+	if (dev->qdisc)
+		qdisc_get_stats(dev, &q);
+	shell_printf(" mtu %u qdisc %s state %s mode DEFAULT group "
 		     "default qlen %llu\n",
-		     dev->mtu, up && dev->carrier ? "UP" : "DOWN",
-		     dev->tx_queue_len);
+		     dev->mtu, q.tbf.rate ? "tbf" : "pfifo_fast",
+		     up && dev->carrier ? "UP" : "DOWN", dev->tx_queue_len);
 	format_mac(dev->dev_addr, mac);
 	format_mac(dev->broadcast, brd);
 	shell_printf("    link/ether %s brd %s\n", mac, brd);
@@ -766,7 +769,8 @@ static int link_show(int argc, char **argv, struct link_opts *o)
 	return 0;
 }
 
-/* One `ip link set` attribute: up, down, mtu N, address MAC. */
+/* One `ip link set` attribute: up, down, mtu N, address MAC, txqueuelen
+ * N (qlen N: the qdisc's limit in frames, 1..1000000). */
 static int link_set_one(struct net_device *dev, int argc, char **argv,
 			int *used)
 {
@@ -792,6 +796,16 @@ static int link_set_one(struct net_device *dev, int argc, char **argv,
 		if (parse_mac(argv[1], mac))
 			return -EINVAL;
 		return dev_set_mac_address(dev, mac);
+	}
+	if (strcmp(argv[0], "txqueuelen") == 0 ||
+	    strcmp(argv[0], "qlen") == 0 || strcmp(argv[0], "txqlen") == 0) {
+		char *end;
+		unsigned long n = strtoul(argv[1], &end, 10);
+		if (*end || argv[1][0] < '0' || argv[1][0] > '9' || n < 1 ||
+		    n > 1000000)
+			return -EINVAL;
+		WRITE_ONCE(dev->tx_queue_len, (u64)n);
+		return 0;
 	}
 	return -EINVAL;
 }

@@ -576,6 +576,11 @@ static void test_ip_s_link_columns(void **state)
 			    "      0\n");
 }
 
+/* 60,000 bytes/s: a 60-byte frame costs 1 ms; the 3,000-byte bucket
+ * holds 50 of them; 50 ms of latency bounds the queue at 6,000 bytes. */
+static const struct tbf_params tbf60k = {
+    .rate = 60000, .burst = 3000, .latency_ms = 50};
+
 static void test_ip_link_set(void **state)
 {
 	(void)state;
@@ -599,6 +604,36 @@ static void test_ip_link_set(void **state)
 	assert_int_equal(host_shell_call(ip_link_cmd, "link set eth1 frob"),
 			 -EINVAL);
 	dev_set_mac_address(eth1, mac1);
+
+	/* txqueuelen: the qdisc's limit in frames, shown as qlen. */
+	assert_int_equal(
+	    host_shell_call(ip_link_cmd, "link set eth1 txqueuelen 64"), 0);
+	assert_int_equal(eth1->tx_queue_len, 64);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link show eth1"), 0);
+	assert_non_null(strstr(host_shell_output(),
+			       "qdisc pfifo_fast state UP mode DEFAULT group "
+			       "default qlen 64\n"));
+	static const char *const bad[] = {"link set eth1 txqueuelen 0",
+					  "link set eth1 txqueuelen 1000001",
+					  "link set eth1 qlen 10x"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(host_shell_call(ip_link_cmd, bad[i]),
+				 SHELL_ERR_SHOWN);
+	/* "-5" reads as an option, as with mtu: the value is missing. */
+	assert_int_equal(
+	    host_shell_call(ip_link_cmd, "link set eth1 txqueuelen -5"),
+	    -EINVAL);
+	assert_int_equal(eth1->tx_queue_len, 64);
+	assert_int_equal(
+	    host_shell_call(ip_link_cmd, "link set eth1 qlen 1000"), 0);
+	assert_int_equal(eth1->tx_queue_len, 1000);
+
+	/* A shaper shows as the qdisc. */
+	char why[96];
+	assert_int_equal(qdisc_set_tbf(eth1, &tbf60k, why, sizeof(why)), 0);
+	assert_int_equal(host_shell_call(ip_link_cmd, "link show eth1"), 0);
+	assert_non_null(strstr(host_shell_output(), " qdisc tbf state UP"));
+	assert_int_equal(qdisc_set_tbf(eth1, NULL, why, sizeof(why)), 0);
 }
 
 static void test_ethtool(void **state)
@@ -627,11 +662,6 @@ static void test_ethtool(void **state)
 }
 
 /* ---- tbf ---------------------------------------------------------------- */
-
-/* 60,000 bytes/s: a 60-byte frame costs 1 ms; the 3,000-byte bucket
- * holds 50 of them; 50 ms of latency bounds the queue at 6,000 bytes. */
-static const struct tbf_params tbf60k = {
-    .rate = 60000, .burst = 3000, .latency_ms = 50};
 
 static void test_tbf_shapes(void **state)
 {

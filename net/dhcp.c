@@ -13,6 +13,7 @@
  * 4.4.5 (what REQUEST carries in each state, T1/T2), RFC 5227 2.1.
  */
 #include <skiff/net/dhcp.h>
+#include <errno.h>
 #include <string.h>
 
 #define MS_NS 1000000ULL
@@ -399,6 +400,64 @@ static void tick_leased(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 	c->next_ns = c->t1_ns;
 }
 
+int dhcp_renew(struct dhcp_client *c, u64 now, struct dhcp_action *a)
+{
+	action_init(a);
+	if (c->state == DHCP_PROBING) {
+		a->next_ns = c->next_ns;
+		return -EBUSY;
+	}
+	c->released = false;
+	if (!c->have_lease) {
+		restart(c, now, a); /* INIT, SELECTING, REQUESTING: anew */
+	} else if (c->state == DHCP_REBINDING) {
+		send_request(c, now, a);
+		c->next_ns = renew_retry_at(now, c->expiry_ns);
+	} else {
+		/* RFC 2131 4.4.5's renewal, early: unicast to the server. */
+		if (c->state != DHCP_RENEWING) {
+			c->xid = dhcp_random(c);
+			c->begin_ns = now;
+		}
+		c->state = DHCP_RENEWING;
+		send_request(c, now, a);
+		c->next_ns =
+		    now < c->t2_ns ? renew_retry_at(now, c->t2_ns) : c->t2_ns;
+	}
+	a->next_ns = c->next_ns;
+	return 0;
+}
+
+/* RFC 2131 4.4.6: DHCPRELEASE, unicast to the server with ciaddr and the
+ * server identifier (table 5), sent before the address is removed. */
+int dhcp_release(struct dhcp_client *c, u64 now, struct dhcp_action *a)
+{
+	int err = 0;
+	action_init(a);
+	if (c->have_lease) {
+		c->xid = dhcp_random(c);
+		msg_base(c, DHCPRELEASE, now, &a->msg);
+		a->msg.ciaddr = c->lease.addr;
+		a->msg.has = DHCP_HAS_SERVER_ID;
+		a->msg.server_id = c->lease.server_id;
+		a->send = true;
+		a->saddr = c->lease.addr;
+		a->daddr = c->lease.server_id;
+		a->remove = true;
+		a->remove_addr = c->lease.addr;
+		a->remove_prefix = c->lease.prefix;
+		c->have_lease = false;
+		c->tx_release++;
+	} else {
+		err = -ENOENT;
+	}
+	c->state = DHCP_INIT;
+	c->released = true;
+	c->next_ns = 0;
+	a->next_ns = 0;
+	return err;
+}
+
 void dhcp_tick(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 {
 	action_init(a);
@@ -408,7 +467,8 @@ void dhcp_tick(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 	}
 	switch (c->state) {
 	case DHCP_INIT:
-		restart(c, now, a);
+		if (!c->released)
+			restart(c, now, a);
 		break;
 	case DHCP_SELECTING:
 		send_discover(c, now, a); /* no usable OFFER yet */

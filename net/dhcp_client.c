@@ -181,13 +181,19 @@ static void dhcp_arm(u64 next_ns)
 	mod_timer(&dhcpd.timer, get_jiffies() + msecs_to_jiffies(ms) + 1);
 }
 
-/* Carry out one decision: remove, send, probe, apply, then the timer. */
+/* Carry out one decision: remove, send, probe, apply, then the timer. A
+ * RELEASE goes out before the removal, from the address it gives back;
+ * the others that come with a removal (DISCOVER after expiry or NAK) are
+ * from 0.0.0.0, which IP would fill in while an address is still there. */
 static void dhcp_run(struct dhcp_work *w)
 {
 	struct dhcp_action *a = &w->a;
+	bool release = a->send && a->msg.type == DHCPRELEASE;
+	if (release)
+		dhcp_send(a);
 	if (a->remove)
 		dhcp_remove(a);
-	if (a->send)
+	if (a->send && !release)
 		dhcp_send(a);
 	if (a->probe &&
 	    arp_probe(dhcpd.dev, a->probe_addr, dhcp_probe_cb, NULL) < 0)
@@ -290,31 +296,72 @@ static void dhcp_show_lease(const struct dhcp_client *c, u64 now)
 	print_in("expires", c->expiry_ns, now);
 }
 
+/* `dhcp renew` / `dhcp release`: the operator's two actions. */
+static int dhcp_operator(bool release)
+{
+	struct dhcp_work w;
+	char ip[16];
+	spin_lock_bh(&dhcpd.lock);
+	u32 addr = dhcpd.c.have_lease ? dhcpd.c.lease.addr : 0;
+	int err = release ? dhcp_release(&dhcpd.c, ktime_get_ns(), &w.a)
+			  : dhcp_renew(&dhcpd.c, ktime_get_ns(), &w.a);
+	w.lease = dhcpd.c.lease;
+	spin_unlock_bh(&dhcpd.lock);
+	if (err == -EBUSY) {
+		shell_printf("dhcp: probing the offered address; try again in "
+			     "a few seconds\n");
+		return SHELL_ERR_SHOWN;
+	}
+	dhcp_run(&w);
+	if (release && err == -ENOENT)
+		shell_printf("dhcp: no lease to release; stopped trying "
+			     "(`dhcp renew` starts again)\n");
+	else if (release)
+		shell_printf("dhcp: released %s; `dhcp renew` asks for a lease "
+			     "again\n",
+			     ip_str(addr, ip));
+	else if (addr)
+		shell_printf("dhcp: renewing %s (REQUEST to the server)\n",
+			     ip_str(addr, ip));
+	else
+		shell_printf("dhcp: discovering\n");
+	return 0;
+}
+
 static int cmd_dhcp(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1)
+	if (argc > 2 ||
+	    (argc == 2 && strcmp(argv[1], "renew") != 0 &&
+	     strcmp(argv[1], "release") != 0 && strcmp(argv[1], "show") != 0))
 		return -EINVAL;
 	if (!dhcpd.running) {
 		shell_printf("dhcp: not running (ip= is static)\n");
-		return 0;
+		return argc == 2 && strcmp(argv[1], "show") != 0
+			   ? SHELL_ERR_SHOWN
+			   : 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "show") != 0)
+		return dhcp_operator(strcmp(argv[1], "release") == 0);
 	spin_lock_bh(&dhcpd.lock);
 	struct dhcp_client c = dhcpd.c;
 	spin_unlock_bh(&dhcpd.lock);
 	u64 now = ktime_get_ns();
-	shell_printf("%s: state %s xid 0x%08x\n", dhcpd.dev->name,
-		     dhcp_state_name(c.state), c.xid);
+	shell_printf("%s: state %s%s xid 0x%08x\n", dhcpd.dev->name,
+		     dhcp_state_name(c.state),
+		     c.released ? " (released: `dhcp renew` starts again)" : "",
+		     c.xid);
 	if (c.have_lease)
 		dhcp_show_lease(&c, now);
 	else if (c.next_ns)
 		print_in("next try", c.next_ns, now);
-	shell_printf("  sent discover %u request %u decline %u; received "
-		     "offer %u ack %u nak %u ignored %u; conflicts %u "
+	shell_printf("  sent discover %u request %u decline %u release %u; "
+		     "received offer %u ack %u nak %u ignored %u; conflicts %u "
 		     "expiries %u\n",
-		     c.tx_discover, c.tx_request, c.tx_decline, c.rx_offer,
-		     c.rx_ack, c.rx_nak, c.rx_ignored, c.conflicts, c.expiries);
+		     c.tx_discover, c.tx_request, c.tx_decline, c.tx_release,
+		     c.rx_offer, c.rx_ack, c.rx_nak, c.rx_ignored, c.conflicts,
+		     c.expiries);
 	return 0;
 }
-SHELL_CMD("dhcp", cmd_dhcp, "dhcp",
-	  "DHCP client: state, lease, server, T1/T2/expiry countdowns");
+SHELL_CMD("dhcp", cmd_dhcp, "dhcp [show|renew|release]",
+	  "DHCP client: state, lease, server, T1/T2/expiry countdowns; renew "
+	  "the lease now, or release it");

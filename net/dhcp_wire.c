@@ -270,8 +270,8 @@ static void dhcp_emit_options(const struct dhcp_msg *m, struct opt_writer *w)
 		opt_put32(w, DHO_REQUESTED_IP, m->requested_ip);
 	if (m->has & DHCP_HAS_SERVER_ID)
 		opt_put32(w, DHO_SERVER_ID, m->server_id);
-	if (m->type == DHCPDECLINE)
-		return;	      /* RFC 2131 table 5: nothing more in a DECLINE */
+	if (m->type == DHCPDECLINE || m->type == DHCPRELEASE)
+		return;	      /* RFC 2131 table 5: nothing more in these two */
 	put16(max_size, 576); /* RFC 2131 2: what every client must take */
 	opt_put(w, DHO_MAX_MSG_SIZE, max_size, 2);
 	opt_put(w, DHO_PARAM_LIST, params, sizeof(params));

@@ -7,7 +7,9 @@ happens within the test. A host entry for the VM's MAC gives it a fixed
 address (198.18.0.77) and a hostname; router, DNS server and MTU options
 come with it. The test checks: the ready line shows the leased address,
 Linux pings it, `dhcp` shows the lease, options were applied (`ip route`,
-`ip link` mtu), and dnsmasq's log and the console show the renewal.
+`ip link` mtu), and dnsmasq's log and the console show the renewal; then
+`dhcp release` (dnsmasq logs the RELEASE, the address stops answering)
+and `dhcp renew` (the lease is back, ping answers).
 A conflict test puts the leased address on the Linux side too: the
 client's RFC 5227 probe gets Linux's ARP reply, it sends DHCPDECLINE, waits
 10 s and starts over; dnsmasq then offers another address from the range,
@@ -124,6 +126,28 @@ def check_lease(t, nic):
                              log), log
             out = vm.cmd("dhcp", timeout=20)
             assert "state BOUND" in out and "ack 2" in out, out
+            p = ns.run(["ping", "-n", "-c", "2", "-W", "2", LEASED],
+                       timeout=30)
+            assert " 0% packet loss" in p.stdout, p.stdout + p.stderr
+
+            # The operator: `dhcp release` gives the lease back (dnsmasq
+            # logs the RELEASE) and the address goes; `dhcp renew` asks
+            # again and the lease comes back.
+            out = vm.cmd("dhcp release", timeout=20)
+            assert f"dhcp: released {LEASED}" in out, out
+            wait_log(dns, r"DHCPRELEASE\(\w+\) " + re.escape(LEASED), 1,
+                     20)
+            out = vm.cmd("dhcp", timeout=20)
+            assert "state INIT (released" in out and "release 1;" in out, \
+                out
+            p = ns.run(["ping", "-n", "-c", "2", "-W", "1", LEASED],
+                       timeout=30)
+            assert ", 0 received" in p.stdout, p.stdout + p.stderr
+            mark = vm.mark()
+            out = vm.cmd("dhcp renew", timeout=20)
+            assert "dhcp: discovering" in out, out
+            vm.wait_for(r"dhcp: eth0: bound " + re.escape(LEASED),
+                        timeout=60, start=mark)
             p = ns.run(["ping", "-n", "-c", "2", "-W", "2", LEASED],
                        timeout=30)
             assert " 0% packet loss" in p.stdout, p.stdout + p.stderr

@@ -10,7 +10,11 @@
  * DECLINE with the 10 s wait, renew at T1 (unicast, ciaddr), rebind at T2
  * (broadcast), expiry (address removed, DISCOVER again), NAK in
  * REQUESTING and in RENEWING, wrong xid / chaddr / op / state ignored,
- * T1/T2 defaults and repairs, infinite leases.
+ * T1/T2 defaults and repairs, infinite leases; the operator's `dhcp
+ * renew` (early renewal, a new DISCOVER without a lease, refused while
+ * probing) and `dhcp release` (RELEASE to the server before the address
+ * goes, nothing more until a renew; the emitted RELEASE has only the
+ * options RFC 2131 table 5 allows).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -281,6 +285,113 @@ static void test_renew_at_t1_unicast(void **state)
 	assert_int_equal(c.expiry_ns, t1 + 120 * S);
 }
 
+/* `dhcp renew` 10 s into the lease: the T1 renewal, early. */
+static void test_operator_renew(void **state)
+{
+	struct dhcp_client c;
+	struct dhcp_action a;
+	(void)state;
+	bind(&c, &a);
+	u32 xid = c.xid;
+	u64 now = T0 + 12 * S;
+	assert_int_equal(dhcp_renew(&c, now, &a), 0);
+	assert_int_equal(c.state, DHCP_RENEWING);
+	assert_int_not_equal(c.xid, xid);
+	assert_true(a.send);
+	assert_int_equal(a.msg.type, DHCPREQUEST);
+	assert_int_equal(a.daddr, SRV);
+	assert_int_equal(a.saddr, YI);
+	assert_int_equal(a.msg.ciaddr, YI);
+	assert_int_equal(a.msg.has, 0);
+	assert_false(a.remove);
+	/* No answer: again at half the time to T2 (>= 60 s: T2 is 95 s on). */
+	assert_int_equal(a.next_ns, now + 60 * S);
+	struct dhcp_msg m = reply(&c, DHCPACK);
+	dhcp_rx(&c, &m, now + S, &a);
+	assert_true(a.apply);
+	assert_int_equal(c.state, DHCP_BOUND);
+	assert_int_equal(c.t1_ns, now + 60 * S); /* from the REQUEST */
+	assert_int_equal(c.expiry_ns, now + 120 * S);
+
+	/* Without a lease (still selecting): a new DISCOVER at once. */
+	dhcp_client_init(&c, mac, 7, "skiff");
+	dhcp_start(&c, T0, &a);
+	xid = c.xid;
+	assert_int_equal(dhcp_renew(&c, T0 + S, &a), 0);
+	assert_int_equal(a.msg.type, DHCPDISCOVER);
+	assert_int_equal(c.state, DHCP_SELECTING);
+	assert_int_not_equal(c.xid, xid);
+
+	/* While the offered address is probed: refused, nothing sent. */
+	m = reply(&c, DHCPOFFER);
+	dhcp_rx(&c, &m, T0 + 2 * S, &a);
+	m = reply(&c, DHCPACK);
+	dhcp_rx(&c, &m, T0 + 2 * S, &a);
+	assert_int_equal(c.state, DHCP_PROBING);
+	assert_int_equal(dhcp_renew(&c, T0 + 3 * S, &a), -EBUSY);
+	assert_false(a.send);
+	assert_int_equal(c.state, DHCP_PROBING);
+}
+
+/* The option codes of an emitted message, in order (0-terminated). */
+static void emitted_options(const struct dhcp_msg *msg, u8 *codes, size_t n)
+{
+	u8 b[DHCP_EMIT_LEN];
+	size_t k = 0;
+	assert_int_equal(dhcp_emit(msg, b, sizeof(b)), DHCP_EMIT_LEN);
+	for (size_t i = DHCP_MIN_LEN; i < sizeof(b) && b[i] != 255;) {
+		if (b[i] == 0) {
+			i++;
+			continue;
+		}
+		assert_true(k + 1 < n);
+		codes[k++] = b[i];
+		i += 2u + b[i + 1];
+	}
+	codes[k] = 0;
+}
+
+static void test_operator_release(void **state)
+{
+	struct dhcp_client c;
+	struct dhcp_action a;
+	u8 codes[16];
+	(void)state;
+	bind(&c, &a);
+	u64 now = T0 + 20 * S;
+	assert_int_equal(dhcp_release(&c, now, &a), 0);
+	/* RFC 2131 4.4.6 and table 5: unicast from the address, ciaddr,
+	 * server id; sent before the address is removed (dhcp_run). */
+	assert_true(a.send);
+	assert_int_equal(a.msg.type, DHCPRELEASE);
+	assert_int_equal(a.daddr, SRV);
+	assert_int_equal(a.saddr, YI);
+	assert_int_equal(a.msg.ciaddr, YI);
+	assert_int_equal(a.msg.has, DHCP_HAS_SERVER_ID);
+	assert_int_equal(a.msg.server_id, SRV);
+	assert_true(a.remove);
+	assert_int_equal(a.remove_addr, YI);
+	assert_int_equal(a.remove_prefix, 24);
+	assert_false(c.have_lease);
+	assert_int_equal(c.state, DHCP_INIT);
+	assert_int_equal(a.next_ns, 0);
+	assert_int_equal(c.tx_release, 1);
+	emitted_options(&a.msg, codes, sizeof(codes));
+	assert_string_equal((const char *)codes,
+			    "\x35\x3d\x36"); /* type, client id, server id */
+
+	/* Nothing more until the operator renews: then DISCOVER. */
+	dhcp_tick(&c, now + 100 * S, &a);
+	assert_false(a.send);
+	assert_int_equal(a.next_ns, 0);
+	assert_int_equal(dhcp_release(&c, now + 101 * S, &a), -ENOENT);
+	assert_false(a.send);
+	assert_false(a.remove);
+	assert_int_equal(dhcp_renew(&c, now + 102 * S, &a), 0);
+	assert_int_equal(a.msg.type, DHCPDISCOVER);
+	assert_false(c.released);
+}
+
 static void test_rebind_at_t2_then_expiry(void **state)
 {
 	struct dhcp_client c;
@@ -431,6 +542,8 @@ int main(void)
 	    cmocka_unit_test(test_request_retries_then_restart),
 	    cmocka_unit_test(test_conflict_declines),
 	    cmocka_unit_test(test_renew_at_t1_unicast),
+	    cmocka_unit_test(test_operator_renew),
+	    cmocka_unit_test(test_operator_release),
 	    cmocka_unit_test(test_rebind_at_t2_then_expiry),
 	    cmocka_unit_test(test_rebind_ack),
 	    cmocka_unit_test(test_nak_in_requesting),

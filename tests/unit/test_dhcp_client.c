@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -264,10 +265,8 @@ static u32 acquire(void)
 	return xid;
 }
 
-/* From a DISCOVER with xid: bound again, then the server goes silent:
- * REQUEST at T1 (unicast), at T2 (broadcast), and at expiry the address
- * goes and a DISCOVER starts over (RFC 2131 4.4.5). */
-static void expire_silently(u32 xid)
+/* The DISCOVER with xid answered: OFFER, REQUEST, ACK, the probe; bound. */
+static void rebind_after_discover(u32 xid)
 {
 	struct sent s;
 	rx_reply(DHCPOFFER, xid, false);
@@ -276,6 +275,15 @@ static void expire_silently(u32 xid)
 	host_clock_advance_ms(8000);
 	host_fakedev_tx_clear(dev);
 	assert_int_equal(inet_dev_addr(dev), YI);
+}
+
+/* From a DISCOVER with xid: bound again, then the server goes silent:
+ * REQUEST at T1 (unicast), at T2 (broadcast), and at expiry the address
+ * goes and a DISCOVER starts over (RFC 2131 4.4.5). */
+static void expire_silently(u32 xid)
+{
+	struct sent s;
+	rebind_after_discover(xid);
 
 	next_dhcp(&s, DHCPREQUEST, 60000); /* T1 */
 	assert_int_equal(s.ip.daddr, SRV);
@@ -292,6 +300,67 @@ static void expire_silently(u32 xid)
 	assert_int_equal(s.ip.daddr, BCAST);
 	assert_int_equal(host_shell_run("dhcp"), 0);
 	assert_non_null(strstr(host_shell_output(), "expiries 1"));
+}
+
+/* The xid `dhcp` shows. */
+static u32 current_xid(void)
+{
+	unsigned xid;
+	assert_int_equal(host_shell_run("dhcp"), 0);
+	const char *at = strstr(host_shell_output(), " xid 0x");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at + 7, "%x", &xid), 1);
+	return xid;
+}
+
+/* After a DISCOVER: bound again; `dhcp renew` sends the unicast REQUEST
+ * at once; `dhcp release` sends a RELEASE from the address to the server
+ * (RFC 2131 4.4.6) and then removes the address; nothing more goes out
+ * until `dhcp renew` starts with a DISCOVER. */
+static void operator_renew_release(void)
+{
+	struct sent s;
+	struct fib_result r;
+	u32 xid = current_xid();
+	rebind_after_discover(xid);
+
+	assert_int_equal(host_shell_run("dhcp renew"), 0);
+	assert_non_null(
+	    strstr(host_shell_output(), "dhcp: renewing 198.18.0.50 (REQUEST"));
+	next_dhcp(&s, DHCPREQUEST, 1000);
+	assert_int_equal(s.ip.saddr, YI);
+	assert_int_equal(s.ip.daddr, SRV);
+	assert_int_equal(s.msg.ciaddr, YI);
+	rx_reply(DHCPACK, s.msg.xid, true);
+	assert_int_equal(host_shell_run("dhcp"), 0);
+	assert_non_null(strstr(host_shell_output(), "state BOUND"));
+
+	host_fakedev_tx_clear(dev);
+	assert_int_equal(host_shell_run("dhcp release"), 0);
+	assert_non_null(strstr(host_shell_output(), "dhcp: released "
+						    "198.18.0.50;"));
+	pop_dhcp(&s, DHCPRELEASE, NULL);
+	assert_memory_equal(s.eth.dst, srv_mac, 6);
+	assert_int_equal(s.ip.saddr, YI);
+	assert_int_equal(s.ip.daddr, SRV);
+	assert_int_equal(s.msg.ciaddr, YI);
+	assert_int_equal(s.msg.server_id, SRV);
+	assert_int_equal(inet_dev_addr(dev), 0);
+	assert_int_not_equal(fib_lookup(IPV4(198, 19, 1, 1), &r), 0);
+	host_clock_advance_ms(300000);
+	assert_false(pop(&s));
+	assert_int_equal(host_shell_run("dhcp"), 0);
+	assert_non_null(strstr(host_shell_output(), "state INIT (released"));
+	assert_non_null(strstr(host_shell_output(), "release 1;"));
+	assert_int_equal(host_shell_run("dhcp release"), 0);
+	assert_non_null(strstr(host_shell_output(), "no lease to release"));
+	assert_false(pop(&s));
+
+	assert_int_equal(host_shell_run("dhcp renew"), 0);
+	assert_non_null(strstr(host_shell_output(), "dhcp: discovering"));
+	expect_discover(&s);
+	assert_int_equal(host_shell_run("dhcp frob"), -EINVAL);
+	assert_int_equal(host_locks_held(), 0);
 }
 
 static void test_lease_lifecycle(void **state)
@@ -343,6 +412,7 @@ static void test_lease_lifecycle(void **state)
 	expect_discover(&s);
 	assert_int_equal(host_locks_held(), 0);
 	expire_silently(s.msg.xid);
+	operator_renew_release();
 }
 
 int main(void)

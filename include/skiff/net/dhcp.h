@@ -11,6 +11,10 @@
  *   RENEWING/REBINDING --ACK--> BOUND (apply again: new timers)
  *   REBINDING --expiry--> INIT (remove the address)
  *   any --NAK--> INIT (remove the address if one was applied)
+ *   `dhcp renew`: BOUND/RENEWING --> RENEWING now (as if T1 had come),
+ *                 REBINDING --> REQUEST again, no lease --> DISCOVER now
+ *   `dhcp release`: RELEASE to the server (RFC 2131 4.4.6), remove the
+ *                 address, INIT with nothing scheduled until `dhcp renew`
  *
  * Usage:
  *	struct dhcp_client c; struct dhcp_action a;
@@ -19,6 +23,7 @@
  *	on a reply:  dhcp_rx(&c, &msg, now_ns, &a)
  *	at a.next_ns: dhcp_tick(&c, now_ns, &a)
  *	probe over:  dhcp_probe_done(&c, conflict, now_ns, &a)
+ *	operator:    dhcp_renew(&c, now_ns, &a), dhcp_release(...)
  * Every call fills *a anew: send (a.msg to a.daddr from a.saddr, via a
  * broadcast when a.daddr is all-ones), probe (a.probe_addr), remove
  * (a.remove_addr/a.remove_prefix, before apply), apply (c.lease), and
@@ -77,9 +82,10 @@ struct dhcp_client {
 	struct dhcp_lease pending; /* from the ACK, while probing */
 	struct dhcp_lease lease;   /* applied (BOUND, RENEWING, REBINDING) */
 	bool have_lease;
+	bool released;		     /* `dhcp release`: idle until dhcp_renew */
 	u64 t1_ns, t2_ns, expiry_ns; /* absolute; U64_MAX when infinite */
 	/* Counters for `dhcp`. */
-	u32 tx_discover, tx_request, tx_decline;
+	u32 tx_discover, tx_request, tx_decline, tx_release;
 	u32 rx_offer, rx_ack, rx_nak, rx_ignored;
 	u32 conflicts, expiries;
 };
@@ -105,6 +111,10 @@ void dhcp_rx(struct dhcp_client *c, const struct dhcp_msg *m, u64 now_ns,
 void dhcp_tick(struct dhcp_client *c, u64 now_ns, struct dhcp_action *a);
 void dhcp_probe_done(struct dhcp_client *c, bool conflict, u64 now_ns,
 		     struct dhcp_action *a);
+/* 0, or -EBUSY while the offered address is being probed (nothing done). */
+int dhcp_renew(struct dhcp_client *c, u64 now_ns, struct dhcp_action *a);
+/* 0, or -ENOENT without a lease (then it only stops trying). */
+int dhcp_release(struct dhcp_client *c, u64 now_ns, struct dhcp_action *a);
 const char *dhcp_state_name(enum dhcp_state s);
 
 /*

@@ -523,7 +523,51 @@ void socket_init(void)
 struct ss_opts {
 	bool family[SOCK_MAX_FAMILIES]; /* selected families */
 	bool all, listening, info, netid, timers, summary;
+	u32 states; /* `state`/`exclude` words: SS_ bits; 0 = none given */
 };
+
+/* iproute2's state names and the words the rows show for them. */
+static const struct {
+	const char *name, *shown;
+} ss_states[] = {
+    {"established", "ESTAB"},	  {"syn-sent", "SYN-SENT"},
+    {"syn-recv", "SYN-RECV"},	  {"fin-wait-1", "FIN-WAIT-1"},
+    {"fin-wait-2", "FIN-WAIT-2"}, {"time-wait", "TIME-WAIT"},
+    {"closed", "UNCONN"},	  {"close-wait", "CLOSE-WAIT"},
+    {"last-ack", "LAST-ACK"},	  {"listening", "LISTEN"},
+    {"closing", "CLOSING"},
+};
+#define SS_ALL ((1u << ARRAY_SIZE(ss_states)) - 1)
+#define SS_BIT(i) (1u << (i))
+/* connected: all but listening and closed; synchronized: and not
+ * SYN-SENT (iproute2's groups). */
+#define SS_CONNECTED (SS_ALL & ~SS_BIT(6) & ~SS_BIT(9))
+#define SS_SYNCHRONIZED (SS_CONNECTED & ~SS_BIT(1))
+
+static u32 ss_state_bit(const char *shown)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ss_states); i++)
+		if (strcmp(ss_states[i].shown, shown) == 0)
+			return SS_BIT(i);
+	return 0;
+}
+
+/* A `state` or `exclude` word: its bits, or 0 if unknown. */
+static u32 ss_state_words(const char *w)
+{
+	if (strcmp(w, "all") == 0)
+		return SS_ALL;
+	if (strcmp(w, "connected") == 0)
+		return SS_CONNECTED;
+	if (strcmp(w, "synchronized") == 0)
+		return SS_SYNCHRONIZED;
+	if (strcmp(w, "listen") == 0)
+		return SS_BIT(9);
+	for (size_t i = 0; i < ARRAY_SIZE(ss_states); i++)
+		if (strcmp(ss_states[i].name, w) == 0)
+			return SS_BIT(i);
+	return 0;
+}
 
 static void ss_endpoint(char *buf, size_t cap, u32 addr, u16 port)
 {
@@ -538,6 +582,8 @@ static void ss_endpoint(char *buf, size_t cap, u32 addr, u16 port)
  * TIME-WAIT or SYN-RECV (its SS_CONN). */
 static bool ss_shown(const struct ss_opts *o, const char *state, bool listening)
 {
+	if (o->states)
+		return (o->states & ss_state_bit(state)) != 0;
 	if (o->all)
 		return true;
 	if (listening != o->listening)
@@ -623,6 +669,31 @@ static int ss_parse(int argc, char **argv, struct ss_opts *o)
 	bool any_family = false;
 	memset(o, 0, sizeof(*o));
 	for (int i = 1; i < argc; i++) {
+		bool state = strcmp(argv[i], "state") == 0;
+		if (state || strcmp(argv[i], "exclude") == 0) {
+			u32 bits =
+			    i + 1 < argc ? ss_state_words(argv[i + 1]) : 0;
+			if (!bits) {
+				shell_printf(
+				    "ss: %s needs a state: established, "
+				    "syn-sent, syn-recv, fin-wait-1, "
+				    "fin-wait-2, time-wait, closed, "
+				    "close-wait, last-ack, listening, "
+				    "closing, all, connected, "
+				    "synchronized\n",
+				    argv[i]);
+				return SHELL_ERR_SHOWN;
+			}
+			if (state)
+				o->states |= bits;
+			else /* from all, or from the states given so far */
+				o->states =
+				    (o->states ? o->states : SS_ALL) & ~bits;
+			if (!o->states)
+				o->states = SS_BIT(31); /* nothing matches */
+			i++;
+			continue;
+		}
 		if (argv[i][0] != '-' || !argv[i][1])
 			return -EINVAL;
 		for (const char *c = argv[i] + 1; *c; c++) {
@@ -726,7 +797,7 @@ static int cmd_ss(int argc, char **argv)
 	for (int k = 0; k < SOCK_MAX_FAMILIES; k++) {
 		const struct sock_family *f = families[k];
 		if (!f || !o.family[k] || !f->diag_unowned ||
-		    (o.listening && !o.all))
+		    (o.listening && !o.all && !o.states))
 			continue;
 		struct ss_unowned_ctx c = {&o, f};
 		if (f->diag_unowned(ss_unowned_row, &c) == -ENOMEM) {
@@ -738,6 +809,7 @@ static int cmd_ss(int argc, char **argv)
 	}
 	return 0;
 }
-SHELL_CMD("ss", cmd_ss, "ss [-t] [-u] [-a|-l] [-n] [-i] [-o] | ss -s",
+SHELL_CMD("ss", cmd_ss,
+	  "ss [-t] [-u] [-a|-l] [-n] [-i] [-o] [state S|exclude S]... | ss -s",
 	  "sockets and connections, like iproute2 ss (-tan: every TCP one, "
 	  "TIME-WAIT too)");

@@ -256,6 +256,10 @@ def check_closed_connections(ns, vm):
             assert not mine, f"ss {args} shows TIME-WAIT:\n{out}"
         mine, out = ss_rows(vm, "-an", port)
         assert [r[:2] for r in mine] == [["tcp", "TIME-WAIT"]], out
+        mine, out = ss_rows(vm, "-tn state time-wait", port)
+        assert [r[0] for r in mine] == ["TIME-WAIT"], out
+        mine, out = ss_rows(vm, "-tan exclude time-wait", port)
+        assert not mine, out
         out = vm.cmd("ss -tano")  # -o: what is left of its 60 s
         assert re.search(rf"^TIME-WAIT .* {HOST_ADDR}:{port} +"
                          r"timer:\(timewait,(\d+sec|1min),0\)\s*$", out,

@@ -2141,6 +2141,23 @@ static void test_so_linger_timeout_delivers(void **state)
 	assert_non_null(strstr(host_shell_output(), peer_end));
 	assert_int_equal(host_shell_run("ss -tn"), 0);
 	assert_null(strstr(host_shell_output(), peer_end));
+	/* State filters, as iproute2's: they replace the default. */
+	assert_int_equal(host_shell_run("ss -tn state time-wait"), 0);
+	assert_non_null(strstr(host_shell_output(), peer_end));
+	assert_int_equal(host_shell_run("ss -tn state connected"), 0);
+	assert_non_null(strstr(host_shell_output(), peer_end));
+	assert_int_equal(host_shell_run("ss -tn state established state "
+					"listening"),
+			 0);
+	assert_null(strstr(host_shell_output(), peer_end));
+	assert_int_equal(host_shell_run("ss -tan exclude time-wait"), 0);
+	assert_null(strstr(host_shell_output(), peer_end));
+	assert_int_equal(host_shell_run("ss -t state all exclude all"), 0);
+	assert_null(strstr(host_shell_output(), "TIME-WAIT"));
+	assert_int_equal(host_shell_run("ss -t state bogus"), SHELL_ERR_SHOWN);
+	assert_non_null(strstr(host_shell_output(),
+			       "ss: state needs a state: established,"));
+	assert_int_equal(host_shell_run("ss -t exclude"), SHELL_ERR_SHOWN);
 	/* -s: counted as TIME-WAIT, not as an orphan; gone after 2 MSL. */
 	unsigned tw = ss_summary_count("timewait ");
 	assert_true(tw >= 1);

@@ -554,6 +554,13 @@ static void test_ss(void **state)
 	assert_non_null(strstr(host_shell_output(), "udp"));
 	assert_non_null(strstr(host_shell_output(), "skmem:("));
 	assert_int_equal(host_shell_run("ss -x"), -EINVAL);
+	/* State filters: closed is UNCONN, established the connected one. */
+	assert_int_equal(host_shell_run("ss -un state closed"), 0);
+	assert_non_null(strstr(host_shell_output(), ":5011"));
+	assert_null(strstr(host_shell_output(), ":5012"));
+	assert_int_equal(host_shell_run("ss -un exclude closed"), 0);
+	assert_null(strstr(host_shell_output(), ":5011"));
+	assert_non_null(strstr(host_shell_output(), ":5012"));
 	sock_close(s);
 	sock_close(c);
 }

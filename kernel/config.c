@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <skiff/config.h>
 
@@ -603,17 +604,7 @@ static void format_filter(const struct cfg_key *k, const struct skiff_config *c,
 
 static bool suffix_is(const char *s, size_t len, const char *w)
 {
-	size_t n = strlen(w);
-	if (len != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != w[i])
-			return false;
-	}
-	return true;
+	return strlen(w) == len && strncasecmp(s, w, len) == 0;
 }
 
 /* Digits, then a unit from units[] (its multiplier in mult[]). */
@@ -687,7 +678,7 @@ static int parse_tbf_rate(const struct cfg_key *k, struct skiff_config *c,
 		c->tbf_rate = 0;
 		return 0;
 	}
-	if (parse_rate(v, len, &bits) || bits < 8000)
+	if (parse_rate(v, len, &bits) || bits < TBF_RATE_MIN_BITS)
 		return CFG_EBAD;
 	c->tbf_rate = bits;
 	return 0;
@@ -863,7 +854,7 @@ void config_defaults(struct skiff_config *c)
 	c->nic_offload = true;
 	c->net_busy_poll_us = NET_BUSY_POLL_US_DEFAULT;
 	c->nohz = true;
-	c->tbf_latency_ms = 50;
+	c->tbf_latency_ms = TBF_LATENCY_DEFAULT_MS;
 	memset(c->src, CFG_SRC_DEFAULT, sizeof(c->src));
 }
 

@@ -371,8 +371,10 @@ static void tick_requesting(struct dhcp_client *c, u64 now,
 	c->next_ns = backoff_next(c, now);
 }
 
-/* BOUND, RENEWING, REBINDING: whichever of T1, T2, expiry has come. */
-static void tick_leased(struct dhcp_client *c, u64 now, struct dhcp_action *a)
+/* BOUND, RENEWING, REBINDING: whichever of T1, T2, expiry has come;
+ * early (`dhcp renew`): T1 as if it had. */
+static void tick_leased(struct dhcp_client *c, u64 now, bool early,
+			struct dhcp_action *a)
 {
 	if (now >= c->expiry_ns) {
 		c->expiries++;
@@ -387,7 +389,7 @@ static void tick_leased(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 		c->next_ns = renew_retry_at(now, c->expiry_ns);
 		return;
 	}
-	if (now >= c->t1_ns) {
+	if (now >= c->t1_ns || early) {
 		if (c->state != DHCP_RENEWING) {
 			c->xid = dhcp_random(c);
 			c->begin_ns = now;
@@ -408,22 +410,10 @@ int dhcp_renew(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 		return -EBUSY;
 	}
 	c->released = false;
-	if (!c->have_lease) {
+	if (!c->have_lease)
 		restart(c, now, a); /* INIT, SELECTING, REQUESTING: anew */
-	} else if (c->state == DHCP_REBINDING) {
-		send_request(c, now, a);
-		c->next_ns = renew_retry_at(now, c->expiry_ns);
-	} else {
-		/* RFC 2131 4.4.5's renewal, early: unicast to the server. */
-		if (c->state != DHCP_RENEWING) {
-			c->xid = dhcp_random(c);
-			c->begin_ns = now;
-		}
-		c->state = DHCP_RENEWING;
-		send_request(c, now, a);
-		c->next_ns =
-		    now < c->t2_ns ? renew_retry_at(now, c->t2_ns) : c->t2_ns;
-	}
+	else /* RFC 2131 4.4.5's renewal, early (past T2: the rebinding) */
+		tick_leased(c, now, true, a);
 	a->next_ns = c->next_ns;
 	return 0;
 }
@@ -479,7 +469,7 @@ void dhcp_tick(struct dhcp_client *c, u64 now, struct dhcp_action *a)
 	case DHCP_BOUND:
 	case DHCP_RENEWING:
 	case DHCP_REBINDING:
-		tick_leased(c, now, a);
+		tick_leased(c, now, false, a);
 		break;
 	case DHCP_PROBING:
 		break; /* dhcp_probe_done moves on */

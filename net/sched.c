@@ -31,7 +31,7 @@
  * leaves only when the bucket holds its cost, else the qdisc is throttled
  * and a timer (the watchdog, at the jiffy when the tokens will be there)
  * schedules it again. Frames beyond the burst are dropped (GSO frames
- * are cut to size before they get here, qdisc_max_frame); the queue is
+ * are cut to size before they get here, dev->tx_max_frame); the queue is
  * also bounded in bytes by rate x latency + burst.
  *
  * A stopped queue and a wake-up that races with it: the BUSY path sets
@@ -336,23 +336,23 @@ int qdisc_xmit(struct net_device *dev, struct sk_buff *skb)
 	u32 band = pfifo_fast_band(skb);
 	u64 limit = MAX(dev->tx_queue_len, 1ULL);
 
+	int err = 0;
+
 	spin_lock_bh(&dev->tx_lock);
 	if (unlikely(q->tbf.rate) && skb->len > q->tbf.burst) {
 		q->stats.oversize++; /* could never leave the bucket */
-		q->stats.drops++;
-		dev->stats.tx_dropped++;
-		spin_unlock_bh(&dev->tx_lock);
-		kfree_skb(skb);
-		return -EMSGSIZE;
+		err = -EMSGSIZE;
+	} else if (q->qlen >= limit ||
+		   (unlikely(q->tbf.rate) &&
+		    qdisc_backlog_bytes(q) + skb->len > q->tbf.limit)) {
+		err = -ENOBUFS;
 	}
-	if (q->qlen >= limit ||
-	    (unlikely(q->tbf.rate) &&
-	     qdisc_backlog_bytes(q) + skb->len > q->tbf.limit)) {
+	if (err) {
 		q->stats.drops++;
 		dev->stats.tx_dropped++;
 		spin_unlock_bh(&dev->tx_lock);
 		kfree_skb(skb);
-		return -ENOBUFS;
+		return err;
 	}
 	skb_queue_tail(&q->band[band], skb);
 	q->qlen++;
@@ -554,7 +554,7 @@ static int tc_parse_ms(const char *v, u32 *ms)
 		x = x * 10 + (u32)(v[i] - '0');
 	}
 	x *= mult;
-	if (x < 1 || x > 10000)
+	if (x < 1 || x > TBF_LATENCY_MAX_MS)
 		return -1;
 	*ms = x;
 	return 0;
@@ -568,7 +568,7 @@ static int tc_parse_tbf(int argc, char **argv, struct net_device *dev,
 	u32 burst = 0;
 	bool have_latency = false;
 	memset(p, 0, sizeof(*p));
-	p->latency_ms = 50;
+	p->latency_ms = TBF_LATENCY_DEFAULT_MS;
 	for (int i = 0; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
@@ -576,7 +576,8 @@ static int tc_parse_tbf(int argc, char **argv, struct net_device *dev,
 			return -1;
 		}
 		if (strcmp(k, "rate") == 0) {
-			if (parse_rate(v, strlen(v), &bits) || bits < 8000) {
+			if (parse_rate(v, strlen(v), &bits) ||
+			    bits < TBF_RATE_MIN_BITS) {
 				shell_printf("tc: bad rate '%s' (want at least "
 					     "8kbit, like 10mbit: bit, kbit, "
 					     "mbit, gbit)\n",

@@ -25,6 +25,7 @@
 #include <skiff/printk.h>
 #include <skiff/shell.h>
 #include <skiff/time.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,22 +528,41 @@ struct ss_opts {
 };
 
 /* iproute2's state names and the words the rows show for them. */
+enum {
+	SS_ESTAB,
+	SS_SYN_SENT,
+	SS_SYN_RECV,
+	SS_FIN_WAIT1,
+	SS_FIN_WAIT2,
+	SS_TIME_WAIT,
+	SS_CLOSED,
+	SS_CLOSE_WAIT,
+	SS_LAST_ACK,
+	SS_LISTEN,
+	SS_CLOSING,
+	SS_NSTATES
+};
 static const struct {
 	const char *name, *shown;
-} ss_states[] = {
-    {"established", "ESTAB"},	  {"syn-sent", "SYN-SENT"},
-    {"syn-recv", "SYN-RECV"},	  {"fin-wait-1", "FIN-WAIT-1"},
-    {"fin-wait-2", "FIN-WAIT-2"}, {"time-wait", "TIME-WAIT"},
-    {"closed", "UNCONN"},	  {"close-wait", "CLOSE-WAIT"},
-    {"last-ack", "LAST-ACK"},	  {"listening", "LISTEN"},
-    {"closing", "CLOSING"},
+} ss_states[SS_NSTATES] = {
+    [SS_ESTAB] = {"established", "ESTAB"},
+    [SS_SYN_SENT] = {"syn-sent", "SYN-SENT"},
+    [SS_SYN_RECV] = {"syn-recv", "SYN-RECV"},
+    [SS_FIN_WAIT1] = {"fin-wait-1", "FIN-WAIT-1"},
+    [SS_FIN_WAIT2] = {"fin-wait-2", "FIN-WAIT-2"},
+    [SS_TIME_WAIT] = {"time-wait", "TIME-WAIT"},
+    [SS_CLOSED] = {"closed", "UNCONN"},
+    [SS_CLOSE_WAIT] = {"close-wait", "CLOSE-WAIT"},
+    [SS_LAST_ACK] = {"last-ack", "LAST-ACK"},
+    [SS_LISTEN] = {"listening", "LISTEN"},
+    [SS_CLOSING] = {"closing", "CLOSING"},
 };
-#define SS_ALL ((1u << ARRAY_SIZE(ss_states)) - 1)
 #define SS_BIT(i) (1u << (i))
+#define SS_ALL (SS_BIT(SS_NSTATES) - 1)
 /* connected: all but listening and closed; synchronized: and not
  * SYN-SENT (iproute2's groups). */
-#define SS_CONNECTED (SS_ALL & ~SS_BIT(6) & ~SS_BIT(9))
-#define SS_SYNCHRONIZED (SS_CONNECTED & ~SS_BIT(1))
+#define SS_CONNECTED (SS_ALL & ~SS_BIT(SS_CLOSED) & ~SS_BIT(SS_LISTEN))
+#define SS_SYNCHRONIZED (SS_CONNECTED & ~SS_BIT(SS_SYN_SENT))
 
 static u32 ss_state_bit(const char *shown)
 {
@@ -562,7 +582,7 @@ static u32 ss_state_words(const char *w)
 	if (strcmp(w, "synchronized") == 0)
 		return SS_SYNCHRONIZED;
 	if (strcmp(w, "listen") == 0)
-		return SS_BIT(9);
+		return SS_BIT(SS_LISTEN);
 	for (size_t i = 0; i < ARRAY_SIZE(ss_states); i++)
 		if (strcmp(ss_states[i].name, w) == 0)
 			return SS_BIT(i);
@@ -768,10 +788,8 @@ static void ss_summary(void)
 			continue;
 		char name[8];
 		size_t k = 0;
-		for (; families[i]->netid[k] && k < sizeof(name) - 1; k++) {
-			char ch = families[i]->netid[k];
-			name[k] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
-		}
+		for (; families[i]->netid[k] && k < sizeof(name) - 1; k++)
+			name[k] = (char)toupper(families[i]->netid[k]);
 		name[k] = 0;
 		shell_printf("%-9s %-9u %u\n", name, count[i], count[i]);
 	}

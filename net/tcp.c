@@ -795,7 +795,8 @@ static void tcp_unowned_one(struct tcp_sock *tp, void *ctx)
 	}
 	if (c->n == c->cap)
 		return; /* more appeared since the count: shown next time */
-	c->rows[c->n++] = (struct sock_diag_row){
+	struct sock_diag_row *r = &c->rows[c->n++];
+	*r = (struct sock_diag_row){
 	    .state = tcp_ss_state(tp->state),
 	    .recv_q = tp->rcvq.len,
 	    .send_q = tp->sndq.len,
@@ -804,7 +805,7 @@ static void tcp_unowned_one(struct tcp_sock *tp, void *ctx)
 	    .lport = tp->sport,
 	    .rport = tp->dport,
 	};
-	tcp_diag_timer(tp, &c->rows[c->n - 1].timer);
+	tcp_diag_timer(tp, &r->timer);
 }
 
 static int tcp_diag_unowned(void (*fn)(const struct sock_diag_row *r,

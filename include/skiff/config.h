@@ -167,6 +167,13 @@ const char *config_source_name(enum cfg_source s);
  * with *out in host order, else -1. */
 int parse_ipv4(const char *s, size_t len, u32 *out);
 
+/* The tbf shaper's bounds, shared by the tbf.* keys and the tc command
+ * (config.c's NUM row for tbf.latency spells 1..10000 out: it is
+ * stringified into the message). */
+#define TBF_RATE_MIN_BITS 8000
+#define TBF_LATENCY_DEFAULT_MS 50
+#define TBF_LATENCY_MAX_MS 10000
+
 /* A rate in bit/s: digits with an optional suffix bit, kbit, mbit, gbit
  * (powers of 1000, as tc; case ignored), exactly len bytes. 0 on success,
  * else -1 (no digits, an unknown unit, over 2^40 bit/s). */
